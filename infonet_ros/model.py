@@ -1,0 +1,197 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""InfoNet: an attention network that maps a set of copula points to a DV critic table.
+
+A set of N points (u_i, v_i) in the unit square (ranks of x and y) is encoded Perceiver-style:
+learned latents cross-attend to the point tokens, then attend among themselves. A decoder
+places queries on a coarse grid over the unit square, lets them read the latents (global
+shape) and the point tokens (local density), and upsamples with a small CNN to a G x G table.
+The table is the critic T of the Donsker-Varadhan bound; T at a sample is read by bilinear
+interpolation (``grid_sample``). Readouts live in :mod:`infonet_ros.readout`.
+"""
+
+from dataclasses import asdict, dataclass, fields
+import math
+import os
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+@dataclass
+class InfoNetConfig:
+    d_model: int = 64  # width of every token
+    n_heads: int = 4  # attention heads
+    n_latents: int = 32  # learned latent tokens of the Perceiver encoder
+    n_self_layers: int = 2  # self-attention blocks among latents
+    n_fourier: int = 12  # Fourier frequencies per coordinate for point and grid features
+    coarse_grid: int = 16  # decoder queries per side before upsampling
+    grid_size: int = 64  # G: side of the output critic table (coarse_grid * 2**k)
+    decoder_channels: int = 32  # channels of the upsampling CNN at the coarse grid
+    dropout: float = 0.0  # attention / MLP dropout (training only)
+
+    def __post_init__(self):
+        ratio = self.grid_size // self.coarse_grid
+        if (self.grid_size % self.coarse_grid or ratio < 1 or ratio & (ratio - 1)):
+            raise ValueError('grid_size must be coarse_grid times a power of two, got '
+                             f'{self.grid_size} and {self.coarse_grid}')
+        if self.d_model % self.n_heads:
+            raise ValueError('d_model must be divisible by n_heads')
+
+    @classmethod
+    def from_dict(cls, d: dict) -> 'InfoNetConfig':
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
+    """Features [p, sin(pi k p), cos(pi k p)] for k = 1..n_freq, per coordinate.
+
+    p: (..., 2) in [0, 1] -> (..., 2 + 4 * n_freq)
+    """
+    k = torch.arange(1, n_freq + 1, device=p.device, dtype=p.dtype) * math.pi  # (F,)
+    ang = p.unsqueeze(-1) * k  # (..., 2, F)
+    feats = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # (..., 4F)
+    return torch.cat([p, feats], dim=-1)
+
+
+class MLP(nn.Module):
+
+    def __init__(self, d: int, dropout: float):
+        super().__init__()
+        self.fc = nn.Linear(d, 4 * d)
+        self.proj = nn.Linear(4 * d, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.drop(self.proj(F.gelu(self.fc(x))))
+
+
+class CrossBlock(nn.Module):
+    """Pre-norm block: queries attend to a context set, then an MLP (both residual)."""
+
+    def __init__(self, cfg: InfoNetConfig):
+        super().__init__()
+        self.ln_q = nn.LayerNorm(cfg.d_model)
+        self.ln_kv = nn.LayerNorm(cfg.d_model)
+        self.attn = nn.MultiheadAttention(cfg.d_model, cfg.n_heads, dropout=cfg.dropout,
+                                          batch_first=True)
+        self.ln_mlp = nn.LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg.d_model, cfg.dropout)
+
+    def forward(self, q, kv):
+        kv = self.ln_kv(kv)
+        q = q + self.attn(self.ln_q(q), kv, kv, need_weights=False)[0]  # (B, Q, D)
+        return q + self.mlp(self.ln_mlp(q))
+
+
+class SelfBlock(CrossBlock):
+    """Pre-norm self-attention block."""
+
+    def forward(self, x):
+        h = self.ln_q(x)
+        x = x + self.attn(h, h, h, need_weights=False)[0]  # (B, L, D)
+        return x + self.mlp(self.ln_mlp(x))
+
+
+class InfoNet(nn.Module):
+    """Copula points (B, N, 2) -> critic table T (B, G, G), T[b, i, j] at (u_j, v_i)."""
+
+    def __init__(self, cfg: InfoNetConfig):
+        super().__init__()
+        self.cfg = cfg
+        d, f = cfg.d_model, 2 + 4 * cfg.n_fourier
+        self.point_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
+        self.latents = nn.Parameter(torch.randn(cfg.n_latents, d) * 0.02)
+        self.encode = CrossBlock(cfg)
+        self.process = nn.ModuleList([SelfBlock(cfg) for _ in range(cfg.n_self_layers)])
+        self.query_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
+        self.read_latents = CrossBlock(cfg)
+        self.read_points = CrossBlock(cfg)
+        # Coarse grid of cell centres, rows indexed by v, columns by u.
+        g = (torch.arange(cfg.coarse_grid) + 0.5) / cfg.coarse_grid
+        vv, uu = torch.meshgrid(g, g, indexing='ij')
+        self.register_buffer('coarse_xy', torch.stack([uu, vv], -1).reshape(-1, 2),
+                             persistent=False)  # (Q, 2)
+        c = cfg.decoder_channels
+        layers = [nn.Conv2d(d, c, 3, padding=1), nn.GELU()]
+        for _ in range(int(math.log2(cfg.grid_size // cfg.coarse_grid))):
+            c_next = max(c // 2, 16)
+            layers += [nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
+                       nn.Conv2d(c, c_next, 3, padding=1), nn.GELU()]
+            c = c_next
+        layers.append(nn.Conv2d(c, 1, 3, padding=1))
+        self.upsample = nn.Sequential(*layers)
+
+    def forward(self, uv: torch.Tensor) -> torch.Tensor:
+        b, q = uv.shape[0], self.coarse_xy.shape[0]
+        tokens = self.point_embed(fourier_features(uv, self.cfg.n_fourier))  # (B, N, D)
+        z = self.latents.expand(b, -1, -1)  # (B, L, D)
+        z = self.encode(z, tokens)  # (B, L, D)
+        for blk in self.process:
+            z = blk(z)  # (B, L, D)
+        qf = fourier_features(self.coarse_xy, self.cfg.n_fourier)  # (Q, F)
+        h = self.query_embed(qf).expand(b, -1, -1)  # (B, Q, D)
+        h = self.read_latents(h, z)  # (B, Q, D)
+        h = self.read_points(h, tokens)  # (B, Q, D)
+        s = self.cfg.coarse_grid
+        h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
+        return self.upsample(h).squeeze(1)  # (B, G, G)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    # ---- checkpoints -------------------------------------------------------------------
+
+    def checkpoint(self, provenance: dict | None = None) -> dict:
+        """Self-describing checkpoint: weights, config and training provenance."""
+        return {'format': CHECKPOINT_FORMAT, 'config': asdict(self.cfg),
+                'model': {k: v.detach().cpu() for k, v in self.state_dict().items()},
+                'provenance': dict(provenance or {})}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict) -> 'InfoNet':
+        model = cls(InfoNetConfig.from_dict(ckpt['config']))
+        model.load_state_dict(ckpt['model'])
+        return model
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None,
+                        map_location: str | torch.device = 'cpu') -> 'InfoNet':
+        """Rebuild the model from a checkpoint file alone (the shipped one by default)."""
+        model, _ = load_checkpoint(path, map_location)
+        return model
+
+
+CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
+DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights',
+                               'infonet_default.pt')
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, unreadable or not an infonet_ros checkpoint."""
+
+
+def load_checkpoint(path=None, map_location='cpu'):
+    """Load a checkpoint file; return (model in eval mode, provenance dict).
+
+    Raises:
+        WeightsError: naming the path, if the file is missing, corrupt or of another format.
+    """
+    path = os.fspath(path) if path else DEFAULT_WEIGHTS
+    if not os.path.isfile(path):
+        raise WeightsError(f'InfoNet weights file not found: {path}')
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt files
+        raise WeightsError(f'cannot read InfoNet weights file {path}: {exc}') from exc
+    if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
+        raise WeightsError(f'{path} is not an infonet_ros checkpoint '
+                           f'(expected format {CHECKPOINT_FORMAT!r})')
+    try:
+        model = InfoNet.from_checkpoint(ckpt)
+    except Exception as exc:
+        raise WeightsError(f'InfoNet weights file {path} does not match its config: '
+                           f'{exc}') from exc
+    return model.eval(), dict(ckpt.get('provenance', {}))

@@ -1,0 +1,207 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Simulated training distributions with their true mutual information.
+
+Every sampler returns ``x, y`` of shape (B, N) and ``mi`` of shape (B,): the Monte-Carlo mean
+of the exact log density ratio log p(x, y) / (p(x) p(y)) over the N returned samples plus
+``n_label`` extra ones (the densities are known in closed form or by 1-D quadrature).
+Marginal monotone transforms are pointless here: the copula transform removes them.
+
+Families (``FAMILIES``):
+- ``gmm``: the InfoNet authors' family, 2-D Gaussian mixtures with K ~ U{1..20} components,
+  weights ~ Dirichlet(1), means ~ U(-5, 5)^2 and random full covariances;
+- ``scale_mixture``: heavy tails, a mixture of concentric Gaussians of one correlation shape
+  and log-uniform scales (a Gaussian scale mixture, so tails far heavier than one Gaussian);
+- ``functional``: non-monotone and monotone links y = f(x) + sigma * eps (Gaussian eps),
+  with x a 1-D mixture and f from sin, square, abs, tanh, cube; x and y swapped half the time;
+- ``independent``: x and y independent 1-D mixtures (MI = 0).
+Student-t, additive uniform noise and the evaluation's bimodal mixture are kept out of
+training on purpose: :mod:`infonet_ros.evaluate` uses them as unseen families.
+"""
+
+import math
+
+import torch
+
+LOG_2PI = math.log(2.0 * math.pi)
+FAMILIES = ('gmm', 'scale_mixture', 'functional', 'independent')
+DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.15)
+
+
+def _log_normal_1d(z, mean, var):
+    return -0.5 * (LOG_2PI + torch.log(var) + (z - mean) ** 2 / var)
+
+
+def _mixture_logpdf_1d(z, w, mean, var):
+    """z (B, M); w, mean, var (B, K) -> (B, M)."""
+    comp = _log_normal_1d(z.unsqueeze(-1), mean.unsqueeze(1), var.unsqueeze(1))  # (B, M, K)
+    return torch.logsumexp(comp + torch.log(w.clamp_min(1e-30)).unsqueeze(1), dim=-1)
+
+
+def _gmm2_logratio(x, y, w, mu, cov):
+    """log p(x,y) - log p(x) - log p(y) for 2-D mixtures.
+
+    x, y (B, M); w (B, K); mu (B, K, 2); cov (B, K, 2, 2) -> (B, M)
+    """
+    sxx, syy, sxy = cov[..., 0, 0], cov[..., 1, 1], cov[..., 0, 1]  # (B, K)
+    det = sxx * syy - sxy ** 2
+    dx = x.unsqueeze(-1) - mu[..., 0].unsqueeze(1)  # (B, M, K)
+    dy = y.unsqueeze(-1) - mu[..., 1].unsqueeze(1)
+    quad = (syy.unsqueeze(1) * dx ** 2 - 2 * sxy.unsqueeze(1) * dx * dy
+            + sxx.unsqueeze(1) * dy ** 2) / det.unsqueeze(1)
+    logw = torch.log(w.clamp_min(1e-30)).unsqueeze(1)
+    joint = torch.logsumexp(logw - LOG_2PI - 0.5 * torch.log(det).unsqueeze(1) - 0.5 * quad,
+                            dim=-1)  # (B, M)
+    px = _mixture_logpdf_1d(x, w, mu[..., 0], sxx)
+    py = _mixture_logpdf_1d(y, w, mu[..., 1], syy)
+    return joint - px - py
+
+
+def _sample_gmm2(w, mu, cov, m, gen):
+    """Draw m points from each of B 2-D mixtures: returns x, y (B, m)."""
+    b = w.shape[0]
+    comp = torch.multinomial(w, m, replacement=True, generator=gen)  # (B, m)
+    chol = torch.linalg.cholesky(cov)  # (B, K, 2, 2)
+    ci = comp.unsqueeze(-1).unsqueeze(-1).expand(-1, -1, 2, 2)
+    l_sel = torch.gather(chol, 1, ci)  # (B, m, 2, 2)
+    m_sel = torch.gather(mu, 1, comp.unsqueeze(-1).expand(-1, -1, 2))  # (B, m, 2)
+    z = torch.randn(b, m, 2, 1, generator=gen)
+    pts = m_sel + (l_sel @ z).squeeze(-1)  # (B, m, 2)
+    return pts[..., 0], pts[..., 1]
+
+
+def _random_cov(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
+    """Random full 2x2 covariances R diag(s^2) R^T with log-uniform scales: shape + (2, 2)."""
+    lo, hi = log_scale
+    s = torch.exp(lo + (hi - lo) * torch.rand(*shape, 2, generator=gen))  # (..., 2)
+    th = math.pi * torch.rand(*shape, generator=gen)
+    c, si = torch.cos(th), torch.sin(th)
+    r = torch.stack([torch.stack([c, -si], -1), torch.stack([si, c], -1)], -2)  # (..., 2, 2)
+    return r @ torch.diag_embed(s ** 2) @ r.transpose(-1, -2)
+
+
+def _dirichlet_weights(b, k_max, k, gen):
+    """Dirichlet(1) weights over the first k[b] of k_max slots: (B, k_max)."""
+    e = -torch.log(torch.rand(b, k_max, generator=gen).clamp_min(1e-12))
+    mask = torch.arange(k_max).unsqueeze(0) < k.unsqueeze(1)
+    e = e * mask
+    return e / e.sum(dim=1, keepdim=True)
+
+
+def _finish(x, y, lr, n):
+    return x[:, :n].contiguous(), y[:, :n].contiguous(), lr.mean(dim=1)
+
+
+def sample_gmm(b, n, gen, k_max=20, n_label=2048):
+    """The authors' family: random 2-D Gaussian mixtures."""
+    k = torch.randint(1, k_max + 1, (b,), generator=gen)
+    w = _dirichlet_weights(b, k_max, k, gen)
+    mu = -5 + 10 * torch.rand(b, k_max, 2, generator=gen)
+    cov = _random_cov((b, k_max), gen)
+    x, y = _sample_gmm2(w, mu, cov, n + n_label, gen)
+    return _finish(x, y, _gmm2_logratio(x, y, w, mu, cov), n)
+
+
+def sample_scale_mixture(b, n, gen, k_max=6, n_label=2048):
+    """Heavy-tailed Gaussian scale mixtures of one random correlation."""
+    k = torch.randint(2, k_max + 1, (b,), generator=gen)
+    w = _dirichlet_weights(b, k_max, k, gen)
+    rho = (2 * torch.rand(b, generator=gen) - 1) * 0.98
+    shape = torch.stack([torch.stack([torch.ones_like(rho), rho], -1),
+                         torch.stack([rho, torch.ones_like(rho)], -1)], -2)  # (B, 2, 2)
+    scale = torch.exp(torch.log(torch.tensor(30.0)) * torch.rand(b, k_max, generator=gen))
+    cov = shape.unsqueeze(1) * scale[..., None, None] ** 2  # (B, K, 2, 2)
+    mu = torch.zeros(b, k_max, 2)
+    x, y = _sample_gmm2(w, mu, cov, n + n_label, gen)
+    return _finish(x, y, _gmm2_logratio(x, y, w, mu, cov), n)
+
+
+def _sample_mixture_1d(b, m, gen, k_max):
+    k = torch.randint(1, k_max + 1, (b,), generator=gen)
+    w = _dirichlet_weights(b, k_max, k, gen)
+    mean = -2 + 4 * torch.rand(b, k_max, generator=gen)
+    var = torch.exp(math.log(0.05) + (math.log(1.0) - math.log(0.05))
+                    * torch.rand(b, k_max, generator=gen))
+    comp = torch.multinomial(w, m, replacement=True, generator=gen)
+    z = torch.gather(mean, 1, comp) + torch.gather(var, 1, comp).sqrt() * torch.randn(
+        b, m, generator=gen)
+    return z, (w, mean, var)
+
+
+LINKS = (
+    lambda x, a: torch.sin(a * x),
+    lambda x, a: x ** 2,
+    lambda x, a: x.abs(),
+    lambda x, a: torch.tanh(a * x),
+    lambda x, a: x ** 3,
+)
+
+
+def sample_functional(b, n, gen, n_label=512, n_quad=1024):
+    """y = f(x) + sigma * eps with random links and noise levels; label by quadrature.
+
+    The quadrature for p(y) is the costly part, so the label averages the log ratio over
+    ``n_label`` extra samples only.
+    """
+    m = n + n_label
+    x, (w, mean, var) = _sample_mixture_1d(b, m, gen, k_max=3)
+    link = torch.randint(0, len(LINKS), (b,), generator=gen)
+    a = 0.5 + 2.5 * torch.rand(b, 1, generator=gen)
+    fx = torch.empty_like(x)
+    lo = (mean - 5 * var.sqrt()).amin(1, keepdim=True)
+    hi = (mean + 5 * var.sqrt()).amax(1, keepdim=True)
+    xq = lo + (hi - lo) * (torch.arange(n_quad) + 0.5) / n_quad  # (B, Q)
+    fq = torch.empty_like(xq)
+    for i, f in enumerate(LINKS):
+        sel = link == i
+        if sel.any():
+            fx[sel] = f(x[sel], a[sel])
+            fq[sel] = f(xq[sel], a[sel])
+    # Noise relative to the spread of f(x): from nearly deterministic to nearly independent.
+    spread = fx.std(dim=1, keepdim=True).clamp_min(1e-6)
+    sigma = spread * torch.exp(math.log(0.03) + (math.log(3.0) - math.log(0.03))
+                               * torch.rand(b, 1, generator=gen))
+    y = fx + sigma * torch.randn(b, m, generator=gen)
+    yl, fl = y[:, n:], fx[:, n:]  # (B, L) label points
+    log_cond = _log_normal_1d(yl, fl, sigma ** 2)  # log p(y | x)
+    # p(y) = int p(x) N(y; f(x), sigma^2) dx on the quadrature grid.
+    log_px_q = _mixture_logpdf_1d(xq, w, mean, var) + torch.log((hi - lo) / n_quad)  # (B, Q)
+    lq = _log_normal_1d(yl.unsqueeze(-1), fq.unsqueeze(1), (sigma ** 2).unsqueeze(-1))
+    log_py = torch.logsumexp(lq + log_px_q.unsqueeze(1), dim=-1)  # (B, L)
+    swap = torch.rand(b, 1, generator=gen) < 0.5
+    x, y = torch.where(swap, y, x), torch.where(swap, x, y)
+    return _finish(x, y, log_cond - log_py, n)
+
+
+def sample_independent(b, n, gen):
+    """Independent 1-D mixtures: MI = 0 exactly."""
+    x, _ = _sample_mixture_1d(b, n, gen, k_max=5)
+    y, _ = _sample_mixture_1d(b, n, gen, k_max=5)
+    return x, y, torch.zeros(b)
+
+
+def sample_gaussian(b, n, rho, gen):
+    """Bivariate standard Gaussians with correlation rho (scalar or (B,))."""
+    rho = torch.as_tensor(rho, dtype=torch.get_default_dtype()).expand(b).unsqueeze(1)
+    x = torch.randn(b, n, generator=gen)
+    y = rho * x + torch.sqrt(1 - rho ** 2) * torch.randn(b, n, generator=gen)
+    return x, y, -0.5 * torch.log(1 - rho[:, 0] ** 2)
+
+
+SAMPLERS = {'gmm': sample_gmm, 'scale_mixture': sample_scale_mixture,
+            'functional': sample_functional, 'independent': sample_independent}
+
+
+def sample_batch(b, n, gen, weights=DEFAULT_FAMILY_WEIGHTS):
+    """A batch drawing each set's family by ``weights``: x, y (B, N), mi (B,)."""
+    fam = torch.multinomial(torch.tensor(weights, dtype=torch.float), b, replacement=True,
+                            generator=gen)
+    xs, ys, mis = [], [], []
+    for i, name in enumerate(FAMILIES):
+        k = int((fam == i).sum())
+        if k:
+            x, y, mi = SAMPLERS[name](k, n, gen)
+            xs.append(x)
+            ys.append(y)
+            mis.append(mi)
+    return torch.cat(xs), torch.cat(ys), torch.cat(mis)

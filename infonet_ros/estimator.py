@@ -1,0 +1,210 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""InfoNetEstimator: mutual information of scalar pairs from one forward pass.
+
+    >>> from infonet_ros import InfoNetEstimator
+    >>> est = InfoNetEstimator.from_pretrained()          # shipped weights, no network
+    >>> est.estimate(x, y)                                # x, y: (N,) -> float, nats
+    >>> est.estimate_batch(xb, yb)                        # (B, N) -> (B,), one forward pass
+    >>> est.mi_torch(xt, yt)                              # differentiable torch scalar
+
+Input rules (``ValueError`` naming the problem otherwise): real, finite, equal lengths, at
+least ``MIN_SAMPLES`` samples, 1-D for ``estimate`` and 2-D for ``estimate_batch``. A constant
+series carries no information: its estimate is exactly 0.0 (no network call for that row).
+Cross-fitted estimates of independent data scatter around 0 and can be slightly negative.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from infonet_ros.copula import DEFAULT_SOFT_RANK_TAU, rank_normalize, soft_rank_normalize
+from infonet_ros.model import InfoNet, load_checkpoint
+from infonet_ros.readout import crossfit_mi
+
+# Fewest samples per series: each cross-fitting half then holds at least 16 points.
+MIN_SAMPLES = 32
+# 'auto' picks CUDA when torch sees a GPU, else the CPU.
+DEFAULT_DEVICE = 'auto'
+# Seed of the deterministic cross-fitting split (an estimate never depends on its batch).
+DEFAULT_SPLIT_SEED = 0
+
+
+def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
+    """'auto' -> cuda if available else cpu; 'cuda' without a GPU -> ValueError."""
+    if isinstance(device, torch.device):
+        return device
+    if device == 'auto':
+        return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but torch sees no CUDA GPU "
+                         "(use device='cpu' or 'auto')")
+    try:
+        return torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
+
+
+def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
+    """Check and convert paired samples to float64 arrays of shape (B, N).
+
+    Raises ValueError saying which rule is broken: dimensionality, unequal shapes, fewer than
+    MIN_SAMPLES samples, non-numeric values, NaN or inf (with the first bad index).
+    """
+    arrs = []
+    for name, a in (('x', x), ('y', y)):
+        if isinstance(a, torch.Tensor):
+            a = a.detach().cpu().numpy()
+        try:
+            a = np.asarray(a, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f'{name} must be numeric: {exc}') from exc
+        if a.ndim != ndim:
+            want = '1-D of shape (N,)' if ndim == 1 else '2-D of shape (B, N)'
+            raise ValueError(f'{name} must be {want}, got shape {a.shape}')
+        bad = ~np.isfinite(a)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(f'{name} contains NaN or inf (first at index '
+                             f'{idx[0] if ndim == 1 else idx})')
+        arrs.append(a.reshape(-1, a.shape[-1]) if a.size else a.reshape(-1, 0))
+    x2, y2 = arrs
+    if x2.shape != y2.shape:
+        raise ValueError(f'x and y must have the same shape, got {np.shape(x)} and '
+                         f'{np.shape(y)}')
+    if x2.shape[-1] < MIN_SAMPLES:
+        raise ValueError(f'need at least {MIN_SAMPLES} samples per series, got '
+                         f'{x2.shape[-1]}')
+    if x2.shape[0] == 0:
+        raise ValueError('empty batch: B must be at least 1')
+    return x2, y2
+
+
+class InfoNetEstimator:
+    """Pretrained InfoNet mutual-information estimator (nats)."""
+
+    def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
+                 provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
+                 marginal: str = 'exact'):
+        self.device = resolve_device(device)
+        self.model = model.to(self.device).eval()
+        self.provenance = dict(provenance or {})
+        self.split_seed = split_seed
+        self.marginal = marginal
+
+    @classmethod
+    def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
+                        **kwargs) -> 'InfoNetEstimator':
+        """Load a checkpoint (the shipped default when ``path`` is None); never downloads.
+
+        Raises:
+            infonet_ros.model.WeightsError: missing, corrupt or foreign file (names the path).
+            ValueError: an unavailable device.
+        """
+        dev = resolve_device(device)
+        model, prov = load_checkpoint(path, map_location=dev)
+        return cls(model, dev, prov, **kwargs)
+
+    # ---- numpy API ---------------------------------------------------------------------
+
+    def estimate(self, x, y) -> float:
+        """MI in nats of two paired 1-D series.
+
+        Args:
+            x: (N,) samples, N >= MIN_SAMPLES, finite.
+            y: (N,) samples paired with ``x``.
+
+        Returns:
+            The estimate as a float (0.0 exactly when either series is constant).
+        """
+        x2, y2 = validate_pairs(x, y, ndim=1)
+        return float(self._estimate_rows(x2, y2)[0])
+
+    def estimate_batch(self, x, y) -> np.ndarray:
+        """MI in nats of B pairs of series in one forward pass.
+
+        Args:
+            x: (B, N) array, one series per row.
+            y: (B, N) array paired row by row with ``x``.
+
+        Returns:
+            (B,) float64 array; row b equals ``estimate(x[b], y[b])``.
+        """
+        x2, y2 = validate_pairs(x, y, ndim=2)
+        return self._estimate_rows(x2, y2)
+
+    def estimate_many(self, pairs) -> np.ndarray:
+        """Estimates for a list of (x, y) pairs of possibly different lengths.
+
+        Pairs of equal length share one forward pass; returns (len(pairs),) float64.
+        """
+        out = np.zeros(len(pairs))
+        groups: dict[int, list[int]] = {}
+        checked = []
+        for i, (x, y) in enumerate(pairs):
+            x2, y2 = validate_pairs(x, y, ndim=1)
+            checked.append((x2[0], y2[0]))
+            groups.setdefault(x2.shape[1], []).append(i)
+        for idx in groups.values():
+            xs = np.stack([checked[i][0] for i in idx])
+            ys = np.stack([checked[i][1] for i in idx])
+            out[idx] = self._estimate_rows(xs, ys)
+        return out
+
+    @torch.no_grad()
+    def _estimate_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        out = np.zeros(x.shape[0])
+        # A constant row carries no information: exactly 0, and no network call.
+        live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
+        if live.any():
+            xt = torch.from_numpy(x[live])
+            yt = torch.from_numpy(y[live])
+            uv = torch.stack([rank_normalize(xt), rank_normalize(yt)], dim=-1)  # (B, N, 2)
+            uv = uv.to(self.device, torch.float32)
+            mi = crossfit_mi(self.model, uv, seed=self.split_seed, marginal=self.marginal)
+            out[live] = mi.double().cpu().numpy()
+        return out
+
+    # ---- torch API ---------------------------------------------------------------------
+
+    def mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool = True,
+                 tau: float = DEFAULT_SOFT_RANK_TAU) -> torch.Tensor:
+        """Differentiable MI estimate in nats.
+
+        Args:
+            x: (N,) or (B, N) tensor; gradients flow to it through the soft rank.
+            y: same shape as ``x``.
+            soft: use the soft rank (differentiable); False uses hard ranks (no input grads).
+            tau: soft-rank temperature as a fraction of each series' standard deviation.
+
+        Returns:
+            A scalar tensor for 1-D inputs, else (B,).
+        """
+        if x.shape != y.shape or x.dim() not in (1, 2):
+            raise ValueError(f'x and y must share a (N,) or (B, N) shape, got '
+                             f'{tuple(x.shape)} and {tuple(y.shape)}')
+        if x.shape[-1] < MIN_SAMPLES:
+            raise ValueError(f'need at least {MIN_SAMPLES} samples per series, got '
+                             f'{x.shape[-1]}')
+        if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+            raise ValueError('x and y must be finite (no NaN or inf)')
+        squeeze = x.dim() == 1
+        xb, yb = (x[None], y[None]) if squeeze else (x, y)
+        rank = (lambda t: soft_rank_normalize(t, tau)) if soft else rank_normalize
+        uv = torch.stack([rank(xb), rank(yb)], dim=-1)  # (B, N, 2)
+        p = next(self.model.parameters())
+        mi = crossfit_mi(self.model, uv.to(p.device, p.dtype), seed=self.split_seed,
+                         marginal=self.marginal)
+        return mi[0] if squeeze else mi
+
+
+_DEFAULT: dict = {}
+
+
+def estimate_mi(x, y, device: str = DEFAULT_DEVICE) -> float:
+    """MI in nats of two 1-D series with the shipped weights (the model is cached)."""
+    key = str(resolve_device(device))
+    if key not in _DEFAULT:
+        _DEFAULT[key] = InfoNetEstimator.from_pretrained(device=key)
+    return _DEFAULT[key].estimate(x, y)

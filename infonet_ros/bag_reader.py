@@ -1,0 +1,374 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Read rosbag2 bags (sqlite3 or mcap) without ROS, through the pure-Python ``rosbags``.
+
+    >>> with BagSource('my_bag', msg_dirs=['src/my_pkg']) as bag:
+    ...     for topic, recv_ns, msg in bag.messages(['/imu/data']):
+    ...         ...
+
+``path`` is a bag directory (with ``metadata.yaml``) or a single ``.mcap`` / ``.db3`` file
+(e.g. of a recording that crashed before writing its metadata).
+
+Message definitions. Only the types of the requested topics and the types they use are
+resolved, each from the first source that defines it:
+
+1. the bag itself (rosbag2 stores the definitions in newer bags: mcap schemas, and the
+   ``message_definitions`` table of sqlite3 bags since Iron);
+2. ``.msg`` files given explicitly (``msg_files``; type ``pkg/msg/Name`` from a path
+   ``.../pkg/msg/Name.msg``, or ``pkg/msg/Name=path``);
+3. ``.msg`` files under ``msg_dirs`` (any ``<pkg>/msg/<Name>.msg`` below each directory);
+4. the standard ROS 2 Kilted types that ``rosbags`` ships (std, geometry, sensor msgs, ...);
+5. ``share/<pkg>/msg/<Name>.msg`` under each prefix of ``AMENT_PREFIX_PATH`` (a sourced
+   workspace), for types still unknown.
+
+When the bag records a type hash (RIHS01, Iron and later) and the definition came from
+elsewhere, a hash mismatch is reported as a warning (the values may be misread).
+
+Errors are :class:`BagError` with a message naming the bag, topic, or type: missing or
+unreadable bag, corrupt or truncated storage (including fewer messages than the metadata
+announces), unknown topic, type with no definition, undecodable message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from pathlib import Path
+
+MSG_SUFFIX = '.msg'
+
+
+class BagError(RuntimeError):
+    """A bag that cannot be read as asked; the message says what and where."""
+
+
+def _rosbags():
+    # Imported on use: the rest of the toolbox works without rosbags installed.
+    from rosbags import rosbag2, typesys
+    return rosbag2, typesys
+
+
+def msg_type_from_path(path: Path) -> str:
+    """``.../pkg/msg/Name.msg`` -> ``pkg/msg/Name``; ValueError for other layouts."""
+    path = Path(path)
+    if path.suffix != MSG_SUFFIX or path.parent.name != 'msg' or not path.parent.parent.name:
+        raise ValueError(f'cannot tell the type name of {path}: expected .../<pkg>/msg/'
+                         '<Name>.msg, or give it as pkg/msg/Name=PATH')
+    return f'{path.parent.parent.name}/msg/{path.stem}'
+
+
+def index_msg_dir(root) -> dict[str, Path]:
+    """Every ``<pkg>/msg/<Name>.msg`` below ``root`` -> {'pkg/msg/Name': path}."""
+    root = Path(root)
+    if not root.is_dir():
+        raise BagError(f'message directory {root} does not exist')
+    found: dict[str, Path] = {}
+    for p in sorted(root.rglob('*' + MSG_SUFFIX)):
+        if p.parent.name == 'msg' and p.parent.parent != p.parent:
+            found.setdefault(msg_type_from_path(p), p)
+    return found
+
+
+def index_ament_prefixes(prefixes: str | None = None) -> dict[str, Path]:
+    """``share/<pkg>/msg/<Name>.msg`` under each prefix of AMENT_PREFIX_PATH (first wins)."""
+    prefixes = os.environ.get('AMENT_PREFIX_PATH', '') if prefixes is None else prefixes
+    found: dict[str, Path] = {}
+    for prefix in prefixes.split(os.pathsep):
+        if not prefix:
+            continue
+        for p in sorted(Path(prefix).glob('share/*/msg/*' + MSG_SUFFIX)):
+            found.setdefault(msg_type_from_path(p), p)
+    return found
+
+
+def parse_msg_file_arg(arg: str) -> tuple[str, Path]:
+    """``PATH`` or ``pkg/msg/Name=PATH`` -> (type name, path)."""
+    if '=' in arg:
+        name, path = arg.split('=', 1)
+        if name.count('/') == 1:  # pkg/Name
+            name = name.replace('/', '/msg/')
+        return name, Path(path)
+    path = Path(arg)
+    return msg_type_from_path(path), path
+
+
+def referenced_types(fields) -> list[str]:
+    """Names of the message types used by a rosbags field list."""
+    _, typesys = _rosbags()
+    nodetype = typesys.base.Nodetype
+    out = []
+    for _, (kind, detail) in fields:
+        if kind in (nodetype.ARRAY, nodetype.SEQUENCE):
+            kind, detail = detail[0]
+        if kind == nodetype.NAME:
+            out.append(detail)
+    return out
+
+
+class _DefinitionSources:
+    """Lazily parsed type definitions, in priority order (see module docstring)."""
+
+    def __init__(self, bag_defs: dict, msg_files: dict[str, Path], msg_dirs, ament: bool):
+        _, typesys = _rosbags()
+        self.typesys = typesys
+        self.bag = bag_defs
+        self.files = msg_files
+        self.dirs: dict[str, Path] = {}
+        for d in msg_dirs:
+            for name, p in index_msg_dir(d).items():
+                self.dirs.setdefault(name, p)
+        self.builtin = typesys.get_typestore(typesys.Stores.ROS2_KILTED).fielddefs
+        self._ament_enabled = ament
+        self._ament: dict[str, Path] | None = None
+
+    def ament(self) -> dict[str, Path]:
+        if self._ament is None:
+            self._ament = index_ament_prefixes() if self._ament_enabled else {}
+        return self._ament
+
+    def lookup(self, name: str):
+        """(source label, definition) of ``name`` or None."""
+        if name in self.bag:
+            return 'bag', self.bag[name]
+        for label, table in (('msg file', self.files), ('msg dir', self.dirs)):
+            if name in table:
+                return f'{label} {table[name]}', self._parse(name, table[name])
+        if name in self.builtin:
+            return 'rosbags ROS2_KILTED', self.builtin[name]
+        if name in self.ament():
+            path = self.ament()[name]
+            return f'AMENT_PREFIX_PATH {path}', self._parse(name, path)
+        return None
+
+    def _parse(self, name: str, path: Path):
+        try:
+            text = Path(path).read_text(encoding='utf-8')
+            return self.typesys.get_types_from_msg(text, name)[name]
+        except OSError as exc:
+            raise BagError(f'cannot read definition of {name} from {path}: {exc}') from None
+        except Exception as exc:  # the rosbags parser raises several kinds
+            raise BagError(f'cannot parse {path} as {name}: {exc}') from None
+
+
+def definitions_from_bag(connections) -> dict:
+    """Type definitions stored in a bag's connections (msg or idl text), by type name."""
+    _, typesys = _rosbags()
+    from rosbags.interfaces import MessageDefinitionFormat as Fmt
+    typs: dict = {}
+    for conn in connections:
+        fmt, data = conn.msgdef.format, conn.msgdef.data
+        if fmt == Fmt.NONE or not data:
+            continue
+        try:
+            if fmt == Fmt.MSG:
+                typs.update(typesys.get_types_from_msg(data, conn.msgtype))
+            else:
+                sep = '=' * 80 + '\n'
+                parts = data.split(sep)[1:] if data.startswith(sep + 'IDL: ') else [data]
+                for part in parts:
+                    idl = part.split('\n', 1)[1] if part.startswith('IDL: ') else part
+                    typs.update(typesys.get_types_from_idl(idl))
+        except Exception as exc:  # a stored definition rosbags cannot parse: fall back
+            typs.pop(conn.msgtype, None)
+            typs.setdefault('__unparsed__', []).append(f'{conn.msgtype}: {exc}')
+    return typs
+
+
+class BagSource:
+    """An open rosbag2 bag with a typestore for the topics to be read.
+
+    Args:
+        path: bag directory, or one ``.mcap`` / ``.db3`` file.
+        msg_files: ``.msg`` files (``PATH`` or ``pkg/msg/Name=PATH``) to register.
+        msg_dirs: directories searched for ``<pkg>/msg/<Name>.msg``.
+        use_ament: also search ``AMENT_PREFIX_PATH`` for unknown types.
+    """
+
+    def __init__(self, path, msg_files=(), msg_dirs=(), use_ament: bool = True):
+        self.path = Path(path)
+        self.msg_files = dict(parse_msg_file_arg(str(a)) for a in msg_files)
+        for name, p in self.msg_files.items():
+            if not p.is_file():
+                raise BagError(f'message file {p} (for {name}) does not exist')
+        self.msg_dirs = [Path(d) for d in msg_dirs]
+        self.use_ament = use_ament
+        self.reader = None
+        self.typestore = None
+        self.type_sources: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+    # ---- opening -----------------------------------------------------------------------
+
+    def __enter__(self) -> 'BagSource':
+        """Open the bag (see :meth:`open`)."""
+        self.open()
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        """Close the bag."""
+        self.close()
+        return False
+
+    def open(self) -> None:
+        """Open the bag; BagError if it is missing, not a bag, or its storage is corrupt."""
+        rosbag2, _ = _rosbags()
+        if not self.path.exists():
+            raise BagError(f'bag {self.path} does not exist')
+        try:
+            reader = rosbag2.Reader(self.path)
+            reader.open()
+        except Exception as exc:  # rosbags, sqlite3/apsw and mcap parsing raise many kinds
+            hint = ''
+            if self.path.is_dir() and not (self.path / 'metadata.yaml').exists():
+                files = sorted(p.name for p in self.path.glob('*')
+                               if p.suffix in ('.mcap', '.db3'))
+                hint = (f' (no metadata.yaml: pass the storage file itself, e.g. '
+                        f'{self.path / files[0]})' if files else ' (no metadata.yaml)')
+            if 'magic' in str(exc).lower():
+                # An mcap file without its footer: the recorder was killed, or a copy broke.
+                hint += (' (the file is truncated or not mcap; an interrupted recording can be '
+                         'repaired with `mcap recover` or `ros2 bag reindex`)')
+            raise BagError(f'cannot open bag {self.path}: {exc or type(exc).__name__}'
+                           f'{hint}') from None
+        self.reader = reader
+
+    def close(self) -> None:
+        """Close the bag (idempotent)."""
+        if self.reader is not None:
+            try:
+                self.reader.close()
+            finally:
+                self.reader = None
+
+    # ---- bag contents ------------------------------------------------------------------
+
+    def _check(self):
+        if self.reader is None:
+            raise BagError('bag is not open')
+        return self.reader
+
+    @property
+    def storage(self) -> str:
+        """'mcap' or 'sqlite3'."""
+        files = getattr(self._check().storage, 'metadata', None)
+        ident = getattr(files, 'storage_identifier', '') if files else ''
+        if ident:
+            return ident
+        suffixes = {p.suffix for p in ([self.path] if self.path.is_file()
+                                       else self.path.glob('*'))}
+        return 'mcap' if '.mcap' in suffixes else 'sqlite3'
+
+    def topics(self) -> dict[str, tuple[str, int]]:
+        """{topic: (message type, message count from the bag's index)}."""
+        return {name: (info.msgtype, info.msgcount)
+                for name, info in self._check().topics.items()}
+
+    def time_range_ns(self) -> tuple[int, int]:
+        """(first, last) receive time [ns] of the bag."""
+        r = self._check()
+        return r.start_time, r.end_time
+
+    def has_stored_definition(self, topic: str) -> bool:
+        """Tell whether the bag stores the message definition of ``topic``'s type."""
+        from rosbags.interfaces import MessageDefinitionFormat as Fmt
+        return any(c.topic == topic and c.msgdef.format != Fmt.NONE and c.msgdef.data
+                   for c in self._check().connections)
+
+    def _connections(self, topics):
+        reader = self._check()
+        known = self.topics()
+        missing = [t for t in topics if t not in known]
+        if missing:
+            listing = ', '.join(f'{t} [{ty}]' for t, (ty, _) in sorted(known.items()))
+            raise BagError(f'topic(s) {missing} not in bag {self.path}; it has: '
+                           f'{listing or "no topics"}')
+        return [c for c in reader.connections if c.topic in set(topics)]
+
+    # ---- types -------------------------------------------------------------------------
+
+    def build_typestore(self, topics):
+        """Typestore holding the types of ``topics`` and everything they use.
+
+        Raises BagError naming each type without a definition and what needs it.
+        """
+        _, typesys = _rosbags()
+        conns = self._connections(topics)
+        bag_defs = definitions_from_bag(conns)
+        for problem in bag_defs.pop('__unparsed__', []):
+            self.warnings.append(f'stored definition not parsable, using other sources: '
+                                 f'{problem}')
+        sources = _DefinitionSources(bag_defs, self.msg_files, self.msg_dirs, self.use_ament)
+        resolved: dict = {}
+        missing: dict[str, str] = {}
+        queue = deque((c.msgtype, f'topic {c.topic}') for c in conns)
+        while queue:
+            name, needed_by = queue.popleft()
+            if name in resolved or name in missing:
+                continue
+            found = sources.lookup(name)
+            if found is None:
+                missing[name] = needed_by
+                continue
+            self.type_sources[name], resolved[name] = found
+            queue.extend((dep, name) for dep in referenced_types(found[1][1]))
+        if missing:
+            lines = '; '.join(f'{n} (used by {b})' for n, b in missing.items())
+            raise BagError(f'no message definition for {lines}. The bag does not store it: '
+                           'pass its .msg file with --msg PATH, its package with --msg-dir '
+                           'DIR, or source the workspace that defines it (AMENT_PREFIX_PATH)')
+        store = typesys.get_typestore(typesys.Stores.EMPTY)
+        try:
+            store.register(resolved)
+        except Exception as exc:
+            raise BagError(f'cannot register message types {sorted(resolved)}: {exc}') from None
+        for c in conns:
+            src = self.type_sources.get(c.msgtype, '')
+            if c.digest and c.digest.startswith('RIHS01_') and src != 'bag':
+                have = store.hash_rihs01(c.msgtype)
+                if have != c.digest:
+                    self.warnings.append(
+                        f'{c.msgtype} on {c.topic}: definition from {src} differs from the '
+                        f"recorder's (type hash {have} != {c.digest}); values may be misread")
+        self.typestore = store
+        return store
+
+    # ---- messages ----------------------------------------------------------------------
+
+    def messages(self, topics):
+        """Yield (topic, receive time [ns], message) of ``topics`` in storage order.
+
+        Raises BagError when the storage is corrupt or truncated (including ending before
+        the message counts the metadata announces) or a message cannot be decoded.
+        """
+        conns = self._connections(topics)
+        store = self.typestore if self.typestore is not None else self.build_typestore(topics)
+        expected = {c.topic: 0 for c in conns}
+        for c in conns:
+            expected[c.topic] += c.msgcount
+        seen = dict.fromkeys(expected, 0)
+        try:
+            for conn, stamp, raw in self._check().messages(connections=conns):
+                try:
+                    msg = store.deserialize_cdr(raw, conn.msgtype)
+                except Exception as exc:
+                    raise BagError(
+                        f'cannot decode message {seen[conn.topic]} of {conn.topic} '
+                        f'[{conn.msgtype}] (definition from '
+                        f'{self.type_sources.get(conn.msgtype, "?")}): {exc}') from None
+                seen[conn.topic] += 1
+                yield conn.topic, stamp, msg
+        except BagError:
+            raise
+        except Exception as exc:  # rosbags, sqlite3/apsw and mcap parsing raise many kinds
+            raise BagError(f'bag {self.path} is corrupt or truncated: reading failed after '
+                           f'{sum(seen.values())} messages ({exc or type(exc).__name__})'
+                           ) from None
+        short = {t: (seen[t], n) for t, n in expected.items() if n and seen[t] < n}
+        if short:
+            detail = ', '.join(f'{t}: {a} of {n}' for t, (a, n) in short.items())
+            raise BagError(f'bag {self.path} is truncated: read fewer messages than its '
+                           f'metadata announces ({detail})')
+
+    def message_count(self, topics) -> int:
+        """Messages of ``topics`` according to the bag's index (for progress bars)."""
+        return sum(c.msgcount for c in self._connections(topics))

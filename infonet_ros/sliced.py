@@ -1,0 +1,293 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Sliced mutual information of vector signals, and a permutation test of independence.
+
+InfoNet reads scalar pairs. For vectors X in R^dx and Y in R^dy (a 6-axis IMU against 7 joint
+positions) this module estimates the *sliced* mutual information
+
+    SI(X; Y) = E_{theta, phi} [ I(theta^T X; phi^T Y) ],
+
+theta and phi uniform on the unit spheres of R^dx and R^dy (Goldfeld & Greenewald, 2021), by
+a Monte-Carlo mean over ``n_slices`` random direction pairs; every slice is one scalar pair
+for the estimator and all slices go through it in batched forward passes.
+
+What sliced MI is not: it is not I(X; Y). Each slice is a data-processed view of (X, Y), so
+SI(X; Y) <= I(X; Y), and usually far below it. SI is zero if and only if X and Y are
+independent (if every pair of 1-D projections is independent, the joint characteristic
+function factorizes), but that holds for the mean over *all* directions. A finite number of
+random slices can read near zero when the dependence lives in a few rare directions, e.g.
+through one coordinate of a 128-D vector, whose share of a random projection is ~1/128.
+It is a summary for detection and ranking, in nats, not comparable to the MI of the vectors.
+
+Preprocessing: each column is standardized (mean 0, standard deviation 1) before projecting,
+so the result does not depend on the units or offsets of the columns (a gyroscope in rad/s
+beside an accelerometer in m/s^2). The estimator is rank-based, so scaling a whole side does
+not matter either. A side of dimension 1 is projected on a random sign, +1 or -1: the
+estimate of (-x, y) is close to, but not bit-equal with, that of (x, y).
+
+Constant columns (a joint that does not move during the window) carry no information: they
+are set to zero after centering, so they take no part in any projection. If every column of
+one side is constant, every slice is constant and the sliced MI is exactly 0.0 (p-value 1.0),
+as for a constant scalar series in :class:`~infonet_ros.estimator.InfoNetEstimator`.
+
+Independence test: the statistic is the sliced MI; its null distribution comes from
+``n_permutations`` random permutations of the rows of y, evaluated with the *same* slice
+directions, and p = (1 + #{permuted statistic >= observed}) / (1 + n_permutations). The test
+is exact (level alpha for any sample size) because, under independence, the observed and the
+permuted data sets are exchangeable. Cost is (1 + n_permutations) * n_slices estimator rows;
+see :func:`independence_test` for the speed/resolution trade-off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
+
+# Random direction pairs per estimate. The Monte-Carlo error of the mean falls as
+# 1/sqrt(n_slices); 128 keeps a live window around a second on a CPU and detects the
+# dependence of benchmarks/independence_auc.py (see docs/sliced_mi.md for measurements).
+DEFAULT_N_SLICES = 128
+# Permutations of the independence test: p-values resolve to 1/(1 + 99) = 0.01.
+DEFAULT_N_PERMUTATIONS = 99
+# Seed of the slice directions (and, offset, of the permutations): fixed by default, so the
+# same data give the same number in the ROS node and in the library.
+DEFAULT_SEED = 0
+# Estimator rows per forward pass: bounds memory (~2 MB per row on a CPU) while keeping
+# the batch large enough for efficient matrix products.
+DEFAULT_BATCH_ROWS = 256
+
+_DEFAULT_ESTIMATORS: dict = {}
+
+
+def _as_matrix(a, name: str) -> np.ndarray:
+    """Convert one side to float64 (N, d), 1-D meaning d = 1; ValueError naming the problem."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    try:
+        m = np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f'{name} must be numeric: {exc}') from exc
+    if m.ndim == 1:
+        m = m[:, None]
+    if m.ndim != 2:
+        raise ValueError(f'{name} must be 1-D (N,) or 2-D (N, d), got shape {m.shape}')
+    if m.shape[1] == 0:
+        raise ValueError(f'{name} has no columns (shape {m.shape}): need at least one')
+    bad = ~np.isfinite(m)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f'{name} contains NaN or inf (first at row {row}, column {col})')
+    return m
+
+
+def _standardize(m: np.ndarray) -> np.ndarray:
+    """Per-column (x - mean) / std; constant columns become all-zero (no information)."""
+    centred = m - m.mean(axis=0)
+    std = centred.std(axis=0)
+    live = np.ptp(m, axis=0) > 0
+    out = np.zeros_like(centred)
+    out[:, live] = centred[:, live] / std[live]
+    return out
+
+
+def random_directions(n_slices: int, dx: int, dy: int, seed: int = DEFAULT_SEED
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Draw unit directions uniform on the spheres: theta (S, dx), phi (S, dy), from ``seed``."""
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal((n_slices, dx))
+    phi = rng.standard_normal((n_slices, dy))
+    # A Gaussian vector is never exactly 0 in practice; the guard keeps the division finite.
+    theta /= np.maximum(np.linalg.norm(theta, axis=1, keepdims=True), 1e-300)
+    phi /= np.maximum(np.linalg.norm(phi, axis=1, keepdims=True), 1e-300)
+    return theta, phi
+
+
+def _check_n_slices(n_slices) -> int:
+    if isinstance(n_slices, bool) or not isinstance(n_slices, (int, np.integer)) \
+            or n_slices < 1:
+        raise ValueError(f'n_slices must be a positive integer, got {n_slices!r}')
+    return int(n_slices)
+
+
+def project_slices(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Validate, standardize and project two vector signals onto random direction pairs.
+
+    Row s of the outputs is the scalar pair (theta_s^T x_i, phi_s^T y_i), i = 1..N, that the
+    estimator reads for slice s. The sliced MI is the mean of the estimates of the rows; the
+    ROS node calls this function so that its numbers equal :func:`sliced_mi`'s.
+
+    Args:
+        x: (N, dx) samples (a 1-D (N,) array means dx = 1), finite.
+        y: (N, dy) samples paired row by row with ``x``.
+        n_slices: number S of random direction pairs, >= 1.
+        seed: seed of the directions (the data do not influence them).
+
+    Returns:
+        (xs, ys), both float64 of shape (S, N).
+
+    Raises:
+        ValueError: non-numeric, NaN or inf values (naming row and column), more than two
+            dimensions, a side with no column, different N, N < MIN_SAMPLES, or a bad
+            ``n_slices``. Constant columns are not an error (see the module docstring).
+    """
+    n_slices = _check_n_slices(n_slices)
+    xm, ym = _as_matrix(x, 'x'), _as_matrix(y, 'y')
+    if xm.shape[0] != ym.shape[0]:
+        raise ValueError(f'x and y must have the same number of samples (rows), got '
+                         f'{xm.shape[0]} and {ym.shape[0]}')
+    if xm.shape[0] < MIN_SAMPLES:
+        raise ValueError(f'need at least {MIN_SAMPLES} samples, got {xm.shape[0]}')
+    theta, phi = random_directions(n_slices, xm.shape[1], ym.shape[1], seed)
+    xs = theta @ _standardize(xm).T  # (S, N)
+    ys = phi @ _standardize(ym).T  # (S, N)
+    return xs, ys
+
+
+def default_estimator() -> InfoNetEstimator:
+    """Return the shipped-weights estimator, loaded once per process."""
+    if 'default' not in _DEFAULT_ESTIMATORS:
+        _DEFAULT_ESTIMATORS['default'] = InfoNetEstimator.from_pretrained()
+    return _DEFAULT_ESTIMATORS['default']
+
+
+def _check_batch_rows(batch_rows) -> int:
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) \
+            or batch_rows < 1:
+        raise ValueError(f'batch_rows must be a positive integer, got {batch_rows!r}')
+    return int(batch_rows)
+
+
+def estimate_rows(estimator: InfoNetEstimator, xs: np.ndarray, ys: np.ndarray,
+                  batch_rows: int = DEFAULT_BATCH_ROWS) -> np.ndarray:
+    """Estimates of the (R, N) scalar pairs row by row, ``batch_rows`` rows per pass -> (R,)."""
+    batch_rows = _check_batch_rows(batch_rows)
+    out = np.empty(xs.shape[0])
+    for start in range(0, xs.shape[0], batch_rows):
+        stop = start + batch_rows
+        out[start:stop] = estimator.estimate_batch(xs[start:stop], ys[start:stop])
+    return out
+
+
+def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
+              estimator: InfoNetEstimator | None = None,
+              batch_rows: int = DEFAULT_BATCH_ROWS) -> float:
+    """Sliced mutual information (nats) of two paired vector signals.
+
+    The mean over ``n_slices`` random direction pairs (theta, phi) of the InfoNet estimate of
+    I(theta^T X; phi^T Y), columns standardized first. It is not I(X; Y): see the module
+    docstring for what it measures. Near independence it scatters around 0 and can be
+    slightly negative.
+
+    Args:
+        x: (N, dx) samples, or (N,) for dx = 1.
+        y: (N, dy) samples paired row by row with ``x``.
+        n_slices: random direction pairs (Monte-Carlo error ~ 1/sqrt(n_slices)).
+        seed: seed of the directions; equal seeds give equal results.
+        estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+        batch_rows: slices per forward pass (memory bound; the result does not depend on it).
+
+    Returns:
+        The sliced MI estimate as a float.
+
+    Raises:
+        ValueError: as :func:`project_slices`.
+    """
+    xs, ys = project_slices(x, y, n_slices, seed)
+    est = estimator if estimator is not None else default_estimator()
+    return float(estimate_rows(est, xs, ys, batch_rows).mean())
+
+
+@dataclass(frozen=True)
+class IndependenceTestResult:
+    """Outcome of :func:`independence_test`.
+
+    Attributes:
+        statistic: sliced MI of the data (nats).
+        p_value: (1 + #{null statistic >= statistic}) / (1 + n_permutations).
+        n_permutations: permutations of y used for the null distribution.
+        n_slices: random direction pairs per statistic.
+        null_statistics: (n_permutations,) sliced MI of each permuted data set.
+    """
+
+    statistic: float
+    p_value: float
+    n_permutations: int
+    n_slices: int
+    null_statistics: np.ndarray = field(repr=False, compare=False,
+                                        default_factory=lambda: np.empty(0))
+
+
+def permutation_indices(n_samples: int, n_permutations: int, seed: int = DEFAULT_SEED
+                        ) -> np.ndarray:
+    """Return the row permutations of y used by :func:`independence_test`: (P, N) ints.
+
+    Drawn from a stream separate from the slice directions, so the directions of a test
+    equal those of ``sliced_mi`` with the same seed.
+    """
+    rng = np.random.default_rng([seed, 1])
+    return np.stack([rng.permutation(n_samples) for _ in range(n_permutations)]) \
+        if n_permutations else np.empty((0, n_samples), dtype=np.int64)
+
+
+def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
+                      n_permutations: int = DEFAULT_N_PERMUTATIONS,
+                      seed: int = DEFAULT_SEED, estimator: InfoNetEstimator | None = None,
+                      batch_rows: int = DEFAULT_BATCH_ROWS) -> IndependenceTestResult:
+    """Permutation test of H0: X and Y independent, with the sliced MI as statistic.
+
+    Every permuted data set is sliced with the same directions as the data, and all
+    (1 + n_permutations) * n_slices scalar pairs go through the estimator in forward passes
+    of ``batch_rows`` rows, so memory stays bounded for any number of permutations.
+
+    Trading accuracy for speed: the cost is proportional to (1 + n_permutations) * n_slices.
+    The p-value can only take the values k / (1 + n_permutations), k = 1..1 + n_permutations,
+    so its resolution is 1 / (1 + n_permutations): 19 permutations suffice to reject at
+    alpha = 0.05 (p = 0.05 when the data beat every permutation), 99 give steps of 0.01 and
+    999 are needed for p-values near 0.001. The level stays exact for any choice; fewer
+    permutations only coarsen p (and lose a little power). Fewer slices make each statistic
+    noisier, which also costs power but never validity. For a quick screen use e.g.
+    ``n_slices=32, n_permutations=19`` (640 rows).
+
+    Args:
+        x: (N, dx) samples, or (N,) for dx = 1.
+        y: (N, dy) samples paired row by row with ``x``.
+        n_slices: random direction pairs per statistic.
+        n_permutations: permutations of the rows of y (>= 0; 0 gives p = 1.0).
+        seed: seeds the directions (as in :func:`sliced_mi`) and the permutations.
+        estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+        batch_rows: estimator rows per forward pass (results do not depend on it).
+
+    Returns:
+        An :class:`IndependenceTestResult`.
+
+    Raises:
+        ValueError: as :func:`project_slices`, or a negative/non-integer n_permutations.
+    """
+    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
+            or n_permutations < 0:
+        raise ValueError(f'n_permutations must be a non-negative integer, got '
+                         f'{n_permutations!r}')
+    batch_rows = _check_batch_rows(batch_rows)
+    xs, ys = project_slices(x, y, n_slices, seed)
+    est = estimator if estimator is not None else default_estimator()
+    s, n = xs.shape
+    statistic = float(estimate_rows(est, xs, ys, batch_rows).mean())
+    perms = permutation_indices(n, int(n_permutations), seed)
+    null = np.empty(len(perms))
+    # Whole permutations per pass (at least one), so each pass stays near batch_rows rows.
+    per_pass = max(1, batch_rows // s)
+    for start in range(0, len(perms), per_pass):
+        chunk = perms[start:start + per_pass]  # (C, N)
+        ys_perm = ys[:, chunk].transpose(1, 0, 2).reshape(-1, n)  # (C * S, N)
+        xs_rep = np.tile(xs, (len(chunk), 1))  # (C * S, N)
+        rows = estimate_rows(est, xs_rep, ys_perm, batch_rows)
+        null[start:start + len(chunk)] = rows.reshape(len(chunk), s).mean(axis=1)
+    p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(perms))
+    return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
+                                  n_permutations=len(perms), n_slices=s,
+                                  null_statistics=null)

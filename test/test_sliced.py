@@ -1,0 +1,269 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Sliced MI of vector signals and the permutation independence test (infonet_ros.sliced)."""
+
+import numpy as np
+import pytest
+
+from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
+from infonet_ros.sliced import (DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES, independence_test,
+                                IndependenceTestResult, permutation_indices, project_slices,
+                                random_directions, sliced_mi)
+
+
+@pytest.fixture(scope='module')
+def est():
+    return InfoNetEstimator.from_pretrained(device='cpu')
+
+
+def gaussian_vectors(rng, n, dx, dy, coupling):
+    """Draw Gaussian X (n, dx), Y (n, dy) with Y = coupling * A X + noise.
+
+    Also returns the correlation blocks (Cx, Cy, Cxy) of the standardized columns.
+    """
+    a = rng.standard_normal((dy, dx)) / np.sqrt(dx)
+    x = rng.standard_normal((n, dx))
+    y = coupling * x @ a.T + rng.standard_normal((n, dy))
+    cov_y = coupling ** 2 * a @ a.T + np.eye(dy)
+    sx, sy = np.ones(dx), np.sqrt(np.diag(cov_y))
+    return x, y, (np.eye(dx), cov_y / np.outer(sy, sy), coupling * a.T / np.outer(sx, sy))
+
+
+def true_sliced_mi(blocks, theta, phi):
+    """Mean over the given direction pairs of the exact MI of Gaussian projections."""
+    cx, cy, cxy = blocks
+    cov = np.einsum('si,ij,sj->s', theta, cxy, phi)
+    var_x = np.einsum('si,ij,sj->s', theta, cx, theta)
+    var_y = np.einsum('si,ij,sj->s', phi, cy, phi)
+    rho2 = cov ** 2 / (var_x * var_y)
+    return float(np.mean(-0.5 * np.log1p(-rho2)))
+
+
+# ---- projections ------------------------------------------------------------------------
+
+def test_project_slices_shapes_and_definition():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(3.0, 2.0, (100, 4)), rng.normal(-1.0, 5.0, (100, 3))
+    xs, ys = project_slices(x, y, n_slices=10, seed=5)
+    assert xs.shape == ys.shape == (10, 100)
+    theta, phi = random_directions(10, 4, 3, seed=5)
+    np.testing.assert_allclose(np.linalg.norm(theta, axis=1), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(phi, axis=1), 1.0)
+    xz = (x - x.mean(0)) / x.std(0)
+    yz = (y - y.mean(0)) / y.std(0)
+    np.testing.assert_allclose(xs, theta @ xz.T, atol=1e-12)
+    np.testing.assert_allclose(ys, phi @ yz.T, atol=1e-12)
+
+
+def test_project_slices_1d_is_one_column():
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal(64), rng.standard_normal((64, 2))
+    a = project_slices(x, y, n_slices=6, seed=0)
+    b = project_slices(x[:, None], y, n_slices=6, seed=0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    # A 1-D side is projected on random signs: every row is +-(standardized x).
+    xz = (x - x.mean()) / x.std()
+    assert all(np.allclose(r, xz) or np.allclose(r, -xz) for r in a[0])
+
+
+def test_project_slices_deterministic_by_seed():
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((50, 3)), rng.standard_normal((50, 3))
+    a, b, c = (project_slices(x, y, 8, s) for s in (7, 7, 8))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.allclose(a[0], c[0])
+
+
+def test_constant_column_takes_no_part():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((80, 3))
+    x[:, 1] = 2.5  # a joint that did not move in the window
+    x2 = x.copy()
+    x2[:, 1] = -40.0
+    y = rng.standard_normal((80, 2))
+    xs, _ = project_slices(x, y, 12, 0)
+    xs2, _ = project_slices(x2, y, 12, 0)
+    np.testing.assert_array_equal(xs, xs2)
+    theta, _ = random_directions(12, 3, 2, 0)
+    live = x[:, [0, 2]]
+    np.testing.assert_allclose(xs, theta[:, [0, 2]] @ ((live - live.mean(0)) / live.std(0)).T,
+                               atol=1e-12)
+
+
+# ---- bad input --------------------------------------------------------------------------
+
+@pytest.mark.parametrize('x, y, match', [
+    (np.zeros((60, 2)) + np.arange(60)[:, None], np.ones((59, 2)), 'same number of samples'),
+    (np.zeros((60, 0)), np.ones((60, 2)), 'x has no columns'),
+    (np.random.default_rng(0).normal(size=(60, 2)), np.zeros((60, 0)), 'y has no columns'),
+    (np.zeros((60, 2, 2)), np.ones((60, 2)), 'x must be 1-D'),
+    (np.ones((MIN_SAMPLES - 1, 2)), np.ones((MIN_SAMPLES - 1, 2)),
+     f'at least {MIN_SAMPLES} samples'),
+    ([['a', 'b']] * 40, np.ones((40, 2)), 'x must be numeric'),
+])
+def test_bad_shapes(x, y, match):
+    with pytest.raises(ValueError, match=match):
+        project_slices(x, y, 4, 0)
+
+
+@pytest.mark.parametrize('bad', [np.nan, np.inf, -np.inf])
+def test_non_finite_names_row_and_column(bad):
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((60, 3)), rng.standard_normal((60, 2))
+    y[17, 1] = bad
+    with pytest.raises(ValueError, match=r'y contains NaN or inf \(first at row 17, column 1\)'):
+        project_slices(x, y, 4, 0)
+    with pytest.raises(ValueError, match='NaN or inf'):
+        sliced_mi(y, x, 4, 0)
+
+
+@pytest.mark.parametrize('n_slices', [0, -3, 2.5, True, None])
+def test_bad_n_slices(n_slices):
+    x = np.random.default_rng(6).standard_normal((40, 2))
+    with pytest.raises(ValueError, match='n_slices'):
+        project_slices(x, x, n_slices, 0)
+
+
+@pytest.mark.parametrize('n_permutations', [-1, 1.5, 'ten'])
+def test_bad_n_permutations(n_permutations, est):
+    x = np.random.default_rng(7).standard_normal((40, 2))
+    with pytest.raises(ValueError, match='n_permutations'):
+        independence_test(x, x, 2, n_permutations, estimator=est)
+
+
+def test_bad_batch_rows(est):
+    x = np.random.default_rng(8).standard_normal((40, 2))
+    with pytest.raises(ValueError, match='batch_rows'):
+        sliced_mi(x, x, 2, estimator=est, batch_rows=0)
+
+
+def test_all_constant_side_gives_zero_and_p_one(est):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((64, 3))
+    y = np.ones((64, 2)) * [4.0, -1.0]
+    assert sliced_mi(x, y, 4, estimator=est) == 0.0
+    r = independence_test(x, y, n_slices=2, n_permutations=4, estimator=est)
+    assert r.statistic == 0.0 and r.p_value == 1.0
+
+
+# ---- estimates --------------------------------------------------------------------------
+
+def test_dependent_vectors_clearly_above_independent(est):
+    rng = np.random.default_rng(10)
+    x, y, blocks = gaussian_vectors(rng, 800, 6, 7, coupling=2.0)
+    y_ind = rng.standard_normal((800, 7))
+    dep = sliced_mi(x, y, 32, estimator=est)
+    ind = sliced_mi(x, y_ind, 32, estimator=est)
+    theta, phi = random_directions(32, 6, 7, 0)
+    truth = true_sliced_mi(blocks, theta, phi)
+    assert truth > 0.15  # the case is really dependent in most directions
+    assert dep > ind + 0.1
+    assert ind == pytest.approx(0.0, abs=0.05)
+    # Same directions, Gaussian projections: each slice's MI is exact, so is their mean.
+    assert dep == pytest.approx(truth, rel=0.25, abs=0.05)
+
+
+def test_invariant_to_column_scaling_and_offsets(est):
+    rng = np.random.default_rng(11)
+    x, y, _ = gaussian_vectors(rng, 300, 3, 2, coupling=1.5)
+    xs = x * [1e-3, 1.0, 250.0] + [5.0, -3.0, 1e4]
+    ys = y * [9.81, 0.01] - [0.0, 7.0]
+    assert sliced_mi(xs, ys, 16, estimator=est) == pytest.approx(
+        sliced_mi(x, y, 16, estimator=est), abs=1e-9)
+
+
+def test_scalar_sides_average_sign_flips(est):
+    # dx = dy = 1: directions are random signs, so the sliced MI is the mean of the scalar
+    # estimates of (+-x, +-y). MI ignores the signs; InfoNet does only approximately.
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(1000)
+    y = 0.8 * x + 0.6 * rng.standard_normal(1000)
+    theta, phi = random_directions(8, 1, 1, seed=3)
+    loop = np.mean([est.estimate(t[0] * x, p[0] * y) for t, p in zip(theta, phi)])
+    got = sliced_mi(x, y, 8, seed=3, estimator=est)
+    assert got == pytest.approx(loop, abs=1e-5)
+    assert got == pytest.approx(est.estimate(x, y), abs=0.05)
+    assert got == pytest.approx(-0.5 * np.log(1 - 0.8 ** 2), abs=0.1)
+
+
+def test_batched_equals_loop(est):
+    rng = np.random.default_rng(13)
+    x, y, _ = gaussian_vectors(rng, 200, 4, 3, coupling=1.0)
+    xs, ys = project_slices(x, y, 10, seed=2)
+    loop = np.mean([est.estimate(a, b) for a, b in zip(xs, ys)])
+    for rows in (1, 3, 256):
+        assert sliced_mi(x, y, 10, seed=2, estimator=est, batch_rows=rows) == pytest.approx(
+            loop, abs=1e-5)
+
+
+def test_deterministic_by_seed(est):
+    rng = np.random.default_rng(14)
+    x, y, _ = gaussian_vectors(rng, 150, 5, 5, coupling=1.0)
+    a = sliced_mi(x, y, 6, seed=21, estimator=est)
+    assert sliced_mi(x, y, 6, seed=21, estimator=est) == a
+    assert sliced_mi(x, y, 6, seed=22, estimator=est) != a
+
+
+# ---- independence test ------------------------------------------------------------------
+
+def test_defaults_are_explicit():
+    assert DEFAULT_N_SLICES >= 1 and DEFAULT_N_PERMUTATIONS >= 1
+
+
+def test_strong_dependence_gets_smallest_p(est):
+    rng = np.random.default_rng(15)
+    x, y, _ = gaussian_vectors(rng, 200, 6, 7, coupling=3.0)
+    r = independence_test(x, y, n_slices=8, n_permutations=19, seed=1, estimator=est)
+    assert isinstance(r, IndependenceTestResult)
+    assert (r.n_permutations, r.n_slices) == (19, 8)
+    assert r.p_value == pytest.approx(1 / 20)
+    assert r.statistic > r.null_statistics.max()
+
+
+def test_null_statistics_are_sliced_mi_of_permuted_y(est):
+    rng = np.random.default_rng(16)
+    x, y, _ = gaussian_vectors(rng, 64, 3, 2, coupling=0.5)
+    r = independence_test(x, y, n_slices=3, n_permutations=5, seed=4, estimator=est,
+                          batch_rows=7)  # passes split permutations unevenly
+    assert r.statistic == pytest.approx(sliced_mi(x, y, 3, seed=4, estimator=est), abs=1e-9)
+    perms = permutation_indices(64, 5, seed=4)
+    want = [sliced_mi(x, y[p], 3, seed=4, estimator=est) for p in perms]
+    np.testing.assert_allclose(r.null_statistics, want, atol=1e-5)
+    assert r.p_value == (1 + np.sum(r.null_statistics >= r.statistic)) / 6
+    # Same data, one big pass: the same result.
+    big = independence_test(x, y, n_slices=3, n_permutations=5, seed=4, estimator=est)
+    np.testing.assert_allclose(big.null_statistics, r.null_statistics, atol=1e-5)
+
+
+def test_zero_permutations_gives_p_one(est):
+    x = np.random.default_rng(17).standard_normal((40, 2))
+    r = independence_test(x, x, n_slices=2, n_permutations=0, estimator=est)
+    assert r.p_value == 1.0 and r.null_statistics.shape == (0,)
+
+
+def run_null_trials(est, trials, n, n_slices, n_permutations, seed):
+    rng = np.random.default_rng(seed)
+    pvals = []
+    for t in range(trials):
+        x = rng.standard_normal((n, 3)) @ rng.standard_normal((3, 3))
+        y = np.column_stack([rng.exponential(size=n), rng.standard_t(3, n)])
+        pvals.append(independence_test(x, y, n_slices, n_permutations, seed=t,
+                                       estimator=est).p_value)
+    return np.asarray(pvals)
+
+
+def test_p_values_roughly_uniform_under_independence(est):
+    # P = 9: p takes the values 0.1 .. 1.0, each with probability 0.1 under H0.
+    p = run_null_trials(est, trials=30, n=64, n_slices=2, n_permutations=9, seed=18)
+    assert 0.35 <= p.mean() <= 0.75  # expected 0.55, sd ~0.05
+    assert np.mean(p <= 0.1) <= 0.3  # expected 0.1
+    assert np.mean(p >= 0.6) >= 0.25  # expected 0.5
+
+
+@pytest.mark.slow
+def test_type1_error_many_trials(est):
+    p = run_null_trials(est, trials=300, n=64, n_slices=4, n_permutations=19, seed=19)
+    assert 0.02 <= np.mean(p <= 0.05) <= 0.09  # expected 0.05, sd ~0.013
+    assert 0.45 <= p.mean() <= 0.60  # expected 0.525

@@ -1,0 +1,561 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Stamped sample buffers, pairing of streams, and rolling windows of paired samples (no ROS).
+
+One :class:`WindowEngine` per node (or per offline bag replay) is fed messages in arrival order
+and asked, at each update, for the windows that are ready. Everything is deterministic given
+the sequence of ``add_*`` calls and the update calls, so a bag replayed through the engine
+reproduces the node's windows.
+
+Input policy, per topic (every message is counted under one status):
+
+- ``ok``: accepted;
+- ``missing_field``: a configured field is absent, out of range or not a number;
+- ``nan``: a field is NaN or infinite;
+- ``out_of_order``: the stamp went back by at most ``time_jump`` seconds;
+- ``duplicate``: the same stamp as the previous accepted message;
+- ``time_jump``: the stamp went back by more than ``time_jump`` seconds (bag loop, simulator
+  reset): every buffer of the engine is cleared and the message starts the new sequence.
+
+Pairing of two topics (``sync_mode``):
+
+- ``interpolate``: each topic keeps its own buffer; at each update every sample of the slower
+  stream (larger mean sampling interval) is paired with the faster stream linearly
+  interpolated at its stamp, except where the two faster samples around it are more than
+  ``max_gap`` seconds apart (an exact stamp match needs no neighbours). Suits sensors whose
+  rates differ. Pair stamp: the slower sample's stamp.
+- ``approximate``: a pure-Python approximate-time pairing at arrival, for offline use and
+  tests where ``message_filters`` is not installed. A message is matched with the nearest
+  unmatched message of the other topic within ``slop`` seconds (``|dt| <= slop``); a match
+  consumes both and retires every older unmatched message of both queues; an unmatched message
+  waits in a queue of ``queue_size`` per topic. Differences from message_filters'
+  ``ApproximateTimeSynchronizer`` (Python): that one keeps older unmatched messages after a
+  match (it can emit pairs out of stamp order, which the engine drops), accepts only
+  ``|dt| < slop``, and compares integer nanoseconds; the C++ ``ApproximateTime`` policy differs
+  more (it waits for later messages to choose an optimal set). Pair stamp: the later stamp.
+- ``external``: cross-topic pairs come from an outside synchronizer (the node's
+  ``message_filters.ApproximateTimeSynchronizer``) through :meth:`WindowEngine.add_synced`.
+
+Fields of one topic are paired message by message in every mode (stamp: the message's).
+
+A window is the newest ``window`` pairs of a pair; it is ready when full and newer than the
+window last returned for that pair (a stalled stream yields no repeated estimates).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+import math
+
+import numpy as np
+
+from infonet_ros.fields import compile_field, FieldError, header_stamp
+from infonet_ros.pairs import topic_fields
+
+SYNC_MODES = ('approximate', 'interpolate', 'external')
+DROP_REASONS = ('missing_field', 'nan', 'out_of_order', 'duplicate')
+OK, TIME_JUMP = 'ok', 'time_jump'
+DEFAULT_MAX_BUFFER = 100_000
+
+
+class RingBuffer:
+    """The newest ``capacity`` rows (stamp, values[width]) of a stream.
+
+    Each row is stored twice (at i and i + capacity), so the newest n rows are always one
+    contiguous numpy view: no copy and no per-row Python loop when a window is read.
+    """
+
+    def __init__(self, width: int, capacity: int):
+        self.width = width
+        self._alloc(max(int(capacity), 1))
+
+    def _alloc(self, capacity: int):
+        self.capacity = capacity
+        self._t = np.zeros(2 * capacity)
+        self._v = np.zeros((2 * capacity, self.width))
+        self.written = 0
+
+    def __len__(self) -> int:
+        return min(self.written, self.capacity)
+
+    @property
+    def full(self) -> bool:
+        """True when the next push drops the oldest row."""
+        return self.written >= self.capacity
+
+    def push(self, stamp: float, row) -> None:
+        """Append one row (``row`` has ``width`` values)."""
+        i = self.written % self.capacity
+        self._t[i] = self._t[i + self.capacity] = stamp
+        self._v[i] = self._v[i + self.capacity] = row
+        self.written += 1
+
+    def last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Views (stamps (n,), values (n, width)) of the newest n rows, oldest first."""
+        size = len(self)
+        n = size if n is None else min(n, size)
+        end = self.written % self.capacity + self.capacity
+        return self._t[end - n:end], self._v[end - n:end]
+
+    def clear(self) -> None:
+        """Forget all rows (capacity unchanged)."""
+        self.written = 0
+
+    def resize(self, capacity: int) -> None:
+        """Change the capacity, keeping the newest rows that fit."""
+        capacity = max(int(capacity), 1)
+        if capacity == self.capacity:
+            return
+        t, v = (a.copy() for a in self.last(capacity))
+        self._alloc(capacity)
+        n = len(t)
+        self._t[:n] = self._t[capacity:capacity + n] = t
+        self._v[:n] = self._v[capacity:capacity + n] = v
+        self.written = n
+
+
+@dataclass
+class Window:
+    """Paired samples of one pair over one window, oldest first."""
+
+    pair: object  # infonet_ros.pairs.PairSpec
+    stamps: np.ndarray  # (N,) acquisition time of each pair [s]
+    x: np.ndarray  # (N, dx)
+    y: np.ndarray  # (N, dy)
+
+    @property
+    def start(self) -> float:
+        """Stamp of the oldest pair [s]."""
+        return float(self.stamps[0])
+
+    @property
+    def end(self) -> float:
+        """Stamp of the newest pair [s]."""
+        return float(self.stamps[-1])
+
+    @property
+    def n(self) -> int:
+        """Number of pairs."""
+        return int(self.stamps.shape[0])
+
+
+@dataclass
+class TopicStats:
+    """Counters of one input topic."""
+
+    received: int = 0
+    accepted: int = 0
+    dropped: dict = field(default_factory=lambda: dict.fromkeys(DROP_REASONS, 0))
+    time_jumps: int = 0
+
+    @property
+    def dropped_total(self) -> int:
+        """All dropped messages."""
+        return sum(self.dropped.values())
+
+
+def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
+    """Pair each slow sample with the fast stream linearly interpolated at its stamp.
+
+    Args:
+        t_slow: (n,) increasing stamps; v_slow: (n, ks) values.
+        t_fast: (m,) increasing stamps; v_fast: (m, kf) values.
+        max_gap: no pair where the fast samples around a slow stamp are further apart [s].
+
+    Returns:
+        (stamps (p,), slow values (p, ks), interpolated fast values (p, kf)) for the p slow
+        samples that could be paired, in order.
+    """
+    t_slow = np.asarray(t_slow, dtype=float)
+    t_fast = np.asarray(t_fast, dtype=float)
+    v_slow = np.asarray(v_slow, dtype=float)
+    v_fast = np.asarray(v_fast, dtype=float)
+    v_slow = v_slow[:, None] if v_slow.ndim == 1 else v_slow
+    v_fast = v_fast[:, None] if v_fast.ndim == 1 else v_fast
+    m = len(t_fast)
+    if m == 0 or len(t_slow) == 0:
+        return t_slow[:0], v_slow[:0], v_fast[:0]
+    hi = np.searchsorted(t_fast, t_slow, side='left')  # first fast stamp >= slow stamp
+    exact = (hi < m) & (t_fast[np.minimum(hi, m - 1)] == t_slow)
+    inside = (hi > 0) & (hi < m)
+    hi_c = np.clip(hi, 1, max(m - 1, 1))
+    lo_c = hi_c - 1
+    gap = t_fast[hi_c] - t_fast[lo_c]
+    ok = exact | (inside & (gap <= max_gap))
+    w = np.where(gap > 0, (t_slow - t_fast[lo_c]) / np.where(gap > 0, gap, 1.0), 0.0)
+    fast = v_fast[lo_c] + w[:, None] * (v_fast[hi_c] - v_fast[lo_c])
+    fast = np.where(exact[:, None], v_fast[np.minimum(hi, m - 1)], fast)
+    return t_slow[ok], v_slow[ok], fast[ok]
+
+
+def mean_interval(t: np.ndarray) -> float:
+    """Mean sampling interval of increasing stamps (inf with fewer than two)."""
+    return (t[-1] - t[0]) / (len(t) - 1) if len(t) > 1 else math.inf
+
+
+class _Topic:
+    """Validation state and buffer of one input topic."""
+
+    def __init__(self, name, fields, capacity, buffered):
+        self.name = name
+        self.fields = tuple(fields)
+        self.readers = [compile_field(f) for f in self.fields]
+        self.col = {f: i for i, f in enumerate(self.fields)}
+        self.buffer = RingBuffer(len(self.fields), capacity) if buffered else None
+        self.last_stamp = None
+        self.stats = TopicStats()
+
+
+class _Link:
+    """Cross-topic pairs of two topics (approximate or external sync)."""
+
+    def __init__(self, a: _Topic, b: _Topic, capacity: int):
+        self.a, self.b = a, b
+        self.buffer = RingBuffer(len(a.fields) + len(b.fields), capacity)
+        self.queues = ([], [])  # approximate mode: unmatched (stamp, row) per side
+        self.paired = 0
+        self.unmatched = 0
+        self.out_of_order = 0
+
+    def cols(self, topic: str, fields) -> list[int]:
+        if topic == self.a.name:
+            return [self.a.col[f] for f in fields]
+        return [len(self.a.fields) + self.b.col[f] for f in fields]
+
+    def clear(self):
+        self.buffer.clear()
+        self.queues[0].clear()
+        self.queues[1].clear()
+
+
+class WindowEngine:
+    """Buffers, pairing and rolling windows for a list of PairSpec (see the module doc).
+
+    Args:
+        pairs: list of :class:`infonet_ros.pairs.PairSpec`.
+        window: pairs per window (at least 2; the estimator needs MIN_SAMPLES).
+        sync_mode: 'interpolate', 'approximate' or 'external' (see the module doc).
+        slop: approximate mode: largest stamp difference of a pair [s].
+        queue_size: approximate mode: unmatched messages kept per topic.
+        max_gap: interpolate mode: largest gap bridged by interpolation [s].
+        time_jump: a stamp going back by more than this clears all buffers [s].
+        max_buffer: interpolate mode: largest per-topic buffer [rows].
+    """
+
+    def __init__(self, pairs, window: int, sync_mode: str = 'interpolate', slop: float = 0.01,
+                 queue_size: int = 100, max_gap: float = 0.1, time_jump: float = 1.0,
+                 max_buffer: int = DEFAULT_MAX_BUFFER):
+        if sync_mode not in SYNC_MODES:
+            raise ValueError(f'unknown sync_mode {sync_mode!r}: use one of {SYNC_MODES}')
+        if int(window) < 2:
+            raise ValueError(f'window must be at least 2, got {window}')
+        self.pairs = list(pairs)
+        self.window = int(window)
+        self.sync_mode = sync_mode
+        self.slop = float(slop)
+        self.queue_size = int(queue_size)
+        self.max_gap = float(max_gap)
+        self.time_jump = float(time_jump)
+        self.max_buffer = max(int(max_buffer), self.window)
+        self.resets = 0
+        self._last_end: dict[str, float] = {}
+
+        cross = [p for p in self.pairs if not p.same_topic]
+        interp = sync_mode == 'interpolate'
+        buffered = {p.x.topic for p in self.pairs if p.same_topic}
+        if interp:
+            buffered |= {t for p in cross for t in (p.x.topic, p.y.topic)}
+        self.topics = {t: _Topic(t, f, self.window, t in buffered)
+                       for t, f in topic_fields(self.pairs).items()}
+        self.links: dict[tuple, _Link] = {}
+        if not interp:
+            for p in cross:
+                key = self._link_key(p.x.topic, p.y.topic)
+                if key is None:
+                    key = (p.x.topic, p.y.topic)
+                    self.links[key] = _Link(self.topics[key[0]], self.topics[key[1]],
+                                            self.window)
+        self._plan = [self._plan_pair(p) for p in self.pairs]
+        # approximate mode: the links each topic feeds, with its side in them.
+        self._links_of = {name: [(link, 0 if key[0] == name else 1)
+                                 for key, link in self.links.items() if name in key]
+                          for name in self.topics}
+
+    # ---- structure -----------------------------------------------------------------------
+
+    def _link_key(self, t1, t2):
+        for key in ((t1, t2), (t2, t1)):
+            if key in self.links:
+                return key
+        return None
+
+    def _plan_pair(self, p):
+        if p.same_topic:
+            t = self.topics[p.x.topic]
+            return ('topic', t, [t.col[f] for f in p.x.fields], [t.col[f] for f in p.y.fields])
+        if self.sync_mode == 'interpolate':
+            tx, ty = self.topics[p.x.topic], self.topics[p.y.topic]
+            return ('interp', tx, ty, [tx.col[f] for f in p.x.fields],
+                    [ty.col[f] for f in p.y.fields])
+        link = self.links[self._link_key(p.x.topic, p.y.topic)]
+        return ('link', link, link.cols(p.x.topic, p.x.fields),
+                link.cols(p.y.topic, p.y.fields))
+
+    @property
+    def link_topics(self) -> list[tuple]:
+        """(topic_a, topic_b) of every cross-topic link (approximate / external modes)."""
+        return list(self.links)
+
+    def topic_stats(self) -> dict[str, TopicStats]:
+        """{topic: TopicStats}."""
+        return {name: t.stats for name, t in self.topics.items()}
+
+    def fill(self) -> dict[str, tuple[int, int]]:
+        """{pair name: (pairs available now, window)}, for diagnostics (cheap)."""
+        out = {}
+        for p, plan in zip(self.pairs, self._plan):
+            if plan[0] == 'topic':
+                n = len(plan[1].buffer)
+            elif plan[0] == 'link':
+                n = len(plan[1].buffer)
+            else:
+                n = min(len(plan[1].buffer), len(plan[2].buffer))
+            out[p.name] = (min(n, self.window), self.window)
+        return out
+
+    def buffer_rows(self) -> dict[str, int]:
+        """{topic or 'a|b' link: rows held} (memory use, diagnostics)."""
+        out = {n: len(t.buffer) for n, t in self.topics.items() if t.buffer is not None}
+        out.update({f'{a}|{b}': len(k.buffer) for (a, b), k in self.links.items()})
+        return out
+
+    def set_window(self, window: int) -> None:
+        """Change the window length; buffers keep their newest rows."""
+        window = int(window)
+        if window < 2:
+            raise ValueError(f'window must be at least 2, got {window}')
+        self.window = window
+        self.max_buffer = max(self.max_buffer, window)
+        interp_topics = {t.name for plan in self._plan if plan[0] == 'interp'
+                         for t in plan[1:3]}
+        for t in self.topics.values():
+            if t.buffer is not None:
+                cap = max(window, t.buffer.capacity) if t.name in interp_topics else window
+                t.buffer.resize(cap)
+        for link in self.links.values():
+            link.buffer.resize(window)
+        self._last_end.clear()
+
+    def reset(self) -> None:
+        """Clear every buffer and queue (counters are kept)."""
+        for t in self.topics.values():
+            if t.buffer is not None:
+                t.buffer.clear()
+            t.last_stamp = None
+        for link in self.links.values():
+            link.clear()
+        self._last_end.clear()
+
+    # ---- input ---------------------------------------------------------------------------
+
+    def add_message(self, topic: str, stamp: float, msg) -> tuple[str, list | None]:
+        """Validate and buffer one message of ``topic`` stamped ``stamp`` [s].
+
+        Returns:
+            (status, row): status is 'ok', 'time_jump' (accepted after clearing all buffers)
+            or a drop reason of DROP_REASONS; row is the list of field values (in the
+            topic's field order) when accepted, else None.
+        """
+        t = self.topics[topic]
+        t.stats.received += 1
+        try:
+            row = [r(msg) for r in t.readers]
+        except FieldError:
+            t.stats.dropped['missing_field'] += 1
+            return 'missing_field', None
+        return self._accept(t, float(stamp), row)
+
+    def add_values(self, topic: str, stamp: float, values) -> str:
+        """Like :meth:`add_message` for values already read (topic field order); -> status."""
+        t = self.topics[topic]
+        t.stats.received += 1
+        return self._accept(t, float(stamp), [float(v) for v in values])[0]
+
+    def _accept(self, t: _Topic, stamp: float, row: list):
+        if not all(math.isfinite(v) for v in row):
+            t.stats.dropped['nan'] += 1
+            return 'nan', None
+        status = OK
+        last = t.last_stamp
+        if last is not None and stamp <= last:
+            if last - stamp > self.time_jump:
+                self.reset()
+                self.resets += 1
+                t.stats.time_jumps += 1
+                status = TIME_JUMP
+            else:
+                reason = 'duplicate' if stamp == last else 'out_of_order'
+                t.stats.dropped[reason] += 1
+                return reason, None
+        t.last_stamp = stamp
+        t.stats.accepted += 1
+        if t.buffer is not None:
+            t.buffer.push(stamp, row)
+        if self.sync_mode == 'approximate':
+            for link, side in self._links_of[t.name]:
+                self._match(link, side, stamp, row)
+        return status, row
+
+    def _match(self, link: _Link, side: int, stamp: float, row: list):
+        own, other = link.queues[side], link.queues[1 - side]
+        j = -1
+        if other:
+            stamps = [s for s, _ in other]
+            i = bisect_left(stamps, stamp)
+            best = math.inf
+            for k in (i - 1, i):  # nearest neighbours; the earlier one wins a tie
+                if 0 <= k < len(other) and abs(stamps[k] - stamp) < best:
+                    best, j = abs(stamps[k] - stamp), k
+            if best > self.slop:
+                j = -1
+        if j < 0:
+            own.append((stamp, row))
+            if len(own) > self.queue_size:
+                del own[0]
+                link.unmatched += 1
+            return
+        s_other, r_other = other[j]
+        link.unmatched += j + len(own)  # older unmatched messages of both sides retire
+        del other[:j + 1]
+        own.clear()
+        if side == 0:
+            self._push_link(link, stamp, row, s_other, r_other)
+        else:
+            self._push_link(link, s_other, r_other, stamp, row)
+
+    def add_synced(self, topics: tuple, stamp_a: float, row_a, stamp_b: float, row_b) -> str:
+        """Add a cross-topic pair from an external synchronizer (mode 'external').
+
+        ``topics`` is a key of :attr:`link_topics`, rows are the accepted rows of each topic
+        (as returned by :meth:`add_message`). Returns 'ok' or 'out_of_order' (a pair not newer
+        than the previous one of the link is dropped).
+        """
+        link = self.links[tuple(topics)]
+        return self._push_link(link, stamp_a, row_a, stamp_b, row_b)
+
+    def _push_link(self, link, stamp_a, row_a, stamp_b, row_b) -> str:
+        stamp = max(stamp_a, stamp_b)
+        if len(link.buffer) and stamp <= link.buffer.last(1)[0][0]:
+            link.out_of_order += 1
+            return 'out_of_order'
+        link.buffer.push(stamp, list(row_a) + list(row_b))
+        link.paired += 1
+        return OK
+
+    # ---- windows -------------------------------------------------------------------------
+
+    def ready_windows(self, until: float | None = None, only_new: bool = True) -> list[Window]:
+        """Windows of every pair that has a full window, in configuration order.
+
+        Args:
+            until: only pairs stamped at or before this time [s] are used (None: all).
+            only_new: skip a pair whose newest pair is not newer than the window returned
+                for it last time (and remember the returned ones).
+        """
+        out = []
+        for p, plan in zip(self.pairs, self._plan):
+            w = self._window(plan, until)
+            if w is None:
+                continue
+            end = float(w[0][-1])
+            if only_new:
+                if end <= self._last_end.get(p.name, -math.inf):
+                    continue
+                self._last_end[p.name] = end
+            out.append(Window(p, *w))
+        return out
+
+    def window_at(self, pair_name: str, until: float | None = None) -> Window | None:
+        """The window of one pair ending at or before ``until`` (None if not full)."""
+        for p, plan in zip(self.pairs, self._plan):
+            if p.name == pair_name:
+                w = self._window(plan, until)
+                return None if w is None else Window(p, *w)
+        raise KeyError(f'no pair named {pair_name!r}')
+
+    def _window(self, plan, until):
+        n = self.window
+        kind = plan[0]
+        if kind in ('topic', 'link'):
+            buf, ix, iy = plan[1].buffer, plan[2], plan[3]
+            t, v = buf.last()
+            if until is not None:
+                k = int(np.searchsorted(t, until, side='right'))
+                t, v = t[:k], v[:k]
+            if len(t) < n:
+                return None
+            t, v = t[-n:], v[-n:]
+            return t.copy(), v[:, ix], v[:, iy]
+        tx, ty, ix, iy = plan[1:]
+        (t1, v1), (t2, v2) = tx.buffer.last(), ty.buffer.last()
+        if until is not None:
+            k1 = int(np.searchsorted(t1, until, side='right'))
+            k2 = int(np.searchsorted(t2, until, side='right'))
+            (t1, v1), (t2, v2) = (t1[:k1], v1[:k1]), (t2[:k2], v2[:k2])
+        if len(t1) < 2 or len(t2) < 2:
+            return None
+        # x is the slower stream unless y samples less often (ties: x).
+        if mean_interval(t1) >= mean_interval(t2):
+            s, x, y = interpolate_pairs(t1, v1[:, ix], t2, v2[:, iy], self.max_gap)
+            slow, fast, t_slow, t_fast = tx, ty, t1, t2
+        else:
+            s, y, x = interpolate_pairs(t2, v2[:, iy], t1, v1[:, ix], self.max_gap)
+            slow, fast, t_slow, t_fast = ty, tx, t2, t1
+        if len(s) < n:
+            if until is None:
+                self._grow(slow, fast, t_slow, t_fast)
+            return None
+        return s[-n:], x[-n:], y[-n:]
+
+    def _grow(self, slow, fast, t_slow, t_fast):
+        # A window that cannot fill while a buffer overwrites data means that buffer is too
+        # short: the faster one when it does not reach back to the slower one's oldest sample
+        # (e.g. 200 Hz against 30 Hz), else the slower one (its newest samples wait for the
+        # faster stream, gaps cost pairs). Double it, up to max_buffer.
+        buf = fast.buffer if fast.buffer.full and t_fast[0] > t_slow[0] else slow.buffer
+        if buf.full and buf.capacity < self.max_buffer:
+            buf.resize(min(2 * buf.capacity, self.max_buffer))
+
+
+def message_stamp(msg, arrival: float, use_receive_time: bool = False) -> float:
+    """The stamp the engine uses: header.stamp, or the arrival time without a header."""
+    if use_receive_time:
+        return arrival
+    s = header_stamp(msg)
+    return arrival if s is None else s
+
+
+def replay(engine: WindowEngine, messages, update_period: float, start: float | None = None,
+           use_receive_time: bool = False):
+    """Feed ``(topic, arrival_s, msg)`` in arrival order; yield ``(update_time, windows)``.
+
+    Updates happen every ``update_period`` seconds of arrival time from ``start`` (default:
+    the first arrival) + one period; before each update every message that arrived at or
+    before it is fed, as the node's timer would see them. Messages of topics the engine does
+    not watch are skipped. After the last message a final update is made.
+    """
+    if update_period <= 0:
+        raise ValueError('update_period must be positive')
+    next_t = None
+    for topic, arrival, msg in messages:
+        arrival = float(arrival)
+        if next_t is None:
+            next_t = (arrival if start is None else float(start)) + update_period
+        while arrival > next_t:
+            yield next_t, engine.ready_windows()
+            next_t += update_period
+        if topic in engine.topics:
+            engine.add_message(topic, message_stamp(msg, arrival, use_receive_time), msg)
+    if next_t is not None:
+        yield next_t, engine.ready_windows()

@@ -183,7 +183,10 @@ def load_checkpoint(path=None, map_location='cpu'):
     if not os.path.isfile(path):
         raise WeightsError(f'InfoNet weights file not found: {path}')
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        # weights_only: a checkpoint is data, never code. TorchVersion (a str) is allowed
+        # because checkpoints written by torch.__version__ hold one in their provenance.
+        with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt files
         raise WeightsError(f'cannot read InfoNet weights file {path}: {exc}') from exc
     if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:

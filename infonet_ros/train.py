@@ -155,7 +155,7 @@ def run(args) -> dict:
     def provenance():
         return {'command': command, 'seed': args.seed, 'steps': step,
                 'wall_time_s': round(elapsed_before + time.time() - t0, 1),
-                'commit': git_commit(), 'torch': torch.__version__, 'world_size': world,
+                'commit': git_commit(), 'torch': str(torch.__version__), 'world_size': world,
                 'device': str(device), 'date': datetime.datetime.now(
                     datetime.timezone.utc).isoformat(timespec='seconds'),
                 'families': dict(zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)),

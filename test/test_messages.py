@@ -205,6 +205,11 @@ def test_array_received_from_another_process(rclpy_context, spin_until, node_pro
     executor = SingleThreadedExecutor(context=rclpy_context)
     executor.add_node(listener)
     try:
+        # Starting Python and loading rclpy can take long on a busy machine; wait for that
+        # apart from the wait for discovery and delivery.
+        spin_until(executor, lambda: 'publishing' in child.output() or not child.alive(),
+                   timeout_sec=120.0)
+        assert 'publishing' in child.output() and child.alive(), child.output()
         received = _receive(executor, listener, spin_until)
         assert received is not None, f'nothing received; child output:\n{child.output()}'
         assert_same(received, sample_array())

@@ -141,6 +141,7 @@ def run(args) -> dict:
     if distributed:
         command = f'torchrun --nproc_per_node {world} -m infonet_ros.train ' + ' '.join(
             shlex.quote(a) for a in args.argv)
+    commit = git_commit()  # the code this run started from, not HEAD at save time
     t0 = time.time()
     log_path = args.out + '.log.jsonl'
     bar = None
@@ -155,7 +156,7 @@ def run(args) -> dict:
     def provenance():
         return {'command': command, 'seed': args.seed, 'steps': step,
                 'wall_time_s': round(elapsed_before + time.time() - t0, 1),
-                'commit': git_commit(), 'torch': str(torch.__version__), 'world_size': world,
+                'commit': commit, 'torch': str(torch.__version__), 'world_size': world,
                 'device': str(device), 'date': datetime.datetime.now(
                     datetime.timezone.utc).isoformat(timespec='seconds'),
                 'families': dict(zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)),

@@ -31,8 +31,8 @@ announces), unknown topic, type with no definition, undecodable message.
 
 from __future__ import annotations
 
-import os
 from collections import deque
+import os
 from pathlib import Path
 
 MSG_SUFFIX = '.msg'
@@ -200,8 +200,8 @@ class BagSource:
     # ---- opening -----------------------------------------------------------------------
 
     def __enter__(self) -> 'BagSource':
-        """Open the bag (see :meth:`open`)."""
-        self.open()
+        """Open the bag; BagError if it is missing, not a bag, or its storage is corrupt."""
+        self._open()
         return self
 
     def __exit__(self, *exc) -> bool:
@@ -209,8 +209,7 @@ class BagSource:
         self.close()
         return False
 
-    def open(self) -> None:
-        """Open the bag; BagError if it is missing, not a bag, or its storage is corrupt."""
+    def _open(self) -> None:
         rosbag2, _ = _rosbags()
         if not self.path.exists():
             raise BagError(f'bag {self.path} does not exist')

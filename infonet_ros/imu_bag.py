@@ -30,11 +30,11 @@ import argparse
 import dataclasses
 import math
 import os
+from pathlib import Path
 import re
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 
 import numpy as np
 

@@ -3,8 +3,8 @@
 """Bag reading: custom types from .msg files, stored definitions, corrupt and truncated bags."""
 
 import os
-import shutil
 from pathlib import Path
+import shutil
 
 import numpy as np
 import pytest
@@ -160,7 +160,8 @@ def test_missing_metadata_suggests_the_storage_file(tmp_path):
     bag_path = write_sample_bag(tmp_path / 'b', 'mcap')
     (bag_path / 'metadata.yaml').unlink()
     with pytest.raises(BagError, match=r'no metadata.yaml: pass the storage file itself'):
-        BagSource(bag_path).open()
+        with BagSource(bag_path):
+            pass
     # ... and the file itself is readable.
     with BagSource(next(bag_path.glob('*.mcap'))) as bag:
         assert len(_read_all(bag)) == N
@@ -168,7 +169,9 @@ def test_missing_metadata_suggests_the_storage_file(tmp_path):
 
 def test_not_a_bag(tmp_path):
     with pytest.raises(BagError, match='does not exist'):
-        BagSource(tmp_path / 'none').open()
+        with BagSource(tmp_path / 'none'):
+            pass
     (tmp_path / 'junk.mcap').write_bytes(b'not an mcap file at all' * 10)
     with pytest.raises(BagError, match='cannot open bag'):
-        BagSource(tmp_path / 'junk.mcap').open()
+        with BagSource(tmp_path / 'junk.mcap'):
+            pass

@@ -103,6 +103,36 @@ def read_field(msg, path) -> float:
     return compile_field(path)(msg)
 
 
+def check_field_path(msg, path) -> None:
+    """Check a path against a (default-constructed) message before any data arrives.
+
+    Attribute names are checked to the end; an index into an array that is empty in ``msg``
+    (an unbounded sequence) cannot be checked and ends the walk without error. Fixed-size
+    arrays are checked.
+
+    Raises:
+        FieldError: a malformed path, an unknown field, or a field that is not a number.
+    """
+    steps = parse_field_path(path) if isinstance(path, str) else tuple(path)
+    text = path if isinstance(path, str) else format_field_path(steps)
+    value = msg
+    for step in steps:
+        if isinstance(step, int):
+            try:
+                if not -len(value) <= step < len(value):
+                    return  # length known only when data arrive
+            except TypeError:
+                raise FieldError(f'{type(msg).__name__}: [{step}] of field {text!r} indexes '
+                                 'something that is not an array') from None
+            value = value[step]
+        elif hasattr(value, step):
+            value = getattr(value, step)
+        else:
+            raise FieldError(f'message {type(msg).__name__} has no field {text!r} '
+                             f'(no {step!r})')
+    _to_float(value, text)
+
+
 def header_stamp(msg) -> float | None:
     """``msg.header.stamp`` in seconds (sec + nanosec * 1e-9), or None without a header."""
     header = getattr(msg, 'header', None)

@@ -47,7 +47,7 @@ class ParamSpec:
     default: object
     description: str
     read_only: bool = False
-    range: tuple | None = None  # (low, high), inclusive
+    bounds: tuple | None = None  # (low, high), inclusive
     choices: tuple | None = None
     constraints: str = ''
 
@@ -65,9 +65,9 @@ class ParamSpec:
             return f'{self.name} must be of type {want.__name__}, got {value!r}'
         if want is float and not math.isfinite(value):
             return f'{self.name} must be finite, got {value!r}'
-        if self.range is not None and not self.range[0] <= value <= self.range[1]:
-            return (f'{self.name} = {value!r} is out of range [{self.range[0]}, '
-                    f'{self.range[1]}]')
+        if self.bounds is not None and not self.bounds[0] <= value <= self.bounds[1]:
+            return (f'{self.name} = {value!r} is out of range [{self.bounds[0]}, '
+                    f'{self.bounds[1]}]')
         if self.choices is not None and value not in self.choices:
             if self.name == 'device' and isinstance(value, str) and value.startswith('cuda:'):
                 return None
@@ -84,8 +84,8 @@ PARAMS = (
        '(sliced MI).', read_only=True),
     _P('pair_names', [], 'Names of the pairs, one per entry of pairs (default: built from '
        'the sides).', read_only=True),
-    _P('window', 1000, 'Paired samples per estimate [count].', range=(MIN_SAMPLES, 100_000)),
-    _P('update_rate', 10.0, 'Estimates per second [Hz].', range=(0.01, 1000.0)),
+    _P('window', 1000, 'Paired samples per estimate [count].', bounds=(MIN_SAMPLES, 100_000)),
+    _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),
     _P('weights', '', 'InfoNet checkpoint file; empty: the shipped weights.',
@@ -95,40 +95,40 @@ PARAMS = (
        "'interpolate' with a warning where message_filters is missing) or 'interpolate'.",
        read_only=True, choices=('approximate', 'interpolate')),
     _P('slop', 0.01, 'approximate: largest stamp difference within a pair [s].',
-       read_only=True, range=(1e-6, 10.0)),
+       read_only=True, bounds=(1e-6, 10.0)),
     _P('queue_size', 100, 'approximate: messages queued per topic while waiting for a '
-       'match [count].', read_only=True, range=(1, 100_000)),
+       'match [count].', read_only=True, bounds=(1, 100_000)),
     _P('max_gap', 0.1, 'interpolate: no pair across a gap of the faster stream longer than '
-       'this [s].', read_only=True, range=(1e-6, 3600.0)),
+       'this [s].', read_only=True, bounds=(1e-6, 3600.0)),
     _P('time_jump', 1.0, 'A stamp going back by more than this clears all buffers '
        '(bag loop, simulator reset); smaller steps back are dropped [s].', read_only=True,
-       range=(0.0, 1e9)),
+       bounds=(0.0, 1e9)),
     _P('use_receive_time', False, 'Stamp samples with the node clock at reception instead of '
        'header.stamp (messages without a header always use the reception time).',
        read_only=True),
     _P('max_buffer', 100_000, 'interpolate: largest per-topic buffer [rows].',
-       read_only=True, range=(MIN_SAMPLES, 10_000_000)),
+       read_only=True, bounds=(MIN_SAMPLES, 10_000_000)),
     _P('qos_profile', 'sensor_data', 'QoS preset of the input subscriptions.',
        read_only=True, choices=QOS_PROFILES),
     _P('qos_reliability', '', "Override of the preset's reliability: '', 'reliable' or "
        "'best_effort'.", read_only=True, choices=QOS_RELIABILITY),
     _P('qos_depth', 0, "Override of the preset's history depth; 0 keeps the preset's "
-       '[count].', read_only=True, range=(0, 100_000)),
+       '[count].', read_only=True, bounds=(0, 100_000)),
     _P('per_pair_topics', False, 'Also publish each estimate as MutualInformation on '
        'infonet/mi/<pair_name>.', read_only=True),
     _P('n_slices', 64, 'Random projections per sliced (vector) pair [count].',
-       range=(1, 4096)),
+       bounds=(1, 4096)),
     _P('slice_seed', 0, 'Seed of the sliced-MI projections (fixed: comparable over time).',
-       range=(0, 2**31 - 1)),
+       bounds=(0, 2**31 - 1)),
     _P('p_value', False, 'Compute a permutation p-value of independence for sliced pairs '
        '(extra forward passes).'),
-    _P('n_permutations', 100, 'Permutations of the p-value test [count].', range=(1, 100_000)),
-    _P('torch_threads', 0, 'Threads of torch on the CPU; 0 keeps torch\'s default [count].',
-       read_only=True, range=(0, 1024)),
+    _P('n_permutations', 100, 'Permutations of the p-value test [count].', bounds=(1, 100_000)),
+    _P('torch_threads', 0, "Threads of torch on the CPU; 0 keeps torch's default [count].",
+       read_only=True, bounds=(0, 1024)),
     _P('diagnostics_period', 1.0, 'Period of /diagnostics [s].', read_only=True,
-       range=(0.01, 3600.0)),
+       bounds=(0.01, 3600.0)),
     _P('warn_period', 5.0, 'Throttle period of warnings about bad input [s].',
-       range=(0.0, 3600.0)),
+       bounds=(0.0, 3600.0)),
 )
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
 
@@ -195,10 +195,10 @@ class NodeConfig:
 
     def engine_kwargs(self, sync_mode: str | None = None) -> dict:
         """Arguments of :class:`infonet_ros.windowing.WindowEngine` for this configuration."""
-        return dict(pairs=list(self.pairs), window=self.window,
-                    sync_mode=sync_mode or self.sync_mode, slop=self.slop,
-                    queue_size=self.queue_size, max_gap=self.max_gap,
-                    time_jump=self.time_jump, max_buffer=self.max_buffer)
+        return {'pairs': list(self.pairs), 'window': self.window,
+                'sync_mode': sync_mode or self.sync_mode, 'slop': self.slop,
+                'queue_size': self.queue_size, 'max_gap': self.max_gap,
+                'time_jump': self.time_jump, 'max_buffer': self.max_buffer}
 
 
 def effective_sync_mode(requested: str, have_message_filters: bool) -> tuple[str, str | None]:

@@ -92,7 +92,7 @@ class RingBuffer:
         self.written += 1
 
     def last(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Views (stamps (n,), values (n, width)) of the newest n rows, oldest first."""
+        """Return views (stamps (n,), values (n, width)) of the newest n rows, oldest first."""
         size = len(self)
         n = size if n is None else min(n, size)
         end = self.written % self.capacity + self.capacity
@@ -264,10 +264,19 @@ class WindowEngine:
         cross = [p for p in self.pairs if not p.same_topic]
         interp = sync_mode == 'interpolate'
         buffered = {p.x.topic for p in self.pairs if p.same_topic}
+        # interpolate: the partner topics of each topic, whose windows its buffer must span.
+        self._partners: dict[str, list] = {}
         if interp:
-            buffered |= {t for p in cross for t in (p.x.topic, p.y.topic)}
-        self.topics = {t: _Topic(t, f, self.window, t in buffered)
+            for p in cross:
+                self._partners.setdefault(p.x.topic, []).append(p.y.topic)
+                self._partners.setdefault(p.y.topic, []).append(p.x.topic)
+        # An interpolated topic starts at twice the window: room for the slower stream's
+        # samples that are not paired yet (newer than the faster stream's newest).
+        self.topics = {t: _Topic(t, f, 2 * self.window if t in self._partners else self.window,
+                                 t in buffered or t in self._partners)
                        for t, f in topic_fields(self.pairs).items()}
+        self._partners = {t: [self.topics[q] for q in dict.fromkeys(ps)]
+                          for t, ps in self._partners.items()}
         self.links: dict[tuple, _Link] = {}
         if not interp:
             for p in cross:
@@ -337,11 +346,10 @@ class WindowEngine:
             raise ValueError(f'window must be at least 2, got {window}')
         self.window = window
         self.max_buffer = max(self.max_buffer, window)
-        interp_topics = {t.name for plan in self._plan if plan[0] == 'interp'
-                         for t in plan[1:3]}
         for t in self.topics.values():
             if t.buffer is not None:
-                cap = max(window, t.buffer.capacity) if t.name in interp_topics else window
+                cap = (max(2 * window, t.buffer.capacity) if t.name in self._partners
+                       else window)
                 t.buffer.resize(cap)
         for link in self.links.values():
             link.buffer.resize(window)
@@ -402,6 +410,8 @@ class WindowEngine:
         t.stats.accepted += 1
         if t.buffer is not None:
             t.buffer.push(stamp, row)
+            if t.buffer.full and t.name in self._partners:
+                self._grow_to_span_partners(t)
         if self.sync_mode == 'approximate':
             for link, side in self._links_of[t.name]:
                 self._match(link, side, stamp, row)
@@ -477,7 +487,7 @@ class WindowEngine:
         return out
 
     def window_at(self, pair_name: str, until: float | None = None) -> Window | None:
-        """The window of one pair ending at or before ``until`` (None if not full)."""
+        """Return the window of one pair ending at or before ``until`` (None if not full)."""
         for p, plan in zip(self.pairs, self._plan):
             if p.name == pair_name:
                 w = self._window(plan, until)
@@ -518,6 +528,25 @@ class WindowEngine:
             return None
         return s[-n:], x[-n:], y[-n:]
 
+    def _grow_to_span_partners(self, t: _Topic):
+        # The faster stream of an interpolated pair must reach back to the start of the
+        # slower one's window (200 Hz against 30 Hz: 6.7 window lengths). Checked as samples
+        # arrive, so that a burst of messages between two updates is not lost; a partner
+        # whose data all predate this buffer (a stalled sensor) asks for nothing.
+        buf = t.buffer
+        if buf.capacity >= self.max_buffer:
+            return
+        tt = buf.last()[0]
+        for p in self._partners[t.name]:
+            pt = p.buffer.last()[0]
+            if len(pt) < 2 or pt[-1] < tt[0] or mean_interval(pt) <= mean_interval(tt):
+                continue
+            # Compare spans, not start times: the partner's window may start before this
+            # topic's first sample ever, and no growth reaches before that.
+            if tt[-1] - tt[0] < pt[-1] - pt[-min(len(pt), self.window)]:
+                buf.resize(min(2 * buf.capacity, self.max_buffer))
+                return
+
     def _grow(self, slow, fast, t_slow, t_fast):
         # A window that cannot fill while a buffer overwrites data means that buffer is too
         # short: the faster one when it does not reach back to the slower one's oldest sample
@@ -529,7 +558,7 @@ class WindowEngine:
 
 
 def message_stamp(msg, arrival: float, use_receive_time: bool = False) -> float:
-    """The stamp the engine uses: header.stamp, or the arrival time without a header."""
+    """Return the stamp the engine uses: header.stamp, or the arrival time without one."""
     if use_receive_time:
         return arrival
     s = header_stamp(msg)

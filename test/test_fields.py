@@ -5,8 +5,8 @@
 import numpy as np
 import pytest
 
-from infonet_ros.fields import (compile_field, FieldError, format_field_path, header_stamp,
-                                parse_field_path, read_field)
+from infonet_ros.fields import (check_field_path, compile_field, FieldError, format_field_path,
+                                header_stamp, parse_field_path, read_field)
 
 
 @pytest.mark.parametrize('path, steps', [
@@ -120,3 +120,19 @@ def test_compiled_reader_is_reusable_and_names_its_path():
     assert reader(imu) == 1.5
     imu.linear_acceleration.x = -2.0
     assert reader(imu) == -2.0
+
+
+def test_check_field_path_on_default_messages():
+    pytest.importorskip('rclpy')
+    from sensor_msgs.msg import Imu, JointState
+    check_field_path(Imu(), 'linear_acceleration.x')
+    check_field_path(Imu(), 'orientation_covariance[8]')  # fixed size: checked
+    check_field_path(JointState(), 'position[3]')  # unbounded: known only with data
+    with pytest.raises(FieldError, match='no field'):
+        check_field_path(Imu(), 'linear_acceleration.w')
+    with pytest.raises(FieldError, match='not a number'):
+        check_field_path(Imu(), 'header.frame_id')
+    with pytest.raises(FieldError, match='not a number'):
+        check_field_path(Imu(), 'orientation')
+    with pytest.raises(FieldError, match='not an array'):
+        check_field_path(Imu(), 'orientation[0]')

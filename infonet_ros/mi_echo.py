@@ -1,0 +1,71 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""``mi_echo``: print each MutualInformationArray as one line per pair.
+
+    mi_echo [--topic infonet/mi] [--count N] [--ros-args ...]
+
+Line format: ``<stamp [s]>  <pair name>  MI <nats> nats  (n=<samples>[, sliced S])``.
+Stops after ``--count`` arrays (0: run until Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.qos import QoSProfile, QoSReliabilityPolicy
+
+from infonet_ros.msg import MutualInformationArray
+
+
+def format_array(arr) -> list[str]:
+    """One text line per estimate of a MutualInformationArray."""
+    lines = []
+    for e in arr.estimates:
+        stamp = e.header.stamp.sec + e.header.stamp.nanosec * 1e-9
+        extra = f', sliced {e.n_slices}' if e.sliced else ''
+        lines.append(f'{stamp:.3f}  {e.pair_name}  MI {e.mi:7.3f} nats  '
+                     f'(n={e.sample_count}{extra})')
+    return lines
+
+
+class MiEcho(Node):
+    """Subscribes to the MI array topic and prints it."""
+
+    def __init__(self, topic: str, count: int):
+        super().__init__('mi_echo')
+        self.remaining = count
+        qos = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE)
+        self.create_subscription(MutualInformationArray, topic, self.on_array, qos)
+
+    def on_array(self, arr):
+        """Print one array; count it."""
+        for line in format_array(arr):
+            print(line, flush=True)
+        if self.remaining > 0:
+            self.remaining -= 1
+            if self.remaining == 0:
+                raise SystemExit(0)
+
+
+def main(args=None):
+    """Run until Ctrl-C or --count arrays."""
+    argv = sys.argv if args is None else args
+    rclpy.init(args=argv)
+    parser = argparse.ArgumentParser(prog='mi_echo', description=__doc__.split('\n')[0])
+    parser.add_argument('--topic', default='infonet/mi', help='MutualInformationArray topic')
+    parser.add_argument('--count', type=int, default=0, help='stop after N arrays (0: never)')
+    opts = parser.parse_args(rclpy.utilities.remove_ros_args(argv)[1:])
+    try:
+        rclpy.spin(MiEcho(opts.topic, opts.count))
+    except (KeyboardInterrupt, ExternalShutdownException, SystemExit):
+        pass
+    finally:
+        rclpy.try_shutdown()
+
+
+if __name__ == '__main__':
+    main()

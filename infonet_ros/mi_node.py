@@ -1,0 +1,354 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""``mi_node``: live mutual information between fields of ROS 2 topics.
+
+A thin shell around the ROS-free toolbox: :mod:`infonet_ros.node_config` (parameters),
+:mod:`infonet_ros.windowing` (validation, pairing, windows), :mod:`infonet_ros.batch_estimate`
+(one forward pass per update). Subscriptions and timers run in the executor thread; the
+forward pass runs in a worker thread so that input keeps flowing while the network computes
+(an update that finds the previous pass still running is skipped and counted).
+
+Topics: subscribes to the configured inputs; publishes ``infonet/mi``
+(MutualInformationArray, reliable, keep last 10), optionally ``infonet/mi/<pair>``
+(MutualInformation), and ``/diagnostics``. See docs/node.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import sys
+import threading
+import time
+
+from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
+                                SetParametersResult)
+import rclpy
+from rclpy.executors import ExternalShutdownException
+from rclpy.node import Node
+from rclpy.parameter import Parameter
+
+from infonet_ros.batch_estimate import estimate_windows
+from infonet_ros.diagnostics import DiagnosticsBuilder, LatencyStats
+from infonet_ros.fields import check_field_path, FieldError, header_stamp
+from infonet_ros.node_config import (ConfigError, effective_sync_mode, NodeConfig,
+                                     PARAM_BY_NAME, PARAMS)
+from infonet_ros.ros_conversions import (estimates_to_array, float_to_time,
+                                         import_message_type, input_qos, MessageTypeError,
+                                         OUTPUT_QOS)
+from infonet_ros.windowing import DROP_REASONS, OK, TIME_JUMP, WindowEngine
+
+NODE_NAME = 'mi_node'
+OUTPUT_TOPIC = 'infonet/mi'
+# Parameters applied while running; every other one is read-only (needs a restart).
+_DYNAMIC = {p.name for p in PARAMS if not p.read_only}
+
+
+def _descriptor(spec) -> ParameterDescriptor:
+    d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if spec.choices is not None:
+        d.additional_constraints = 'one of: ' + ', '.join(repr(c) for c in spec.choices)
+    if spec.bounds is not None:
+        lo, hi = spec.bounds
+        if isinstance(spec.default, float):
+            d.floating_point_range = [FloatingPointRange(from_value=float(lo),
+                                                         to_value=float(hi), step=0.0)]
+        else:
+            d.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=0)]
+    return d
+
+
+def _have_message_filters() -> bool:
+    try:
+        import message_filters  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class _Stamped:
+    """What the approximate-time synchronizer queues: our stamp and the accepted row.
+
+    message_filters reads ``header.stamp`` (a real builtin_interfaces/Time); handing it our
+    stamps makes it synchronize on exactly the times the engine uses.
+    """
+
+    __slots__ = ('header', 'stamp', 'row')
+
+    class _Header:
+        __slots__ = ('stamp',)
+
+    def __init__(self, stamp: float, row):
+        self.header = self._Header()
+        self.header.stamp = float_to_time(stamp)
+        self.stamp = stamp
+        self.row = row
+
+
+class _SyncInput:
+    """A message_filters-style source (registerCallback / signalMessage) of accepted rows."""
+
+    def __init__(self):
+        self.callbacks = []
+
+    def registerCallback(self, cb, *args):  # noqa: N802 (message_filters' API)
+        self.callbacks.append((cb, args))
+        return len(self.callbacks) - 1
+
+    def signalMessage(self, *msg):  # noqa: N802
+        for cb, args in self.callbacks:
+            cb(*(msg + args))
+
+
+class MiNode(Node):
+    """Estimates MI of the configured pairs and publishes it (see the module doc)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(NODE_NAME, **kwargs)
+        self.cfg = NodeConfig.from_params(self._declare_parameters())
+        self._load_estimator(self.cfg.device)
+        self._msg_types = {}
+        for entry in self.cfg.topics:
+            topic, _, name = entry.partition('=')
+            self._msg_types[topic.strip()] = import_message_type(name.strip())
+        for pair in self.cfg.pairs:
+            for side in (pair.x, pair.y):
+                for f in side.fields:
+                    try:
+                        check_field_path(self._msg_types[side.topic](), f)
+                    except FieldError as exc:
+                        raise ConfigError(f'pair {pair.name}, topic {side.topic}: {exc}') \
+                            from None
+        if self.cfg.torch_threads:
+            import torch
+            torch.set_num_threads(self.cfg.torch_threads)
+
+        mode, warning = effective_sync_mode(self.cfg.sync_mode, _have_message_filters())
+        if warning and any(not p.same_topic for p in self.cfg.pairs):
+            self.get_logger().warning(warning)
+        self.sync_mode = mode
+        self.engine = WindowEngine(**self.cfg.engine_kwargs(mode))
+
+        from infonet_ros.msg import MutualInformation, MutualInformationArray
+        from diagnostic_msgs.msg import DiagnosticArray
+        self._pub = self.create_publisher(MutualInformationArray, OUTPUT_TOPIC, OUTPUT_QOS)
+        self._pair_pubs = {}
+        if self.cfg.per_pair_topics:
+            for p in self.cfg.pairs:
+                self._pair_pubs[p.name] = self.create_publisher(
+                    MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', OUTPUT_QOS)
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._diag = DiagnosticsBuilder(self.get_name())
+        self._latency = LatencyStats()
+        self._last = {}
+        self._updates = 0
+        self._skipped = 0
+        self._warned = {}
+
+        self._sync_inputs = {}
+        if mode == 'external':
+            self._setup_message_filters()
+        qos = input_qos(self.cfg.qos_profile, self.cfg.qos_reliability, self.cfg.qos_depth)
+        self._subs = [
+            self.create_subscription(self._msg_types[t], t, self._make_callback(t), qos)
+            for t in self.engine.topics]
+
+        self._busy = threading.Event()
+        self._jobs = queue.Queue()
+        self._worker = threading.Thread(target=self._work, name='infonet_forward',
+                                        daemon=True)
+        self._worker.start()
+        self._timer = self.create_timer(self.cfg.update_period, self._on_update)
+        self._diag_timer = self.create_timer(self.cfg.diagnostics_period,
+                                             self._on_diagnostics)
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+        pairs = ', '.join(p.name for p in self.cfg.pairs)
+        self.get_logger().info(
+            f'watching {len(self.cfg.pairs)} pair(s) [{pairs}] on {len(self.engine.topics)} '
+            f'topic(s); window {self.cfg.window}, {self.cfg.update_rate:g} Hz, sync '
+            f'{mode}, device {self.estimator.device}, weights {self._weights_path}')
+
+    # ---- setup ---------------------------------------------------------------------------
+
+    def _declare_parameters(self) -> dict:
+        values = {}
+        for spec in PARAMS:
+            desc = _descriptor(spec)
+            if isinstance(spec.default, list) and not spec.default:
+                # An empty list has no ROS type: declare it typed and unset.
+                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, desc)
+            else:
+                self.declare_parameter(spec.name, spec.default, desc)
+            try:
+                values[spec.name] = self.get_parameter(spec.name).value
+            except rclpy.exceptions.ParameterUninitializedException:
+                values[spec.name] = spec.default
+        return values
+
+    def _load_estimator(self, device: str):
+        from infonet_ros.estimator import InfoNetEstimator, resolve_device
+        from infonet_ros.model import DEFAULT_WEIGHTS
+        try:
+            dev = resolve_device(device)
+        except ValueError as exc:
+            raise ConfigError(f'device: {exc}') from None
+        self._weights_path = self.cfg.weights or DEFAULT_WEIGHTS
+        self.estimator = InfoNetEstimator.from_pretrained(self.cfg.weights or None, dev)
+
+    def _setup_message_filters(self):
+        import message_filters
+        for key in self.engine.link_topics:
+            for t in key:
+                self._sync_inputs.setdefault(t, _SyncInput())
+            sync = message_filters.ApproximateTimeSynchronizer(
+                [self._sync_inputs[key[0]], self._sync_inputs[key[1]]],
+                self.cfg.queue_size, self.cfg.slop)
+            sync.registerCallback(self._on_synced, key)
+
+    def _make_callback(self, topic):
+        def callback(msg):
+            self._on_message(topic, msg)
+        return callback
+
+    # ---- input ---------------------------------------------------------------------------
+
+    def _on_message(self, topic, msg):
+        stamp = None if self.cfg.use_receive_time else header_stamp(msg)
+        if stamp is None:
+            stamp = self.get_clock().now().nanoseconds * 1e-9
+        status, row = self.engine.add_message(topic, stamp, msg)
+        if status in (OK, TIME_JUMP):
+            if status == TIME_JUMP:
+                self._warn(f'jump:{topic}', f'time jumped back on {topic} (stamp {stamp:.3f}); '
+                           'cleared all buffers')
+            source = self._sync_inputs.get(topic)
+            if source is not None:
+                source.signalMessage(_Stamped(stamp, row))
+            return
+        st = self.engine.topics[topic].stats
+        counts = ', '.join(f'{k} {st.dropped[k]}' for k in DROP_REASONS if st.dropped[k])
+        self._warn(f'drop:{topic}', f'dropped a message on {topic} ({status}); dropped so '
+                   f'far: {counts}')
+
+    def _on_synced(self, a, b, key):
+        self.engine.add_synced(key, a.stamp, a.row, b.stamp, b.row)
+
+    def _warn(self, key, text):
+        now = time.monotonic()
+        if now - self._warned.get(key, -1e18) >= self.cfg.warn_period:
+            self._warned[key] = now
+            self.get_logger().warning(text)
+
+    # ---- updates -------------------------------------------------------------------------
+
+    def _on_update(self):
+        if self._busy.is_set():
+            self._skipped += 1
+            return
+        windows = self.engine.ready_windows()
+        if windows:
+            self._busy.set()
+            self._jobs.put((windows, self.estimator, self.cfg))
+
+    def _work(self):
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            windows, estimator, cfg = job
+            try:
+                estimates, latency = estimate_windows(
+                    estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
+                    cfg.n_permutations)
+                arr = estimates_to_array(estimates, latency)
+                self._pub.publish(arr)
+                for est, msg in zip(estimates, arr.estimates):
+                    pub = self._pair_pubs.get(est.pair.name)
+                    if pub is not None:
+                        pub.publish(msg)
+                self._latency.add(latency)
+                self._updates += 1
+                self._last.update({e.pair.name: e for e in estimates})
+            except Exception as exc:  # the node must not die of one bad update
+                self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
+            finally:
+                self._busy.clear()
+
+    def _on_diagnostics(self):
+        prov = self.estimator.provenance
+        info = {'device': str(self.estimator.device), 'weights': self._weights_path,
+                'model_steps': prov.get('steps', 'unknown'),
+                'model_commit': prov.get('commit', 'unknown'),
+                'sync_mode': self.sync_mode, 'window': self.cfg.window,
+                'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
+                'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
+        self._diag_pub.publish(self._diag.build(self.get_clock().now().to_msg(), self.engine,
+                                                info, self._latency, dict(self._last)))
+
+    # ---- parameters ----------------------------------------------------------------------
+
+    def _on_set_parameters(self, params) -> SetParametersResult:
+        changes = {}
+        for p in params:
+            spec = PARAM_BY_NAME.get(p.name)
+            if spec is None:
+                continue  # use_sim_time and other parameters of rclpy
+            if spec.read_only:
+                return SetParametersResult(successful=False,
+                                           reason=f'{p.name} is read-only: restart the node')
+            reason = spec.check(p.value)
+            if reason:
+                return SetParametersResult(successful=False, reason=reason)
+            changes[p.name] = float(p.value) if isinstance(spec.default, float) else p.value
+        if 'device' in changes:
+            from infonet_ros.estimator import InfoNetEstimator, resolve_device
+            try:
+                dev = resolve_device(changes['device'])
+            except ValueError as exc:
+                return SetParametersResult(successful=False, reason=f'device: {exc}')
+            est = self.estimator
+            # Copy the model: the worker may be running the old one right now.
+            import copy
+            self.estimator = InfoNetEstimator(copy.deepcopy(est.model), dev, est.provenance,
+                                              est.split_seed, est.marginal)
+        if 'window' in changes:
+            self.engine.set_window(changes['window'])
+        self.cfg = dataclasses.replace(self.cfg, **changes)
+        if 'update_rate' in changes:
+            self.destroy_timer(self._timer)
+            self._timer = self.create_timer(self.cfg.update_period, self._on_update)
+        return SetParametersResult(successful=True)
+
+    def destroy_node(self):
+        """Stop the forward-pass worker, then destroy the node."""
+        self._jobs.put(None)
+        self._worker.join(timeout=5.0)
+        return super().destroy_node()
+
+
+def main(args=None):
+    """Run the node; a configuration error exits with status 1 and a message naming it."""
+    from infonet_ros.model import WeightsError
+    rclpy.init(args=args)
+    node = None
+    error = None
+    try:
+        node = MiNode()
+        rclpy.spin(node)
+    except (KeyboardInterrupt, ExternalShutdownException):
+        pass
+    except (ConfigError, MessageTypeError, WeightsError) as exc:
+        error = str(exc)
+    except rclpy.exceptions.ParameterException as exc:
+        error = f'invalid parameter: {exc}'
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    if error is not None:
+        print(f'[{NODE_NAME}] FATAL: {error}', file=sys.stderr, flush=True)
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,163 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""InfoNet network: shapes, set semantics, config checks, checkpoints and their errors."""
+
+import os
+
+import pytest
+import torch
+
+from infonet_ros.estimator import InfoNetEstimator
+from infonet_ros.model import (CHECKPOINT_FORMAT, DEFAULT_WEIGHTS, fourier_features, InfoNet,
+                               InfoNetConfig, load_checkpoint, WeightsError)
+
+TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
+                     coarse_grid=8, grid_size=32, decoder_channels=16)
+
+
+@pytest.fixture
+def tiny_model():
+    torch.manual_seed(0)
+    return InfoNet(TINY).eval()
+
+
+def test_forward_shapes_for_several_set_sizes(tiny_model):
+    for b, n in ((1, 32), (3, 100), (2, 1000)):
+        out = tiny_model(torch.rand(b, n, 2))
+        assert out.shape == (b, TINY.grid_size, TINY.grid_size)
+        assert torch.isfinite(out).all()
+
+
+def test_default_config_shapes_and_parameter_count():
+    model = InfoNet(InfoNetConfig())
+    assert model(torch.rand(2, 64, 2)).shape == (2, 64, 64)
+    assert model.num_params() == sum(p.numel() for p in model.parameters()) > 100_000
+
+
+def test_output_is_invariant_to_the_order_of_points(tiny_model):
+    uv = torch.rand(2, 200, 2)
+    perm = torch.randperm(200)
+    with torch.no_grad():
+        torch.testing.assert_close(tiny_model(uv), tiny_model(uv[:, perm]), rtol=1e-5,
+                                   atol=1e-5)
+
+
+def test_output_depends_on_the_points(tiny_model):
+    with torch.no_grad():
+        a = tiny_model(torch.rand(1, 200, 2))
+        b = tiny_model(torch.rand(1, 200, 2) ** 3)
+    assert not torch.allclose(a, b)
+
+
+def test_fourier_features_shape_and_values():
+    p = torch.tensor([[0.5, 0.25]])
+    f = fourier_features(p, 3)
+    assert f.shape == (1, 2 + 4 * 3)
+    assert f[0, :2].tolist() == [0.5, 0.25]
+    # sin(pi * 1 * 0.5) = 1 is the first sine of the first coordinate
+    assert f[0, 2].item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize('kwargs', [{'grid_size': 48, 'coarse_grid': 16},
+                                    {'grid_size': 8, 'coarse_grid': 16},
+                                    {'d_model': 30, 'n_heads': 4}])
+def test_invalid_configs_raise(kwargs):
+    with pytest.raises(ValueError):
+        InfoNetConfig(**kwargs)
+
+
+def test_config_from_dict_ignores_unknown_keys():
+    cfg = InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2, 'not_a_field': 1})
+    assert cfg.d_model == 32 and cfg.n_heads == 2
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, tiny_model):
+    path = tmp_path / 'ck.pt'
+    torch.save(tiny_model.checkpoint({'steps': 7, 'torch': torch.__version__}), path)
+    loaded, prov = load_checkpoint(path)
+    assert not loaded.training
+    assert loaded.cfg == TINY
+    assert prov['steps'] == 7
+    assert isinstance(prov['torch'], str)
+    uv = torch.rand(3, 300, 2)
+    with torch.no_grad():
+        assert torch.equal(loaded(uv), tiny_model(uv))
+    again = InfoNet.from_pretrained(path)
+    with torch.no_grad():
+        assert torch.equal(again(uv), tiny_model(uv))
+
+
+def test_checkpoint_is_self_describing(tiny_model):
+    ck = tiny_model.checkpoint()
+    assert ck['format'] == CHECKPOINT_FORMAT
+    assert ck['config']['grid_size'] == TINY.grid_size
+    assert ck['provenance'] == {}
+    assert set(ck['model']) == set(tiny_model.state_dict())
+
+
+def test_estimator_from_checkpoint_file(tmp_path, tiny_model):
+    path = tmp_path / 'ck.pt'
+    torch.save(tiny_model.checkpoint({'steps': 1}), path)
+    est = InfoNetEstimator.from_pretrained(path, device='cpu')
+    assert est.provenance == {'steps': 1}
+    assert isinstance(est.estimate(torch.randn(100).numpy(), torch.randn(100).numpy()), float)
+
+
+def test_missing_weights_file_names_the_path(tmp_path):
+    path = tmp_path / 'nowhere' / 'missing.pt'
+    with pytest.raises(WeightsError, match='not found') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(WeightsError) as info:
+        InfoNetEstimator.from_pretrained(path)
+    assert str(path) in str(info.value)
+
+
+def test_corrupt_weights_file_names_the_path(tmp_path):
+    path = tmp_path / 'corrupt.pt'
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(WeightsError, match='cannot read') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_checkpoint_names_the_path(tmp_path, tiny_model):
+    good = tmp_path / 'good.pt'
+    torch.save(tiny_model.checkpoint(), good)
+    bad = tmp_path / 'truncated.pt'
+    bad.write_bytes(good.read_bytes()[:2000])
+    with pytest.raises(WeightsError) as info:
+        load_checkpoint(bad)
+    assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize('payload', [{'some': 'dict'}, [1, 2, 3],
+                                     {'format': 'other/1', 'model': {}}])
+def test_foreign_file_names_the_path(tmp_path, payload):
+    path = tmp_path / 'foreign.pt'
+    torch.save(payload, path)
+    with pytest.raises(WeightsError, match='not an infonet_ros checkpoint') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_plain_state_dict_is_foreign(tmp_path, tiny_model):
+    path = tmp_path / 'state_dict.pt'
+    torch.save(tiny_model.state_dict(), path)
+    with pytest.raises(WeightsError, match='not an infonet_ros checkpoint'):
+        load_checkpoint(path)
+
+
+def test_weights_not_matching_their_config_name_the_path(tmp_path, tiny_model):
+    ck = tiny_model.checkpoint()
+    ck['config']['d_model'] = 32  # the stored tensors are for d_model = 16
+    path = tmp_path / 'mismatch.pt'
+    torch.save(ck, path)
+    with pytest.raises(WeightsError, match='does not match') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_default_weights_path_is_inside_the_package():
+    assert DEFAULT_WEIGHTS.endswith(os.path.join('infonet_ros', 'weights',
+                                                 'infonet_default.pt'))

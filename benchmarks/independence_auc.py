@@ -32,7 +32,8 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.sliced import DEFAULT_SEED, independence_test, sliced_mi  # noqa: E402
+from infonet_ros.sliced import (DEFAULT_SEED, estimate_rows, independence_test,  # noqa: E402
+                                project_slices)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 # ROC-AUC reported by the InfoNet authors for this experiment (their notebook, 1024 slices).
@@ -83,6 +84,12 @@ def load_baselines():
         methods['hsic'] = (lambda x, y: float(Hsic().statistic(x, y)), hsic_test)
     except ImportError:
         notes.append('hyppo not installed (pip install hyppo): HSIC column skipped')
+    # Both libraries compile numba kernels on first use: warm them up outside the timings.
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((40, 3)), rng.standard_normal((40, 3))
+    for stat, test in methods.values():
+        stat(x, y)
+        test(x, y, 3, 0)
     return methods, notes
 
 
@@ -92,40 +99,67 @@ def timed(fn, *args, **kwargs):
     return out, time.perf_counter() - t0
 
 
-def run(args):
-    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
-    baselines, notes = load_baselines()
+def slice_counts(total):
+    """Prefix slice counts reported beside the full count: 8, 16, 32, ... and ``total``."""
+    counts = [k for k in (2 ** i for i in range(3, 20)) if k < total]
+    return counts + [total]
+
+
+def infonet_prefix_stats(est, x, y, n_slices):
+    """Sliced MI with the first k slices for every k of slice_counts, from one pass.
+
+    The first k directions do not depend on n_slices, so each entry equals
+    ``sliced_mi(x, y, k, seed=DEFAULT_SEED)``.
+    """
+    xs, ys = project_slices(x, y, n_slices, DEFAULT_SEED)
+    per_slice = estimate_rows(est, xs, ys)
+    csum = np.cumsum(per_slice)
+    return {k: float(csum[k - 1] / k) for k in slice_counts(n_slices)}
+
+
+def run(args, est, baselines, on_row):
     methods = ['infonet'] + list(baselines)
     rows = []
     for d in args.dims:
+        n_slices = args.slices_for[d]
+        counts = slice_counts(n_slices)
         for n in args.sizes:
             rng = np.random.default_rng([args.seed, d, n])
             scores = {m: {True: [], False: []} for m in methods}
+            prefix = {k: {True: [], False: []} for k in counts}
             times = {m: [] for m in methods}
             for dependent in (True, False):
                 for _ in range(args.trials):
                     x, y = make_pair(rng, d, n, dependent, args.null)
-                    s, dt = timed(sliced_mi, x, y, n_slices=args.n_slices,
-                                  seed=DEFAULT_SEED, estimator=est)
-                    scores['infonet'][dependent].append(s)
+                    stats, dt = timed(infonet_prefix_stats, est, x, y, n_slices)
+                    for k in counts:
+                        prefix[k][dependent].append(stats[k])
+                    scores['infonet'][dependent].append(stats[n_slices])
                     times['infonet'].append(dt)
                     for m, (stat, _) in baselines.items():
                         s, dt = timed(stat, x, y)
                         scores[m][dependent].append(s)
                         times[m].append(dt)
-            row = {'d': d, 'n': n, 'authors_auc': AUTHORS_AUC.get(d, {}).get(n)}
+            row = {'d': d, 'n': n, 'n_slices': n_slices,
+                   'authors_auc': AUTHORS_AUC.get(d, {}).get(n)}
             for m in methods:
                 row[f'{m}_auc'] = roc_auc(scores[m][True], scores[m][False])
                 row[f'{m}_stat_s'] = float(np.mean(times[m]))
+            row['infonet_auc_by_slices'] = {str(k): roc_auc(prefix[k][True], prefix[k][False])
+                                            for k in counts}
+            row['infonet_mean_dependent'] = float(np.mean(scores['infonet'][True]))
+            row['infonet_mean_independent'] = float(np.mean(scores['infonet'][False]))
             rows.append(row)
             print(fmt_row(row, methods), flush=True)
+            on_row(methods, rows, [])
     tests = []
     n = max(args.sizes)
     for d in args.dims:
         rng = np.random.default_rng([args.seed, d, n, 7])
         x, y = make_pair(rng, d, n, True, args.null)
-        entry = {'d': d, 'n': n, 'n_permutations': args.n_permutations}
-        r, dt = timed(independence_test, x, y, n_slices=args.n_slices,
+        entry = {'d': d, 'n': n, 'n_permutations': args.n_permutations,
+                 'infonet_test_slices': args.test_slices}
+        r, dt = timed(independence_test, x, y, n_slices=args.test_slices,
                       n_permutations=args.n_permutations, seed=DEFAULT_SEED, estimator=est)
         entry['infonet_test_s'], entry['infonet_p'] = dt, r.p_value
         for m, (_, test) in baselines.items():
@@ -133,11 +167,12 @@ def run(args):
             entry[f'{m}_test_s'], entry[f'{m}_p'] = dt, float(p)
         tests.append(entry)
         print('permutation test', entry, flush=True)
-    return methods, rows, tests, notes
+        on_row(methods, rows, tests)
+    return methods, rows, tests
 
 
 def fmt_row(row, methods):
-    parts = [f"d={row['d']:<4d} n={row['n']:<4d}"]
+    parts = [f"d={row['d']:<4d} n={row['n']:<4d} S={row['n_slices']:<5d}"]
     authors = row['authors_auc']
     parts.append(f'authors {authors:.3f}' if authors is not None else 'authors   -  ')
     for m in methods:
@@ -146,26 +181,48 @@ def fmt_row(row, methods):
 
 
 def markdown(args, methods, rows, tests, notes):
-    head = ['d', 'n', 'authors AUC'] + [f'{m} AUC' for m in methods] + \
-        [f'{m} ms/statistic' for m in methods]
+    head = ['d', 'n', 'slices', 'authors AUC'] + [f'{m} AUC' for m in methods] + \
+        ['infonet >= authors'] + [f'{m} ms/statistic' for m in methods]
     lines = ['# Independence detection: ROC-AUC and time', '',
-             f'{args.trials} dependent + {args.trials} independent data sets per row; '
-             f'sliced InfoNet MI with {args.n_slices} slices; null: {args.null}.', '',
+             f'{args.trials} dependent + {args.trials} independent data sets per row '
+             f'(null: {args.null}); all methods read the same samples. Weights: '
+             f'{args.weights_info}. torch threads: {torch.get_num_threads()}.', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         a = r['authors_auc']
-        cells = [str(r['d']), str(r['n']), '-' if a is None else f'{a:.3f}']
+        cells = [str(r['d']), str(r['n']), str(r['n_slices']), '-' if a is None else f'{a:.3f}']
         cells += [f"{r[f'{m}_auc']:.3f}" for m in methods]
+        cells.append('-' if a is None else ('yes' if r['infonet_auc'] >= a else 'NO'))
         cells += [f"{r[f'{m}_stat_s'] * 1e3:.1f}" for m in methods]
         lines.append('| ' + ' | '.join(cells) + ' |')
-    lines += ['', f'Permutation tests ({args.n_permutations} permutations), one data set of the '
-              'dependent case, wall time in seconds (p-value):', '',
-              '| d | n | ' + ' | '.join(methods) + ' |', '|---|---|' + '---|' * len(methods)]
-    for t in tests:
-        cells = [f"{t[f'{m}_test_s']:.2f} s (p={t[f'{m}_p']:.3f})" for m in methods]
-        lines.append(f"| {t['d']} | {t['n']} | " + ' | '.join(cells) + ' |')
+    lines += ['', 'Sliced InfoNet MI: AUC with the first k slices (same data, same directions):',
+              '']
+    ks = sorted({int(k) for r in rows for k in r['infonet_auc_by_slices']})
+    lines += ['| d | n | ' + ' | '.join(f'k={k}' for k in ks) + ' |',
+              '|---|---|' + '---|' * len(ks)]
+    for r in rows:
+        by = r['infonet_auc_by_slices']
+        lines.append(f"| {r['d']} | {r['n']} | " + ' | '.join(
+            f'{by[str(k)]:.3f}' if str(k) in by else '' for k in ks) + ' |')
+    if tests:
+        lines += ['', f'Permutation tests ({args.n_permutations} permutations; InfoNet with '
+                  f'{args.test_slices} slices), one dependent data set, wall time (p-value):',
+                  '', '| d | n | ' + ' | '.join(methods) + ' |',
+                  '|---|---|' + '---|' * len(methods)]
+        for t in tests:
+            cells = [f"{t[f'{m}_test_s']:.2f} s (p={t[f'{m}_p']:.3f})" for m in methods]
+            lines.append(f"| {t['d']} | {t['n']} | " + ' | '.join(cells) + ' |')
     lines += [''] + [f'Note: {n}' for n in notes]
     return '\n'.join(lines) + '\n'
+
+
+def write(args, meta, methods, rows, tests, notes):
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out + '.json', 'w') as f:
+        json.dump({'meta': meta, 'rows': rows, 'permutation_tests': tests, 'notes': notes},
+                  f, indent=1)
+    with open(args.out + '.md', 'w') as f:
+        f.write(markdown(args, methods, rows, tests, notes))
 
 
 def main(argv=None):
@@ -173,7 +230,10 @@ def main(argv=None):
     p.add_argument('--dims', type=int, nargs='+', default=[16, 128])
     p.add_argument('--sizes', type=int, nargs='+', default=[50, 100, 150, 200, 250, 300])
     p.add_argument('--trials', type=int, default=50, help='data sets per case per (d, n)')
-    p.add_argument('--n-slices', type=int, default=256)
+    p.add_argument('--n-slices', type=int, nargs='+', default=[64, 512],
+                   help='slices of the sliced MI, one value per --dims entry (or one for all)')
+    p.add_argument('--test-slices', type=int, default=32,
+                   help='slices of the timed InfoNet permutation test')
     p.add_argument('--n-permutations', type=int, default=99)
     p.add_argument('--null', choices=['standard', 'same-marginal'], default='standard')
     p.add_argument('--seed', type=int, default=0)
@@ -184,22 +244,33 @@ def main(argv=None):
                    help='output path without extension (.json and .md are written)')
     args = p.parse_args(argv)
     if args.quick:
-        args.trials, args.sizes, args.n_slices, args.n_permutations = 5, [50, 300], 16, 9
+        args.trials, args.sizes, args.n_slices = 5, [50, 300], [16]
+        args.test_slices, args.n_permutations = 4, 9
+    if len(args.n_slices) not in (1, len(args.dims)):
+        p.error('--n-slices takes one value, or one per --dims entry')
+    args.slices_for = dict(zip(args.dims, args.n_slices * len(args.dims)
+                               if len(args.n_slices) == 1 else args.n_slices))
     if args.threads:
         torch.set_num_threads(args.threads)
-    methods, rows, tests, notes = run(args)
-    for note in notes:
-        print('note:', note)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
+    prov = est.provenance
+    args.weights_info = (f"{os.path.basename(args.weights or 'infonet_default.pt')} "
+                         f"(step {prov.get('step', '?')}, commit {prov.get('commit', '?')})")
+    baselines, notes = load_baselines()
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'machine': platform.processor() or platform.machine(),
-            'torch_threads': torch.get_num_threads(), 'args': vars(args)}
-    with open(args.out + '.json', 'w') as f:
-        json.dump({'meta': meta, 'rows': rows, 'permutation_tests': tests, 'notes': notes},
-                  f, indent=1)
-    with open(args.out + '.md', 'w') as f:
-        f.write(markdown(args, methods, rows, tests, notes))
-    print(f'wrote {args.out}.json and {args.out}.md')
+            'torch_threads': torch.get_num_threads(),
+            'args': {k: v for k, v in vars(args).items() if k != 'slices_for'}}
+    t0 = time.perf_counter()
+
+    def on_row(methods, rows, tests):
+        meta['elapsed_s'] = time.perf_counter() - t0
+        write(args, meta, methods, rows, tests, notes)
+
+    methods, rows, tests = run(args, est, baselines, on_row)
+    for note in notes:
+        print('note:', note)
+    print(f'wrote {args.out}.json and {args.out}.md ({time.perf_counter() - t0:.0f} s)')
     return 0
 
 

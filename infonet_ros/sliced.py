@@ -47,10 +47,10 @@ import torch
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
 
-# Random direction pairs per estimate. The Monte-Carlo error of the mean falls as
-# 1/sqrt(n_slices); 128 keeps a live window around a second on a CPU and detects the
-# dependence of benchmarks/independence_auc.py (see docs/sliced_mi.md for measurements).
-DEFAULT_N_SLICES = 128
+# Random direction pairs per estimate (the ROS node's default too). The Monte-Carlo error of
+# the mean falls as 1/sqrt(n_slices); 64 keeps one window of a vector pair well under a second
+# on a CPU. Weak dependence spread over many dimensions needs more (docs/sliced_mi.md).
+DEFAULT_N_SLICES = 64
 # Permutations of the independence test: p-values resolve to 1/(1 + 99) = 0.01.
 DEFAULT_N_PERMUTATIONS = 99
 # Seed of the slice directions (and, offset, of the permutations): fixed by default, so the
@@ -96,10 +96,16 @@ def _standardize(m: np.ndarray) -> np.ndarray:
 
 def random_directions(n_slices: int, dx: int, dy: int, seed: int = DEFAULT_SEED
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw unit directions uniform on the spheres: theta (S, dx), phi (S, dy), from ``seed``."""
-    rng = np.random.default_rng(seed)
-    theta = rng.standard_normal((n_slices, dx))
-    phi = rng.standard_normal((n_slices, dy))
+    """Draw unit directions uniform on the spheres: theta (S, dx), phi (S, dy), from ``seed``.
+
+    ``seed`` must be a non-negative integer (ValueError otherwise).
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f'seed must be a non-negative integer, got {seed!r}')
+    # One stream per side, filled row by row: the first k directions do not depend on
+    # n_slices, so a larger n_slices refines the same estimate instead of drawing a new one.
+    theta = np.random.default_rng([seed, 0]).standard_normal((n_slices, dx))
+    phi = np.random.default_rng([seed, 1]).standard_normal((n_slices, dy))
     # A Gaussian vector is never exactly 0 in practice; the guard keeps the division finite.
     theta /= np.maximum(np.linalg.norm(theta, axis=1, keepdims=True), 1e-300)
     phi /= np.maximum(np.linalg.norm(phi, axis=1, keepdims=True), 1e-300)
@@ -227,9 +233,9 @@ def permutation_indices(n_samples: int, n_permutations: int, seed: int = DEFAULT
     """Return the row permutations of y used by :func:`independence_test`: (P, N) ints.
 
     Drawn from a stream separate from the slice directions, so the directions of a test
-    equal those of ``sliced_mi`` with the same seed.
+    equal those of :func:`sliced_mi` with the same seed.
     """
-    rng = np.random.default_rng([seed, 1])
+    rng = np.random.default_rng([seed, 2])
     return np.stack([rng.permutation(n_samples) for _ in range(n_permutations)]) \
         if n_permutations else np.empty((0, n_samples), dtype=np.int64)
 

@@ -55,6 +55,16 @@ def test_project_slices_shapes_and_definition():
     np.testing.assert_allclose(ys, phi @ yz.T, atol=1e-12)
 
 
+def test_more_slices_extend_the_same_directions():
+    # The first k slices do not depend on n_slices: sliced MI with more slices refines the
+    # same Monte-Carlo mean.
+    rng = np.random.default_rng(20)
+    x, y = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))
+    few, many = project_slices(x, y, 4, seed=9), project_slices(x, y, 11, seed=9)
+    np.testing.assert_array_equal(few[0], many[0][:4])
+    np.testing.assert_array_equal(few[1], many[1][:4])
+
+
 def test_project_slices_1d_is_one_column():
     rng = np.random.default_rng(2)
     x, y = rng.standard_normal(64), rng.standard_normal((64, 2))
@@ -124,6 +134,13 @@ def test_bad_n_slices(n_slices):
     x = np.random.default_rng(6).standard_normal((40, 2))
     with pytest.raises(ValueError, match='n_slices'):
         project_slices(x, x, n_slices, 0)
+
+
+@pytest.mark.parametrize('seed', [-1, 1.5, None])
+def test_bad_seed(seed):
+    x = np.random.default_rng(6).standard_normal((40, 2))
+    with pytest.raises(ValueError, match='seed'):
+        project_slices(x, x, 2, seed)
 
 
 @pytest.mark.parametrize('n_permutations', [-1, 1.5, 'ten'])

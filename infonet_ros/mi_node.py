@@ -106,7 +106,7 @@ class MiNode(Node):
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
         self.cfg = NodeConfig.from_params(self._declare_parameters())
-        self._load_estimator(self.cfg.device)
+        # Cheap checks first: a typo in the configuration fails before the model loads.
         self._msg_types = {}
         for entry in self.cfg.topics:
             topic, _, name = entry.partition('=')
@@ -119,6 +119,7 @@ class MiNode(Node):
                     except FieldError as exc:
                         raise ConfigError(f'pair {pair.name}, topic {side.topic}: {exc}') \
                             from None
+        self._load_estimator(self.cfg.device)
         if self.cfg.torch_threads:
             import torch
             torch.set_num_threads(self.cfg.torch_threads)

@@ -60,10 +60,13 @@ fi
 source install/setup.bash
 set -u
 
-# Every child runs in its own process group (setsid) so that stopping it stops its children.
+# Job control: every child runs in its own process group (stopping the group stops the
+# child's children too) and keeps the default SIGINT handling, which a non-interactive shell
+# would otherwise set to "ignore" for background commands (rclpy shuts down on SIGINT).
+set -m
 PIDS=()
 start() {
-  setsid "$@" &
+  "$@" &
   PIDS+=("$!")
 }
 

@@ -193,13 +193,17 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     }
     finals = {}
     for pair, (stamps, x, y) in expected_data.items():
-        for e in h.estimates(pair):
+        received = h.estimates(pair)
+        # Recompute the first, the last and two windows between (all of them costs CPU).
+        check = {0, len(received) - 1, len(received) // 3, 2 * len(received) // 3}
+        for k, e in enumerate(received):
             idx = in_window(stamps, e)
             assert e.sample_count == window == len(idx), pair
             assert secs(e.window_start) == pytest.approx(stamps[idx[0]], abs=1e-6)
             assert secs(e.window_end) == pytest.approx(stamps[idx[-1]], abs=1e-6)
             assert secs(e.header.stamp) == pytest.approx(secs(e.window_end), abs=1e-9)
-            assert e.mi == pytest.approx(est.estimate(x[idx], y[idx]), abs=1e-5), pair
+            if k in check:
+                assert e.mi == pytest.approx(est.estimate(x[idx], y[idx]), abs=1e-5), pair
             assert (e.method, e.sliced, e.n_slices) == ('infonet', False, 0)
             assert e.inference_latency > 0 and math.isnan(e.p_value)
             if abs(secs(e.window_end) - final_end[pair]) < 1e-6:
@@ -370,14 +374,17 @@ CONFIG_ERRORS = [
 ]
 
 
-def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, ros_env):
+def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, ros_env,
+                                                    ros_executable):
     procs = []
     for k, (params, needle) in enumerate(CONFIG_ERRORS):
         params = {'weights': weights, 'device': 'cpu', **params}
         f = write_params(tmp_path, f'bad{k}.yaml', **params)
-        procs.append((subprocess.Popen(node_cmd(f), stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, env=dict(os.environ)),
-                      needle))
+        cmd = node_cmd(f)
+        if k == 0:  # once through the installed executable (`ros2 run infonet_ros mi_node`)
+            cmd = [sys.executable, ros_executable('mi_node'), *cmd[3:]]
+        procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       env=dict(os.environ)), needle))
     for proc, needle in procs:
         out, _ = proc.communicate(timeout=180)
         out = out.decode(errors='replace')

@@ -68,7 +68,8 @@ def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             raise ValueError(f'{name} contains NaN or inf (first at index '
                              f'{idx[0] if ndim == 1 else idx})')
-        arrs.append(a.reshape(-1, a.shape[-1]) if a.size else a.reshape(-1, 0))
+        # Explicit row count: reshape(-1, 0) cannot infer it for an empty series.
+        arrs.append(a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1]))
     x2, y2 = arrs
     if x2.shape != y2.shape:
         raise ValueError(f'x and y must have the same shape, got {np.shape(x)} and '

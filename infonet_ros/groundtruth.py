@@ -336,13 +336,15 @@ def gaussian_triplets(b: int, n: int, seed: int = 0) -> Triplets:
     rng = np.random.default_rng([8_100_000, seed])
     x, y, z = np.empty((b, n)), np.empty((b, n)), np.empty((b, n))
     i_xy, i_xz = np.empty(b), np.empty(b)
-    for i in range(b):
+    corr = []
+    for i in range(b):  # all distributions first: they do not depend on n
         a = rng.standard_normal((3, 3))
         c = a @ a.T + 0.05 * np.eye(3)
         d = np.sqrt(np.diag(c))
-        r = c / np.outer(d, d)
+        corr.append(c / np.outer(d, d))
+        i_xy[i], i_xz[i] = gaussian_mi(corr[i][0, 1]), gaussian_mi(corr[i][0, 2])
+    for i, r in enumerate(corr):
         x[i], y[i], z[i] = (np.linalg.cholesky(r) @ rng.standard_normal((3, n)))
-        i_xy[i], i_xz[i] = gaussian_mi(r[0, 1]), gaussian_mi(r[0, 2])
     zero = np.zeros(b)
     return Triplets(x, y, z, i_xy, i_xz, zero, zero.copy(), 'gaussian')
 

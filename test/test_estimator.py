@@ -1,0 +1,251 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""InfoNetEstimator with the shipped weights: accuracy, invariances, API contracts, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from infonet_ros.estimator import (estimate_mi, InfoNetEstimator, MIN_SAMPLES,
+                                   resolve_device, validate_pairs)
+from infonet_ros.model import DEFAULT_WEIGHTS
+
+N = 1000
+
+
+@pytest.fixture(scope='module')
+def est():
+    return InfoNetEstimator.from_pretrained(device='cpu')
+
+
+def gaussian(rng, rho, shape):
+    x = rng.standard_normal(shape)
+    return x, rho * x + math.sqrt(1 - rho ** 2) * rng.standard_normal(shape)
+
+
+def test_shipped_weights_exist_with_provenance(est):
+    import os
+    assert os.path.isfile(DEFAULT_WEIGHTS)
+    for key in ('command', 'steps', 'seed', 'commit', 'torch', 'date'):
+        assert key in est.provenance
+    assert est.provenance['steps'] > 0
+
+
+@pytest.mark.parametrize('rho', [0.3, 0.5, 0.75, 0.9, 0.95, 0.99])
+def test_gaussian_mi_matches_the_analytic_value(est, rho):
+    rng = np.random.default_rng(int(rho * 100))
+    x, y = gaussian(rng, rho, (4, N))
+    estimates = est.estimate_batch(x, y)
+    truth = -0.5 * math.log(1 - rho ** 2)
+    # Mean of 4 independent samples of N = 1000: sampling noise ~0.02 nats, so the
+    # tolerance is mostly the model's bias (target: within 5-10 %).
+    assert estimates.mean() == pytest.approx(truth, rel=0.1, abs=0.04)
+    assert np.all(np.abs(estimates - truth) < max(0.2 * truth, 0.08))
+
+
+def test_mi_increases_with_the_correlation(est):
+    rng = np.random.default_rng(5)
+    rhos = [0.0, 0.3, 0.6, 0.8, 0.95, 0.99]
+    values = [est.estimate(*gaussian(rng, r, N)) for r in rhos]
+    assert values == sorted(values)
+
+
+@pytest.mark.parametrize('draw', [
+    lambda rng, n: rng.standard_normal(n),
+    lambda rng, n: rng.exponential(size=n),
+    lambda rng, n: rng.uniform(size=n),
+    lambda rng, n: rng.standard_t(1, size=n),
+])
+def test_independent_series_give_about_zero(est, draw):
+    rng = np.random.default_rng(11)
+    values = np.array([est.estimate(draw(rng, N), draw(rng, N)) for _ in range(6)])
+    assert abs(values.mean()) < 0.02
+    assert np.all(np.abs(values) < 0.06)
+
+
+def test_invariance_under_monotone_transforms(est):
+    rng = np.random.default_rng(2)
+    x, y = gaussian(rng, 0.8, N)
+    base = est.estimate(x, y)
+    # Ranks are unchanged by strictly increasing maps, so the estimate is bit-identical.
+    assert est.estimate(np.exp(x), y ** 3) == base
+    assert est.estimate(5.0 * x - 3.0, np.arcsinh(20.0 * y)) == base
+    # A decreasing map reverses the ranks: the MI is the same, the estimate close to it.
+    assert est.estimate(-x, y) == pytest.approx(base, abs=0.05)
+
+
+def test_estimate_is_symmetric_in_distribution(est):
+    rng = np.random.default_rng(3)
+    x, y = gaussian(rng, 0.9, N)
+    assert est.estimate(y, x) == pytest.approx(est.estimate(x, y), abs=0.06)
+
+
+def test_batch_equals_loop(est):
+    rng = np.random.default_rng(4)
+    x, y = gaussian(rng, 0.7, (5, 300))
+    batch = est.estimate_batch(x, y)
+    assert batch.shape == (5,) and batch.dtype == np.float64
+    loop = np.array([est.estimate(x[i], y[i]) for i in range(5)])
+    np.testing.assert_allclose(batch, loop, atol=1e-5)
+
+
+def test_estimate_many_equals_estimate_for_mixed_lengths(est):
+    rng = np.random.default_rng(6)
+    pairs = [gaussian(rng, r, n) for r, n in ((0.5, 200), (0.9, 500), (0.2, 200),
+                                              (0.99, 64), (0.7, 500))]
+    many = est.estimate_many(pairs)
+    single = np.array([est.estimate(x, y) for x, y in pairs])
+    np.testing.assert_allclose(many, single, atol=1e-5)
+
+
+def test_estimates_do_not_depend_on_the_batch_they_are_in(est):
+    rng = np.random.default_rng(7)
+    x, y = gaussian(rng, 0.6, (4, 400))
+    full = est.estimate_batch(x, y)
+    part = est.estimate_batch(x[2:], y[2:])
+    np.testing.assert_allclose(full[2:], part, atol=1e-5)
+
+
+def test_list_and_tensor_inputs(est):
+    rng = np.random.default_rng(8)
+    x, y = gaussian(rng, 0.5, 100)
+    base = est.estimate(x, y)
+    assert est.estimate(list(x), list(y)) == base
+    assert est.estimate(torch.from_numpy(x), torch.from_numpy(y)) == base
+    assert est.estimate(x.astype(np.float32), y.astype(np.float32)) == pytest.approx(
+        base, abs=1e-6)
+
+
+def test_mi_torch_matches_estimate_and_gives_input_gradients(est):
+    rng = np.random.default_rng(9)
+    x, y = gaussian(rng, 0.8, 500)
+    hard = est.mi_torch(torch.from_numpy(x), torch.from_numpy(y), soft=False)
+    assert hard.item() == pytest.approx(est.estimate(x, y), abs=1e-5)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = torch.tensor(y, requires_grad=True)
+    mi = est.mi_torch(xt, yt)
+    assert mi.dim() == 0
+    # Soft ranks are within ~1 % of the hard ones, so the estimate is close.
+    assert mi.item() == pytest.approx(hard.item(), abs=0.05)
+    mi.backward()
+    for t in (xt, yt):
+        assert t.grad is not None and torch.isfinite(t.grad).all()
+        assert t.grad.abs().sum().item() > 0
+
+
+def test_mi_torch_gradient_ascent_raises_the_estimate(est):
+    # Moving y along the gradient must increase the estimated dependence on x.
+    rng = np.random.default_rng(10)
+    x, y = gaussian(rng, 0.3, 400)
+    xt = torch.from_numpy(x)
+    yt = torch.tensor(y, requires_grad=True)
+    before = est.mi_torch(xt, yt)
+    before.backward()
+    with torch.no_grad():
+        y2 = yt + 0.5 * yt.grad / yt.grad.norm() * math.sqrt(400) * 0.1
+    after = est.mi_torch(xt, y2)
+    assert after.item() > before.item()
+
+
+def test_mi_torch_batch_shape(est):
+    x = torch.randn(3, 100)
+    out = est.mi_torch(x, x + torch.randn(3, 100))
+    assert out.shape == (3,)
+
+
+def test_constant_series_give_exactly_zero(est):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal(200)
+    assert est.estimate(np.full(200, 3.0), x) == 0.0
+    assert est.estimate(x, np.zeros(200)) == 0.0
+    xb = np.stack([x, np.full(200, 1.0), x])
+    yb = np.stack([x ** 3, x, np.zeros(200)])
+    out = est.estimate_batch(xb, yb)
+    assert out[1] == 0.0 and out[2] == 0.0
+    assert out[0] == pytest.approx(est.estimate(x, x ** 3), abs=1e-5)
+
+
+@pytest.mark.parametrize('x, y, words', [
+    ([np.nan] + [0.0] * 99, [0.0] * 100, 'NaN'),
+    ([0.0] * 99 + [np.inf], [0.0] * 100, 'inf'),
+    ([0.0] * 100, [0.0] * 99 + [-np.inf], 'inf'),
+    ([0.0] * 100, [0.0] * 101, 'same shape'),
+    ([0.0] * (MIN_SAMPLES - 1), [0.0] * (MIN_SAMPLES - 1), f'at least {MIN_SAMPLES}'),
+    ([], [], f'at least {MIN_SAMPLES}'),
+    ([[0.0] * 100] * 2, [[0.0] * 100] * 2, '1-D'),
+    (5.0, 3.0, '1-D'),
+    (['a'] * 100, [0.0] * 100, 'numeric'),
+    ([0.0] * 100, [object()] * 100, 'numeric'),
+])
+def test_bad_input_raises_value_error(est, x, y, words):
+    with pytest.raises(ValueError, match=words):
+        est.estimate(x, y)
+
+
+def test_nan_error_names_the_series_and_index(est):
+    y = np.zeros(100)
+    y[17] = np.nan
+    with pytest.raises(ValueError, match=r'y contains NaN or inf \(first at index 17\)'):
+        est.estimate(np.arange(100.0), y)
+
+
+def test_bad_batch_input_raises_value_error(est):
+    with pytest.raises(ValueError, match='2-D'):
+        est.estimate_batch(np.zeros(100), np.zeros(100))
+    with pytest.raises(ValueError, match='same shape'):
+        est.estimate_batch(np.zeros((2, 100)), np.zeros((3, 100)))
+    with pytest.raises(ValueError, match='at least'):
+        est.estimate_batch(np.zeros((0, 100)), np.zeros((0, 100)))
+    with pytest.raises(ValueError, match='NaN'):
+        est.estimate_many([(np.zeros(100), np.zeros(100)), (np.full(100, np.nan),
+                                                            np.zeros(100))])
+
+
+def test_bad_torch_input_raises_value_error(est):
+    with pytest.raises(ValueError, match='shape'):
+        est.mi_torch(torch.zeros(100), torch.zeros(99))
+    with pytest.raises(ValueError, match='at least'):
+        est.mi_torch(torch.zeros(10), torch.zeros(10))
+    with pytest.raises(ValueError, match='finite'):
+        est.mi_torch(torch.full((100,), float('nan')), torch.zeros(100))
+
+
+def test_validate_pairs_returns_float64_rows():
+    x, y = validate_pairs(np.arange(40), np.arange(40.0), ndim=1)
+    assert x.shape == (1, 40) and x.dtype == np.float64
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the error raised without a GPU')
+def test_cuda_without_gpu_raises_value_error():
+    with pytest.raises(ValueError, match='CUDA'):
+        resolve_device('cuda')
+    with pytest.raises(ValueError, match='CUDA'):
+        InfoNetEstimator.from_pretrained(device='cuda')
+    with pytest.raises(ValueError, match='CUDA'):
+        estimate_mi(np.arange(100.0), np.arange(100.0), device='cuda:0')
+
+
+def test_unknown_device_raises_value_error():
+    with pytest.raises(ValueError, match='unknown device'):
+        resolve_device('tpu')
+
+
+def test_auto_device_resolves():
+    assert resolve_device('auto').type in ('cpu', 'cuda')
+    assert resolve_device(torch.device('cpu')) == torch.device('cpu')
+
+
+def test_estimate_mi_uses_the_shipped_weights(est):
+    rng = np.random.default_rng(13)
+    x, y = gaussian(rng, 0.9, 500)
+    assert estimate_mi(x, y, device='cpu') == pytest.approx(est.estimate(x, y), abs=1e-6)
+
+
+def test_shuffle_readout_is_close_to_exact(est):
+    rng = np.random.default_rng(14)
+    shuffle = InfoNetEstimator(est.model, est.device, est.provenance, marginal='shuffle')
+    x, y = gaussian(rng, 0.75, (4, N))
+    np.testing.assert_allclose(shuffle.estimate_batch(x, y), est.estimate_batch(x, y),
+                               atol=0.1)

@@ -1,0 +1,114 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Ground truths of the evaluation families, each checked by an independent computation."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from infonet_ros import groundtruth as gt
+
+
+@pytest.mark.parametrize('nu', [1.0, 3.0, 30.0])
+@pytest.mark.parametrize('rho', [0.0, 0.5, 0.9])
+def test_student_t_closed_form_matches_monte_carlo_of_scipy_densities(nu, rho):
+    rng = np.random.default_rng(0)
+    x, y = gt._t_pair(200_000, rng, rho, nu)
+    mvt = stats.multivariate_t(loc=[0, 0], shape=[[1, rho], [rho, 1]], df=nu)
+    lr = mvt.logpdf(np.c_[x, y]) - stats.t.logpdf(x, nu) - stats.t.logpdf(y, nu)
+    se = lr.std() / math.sqrt(lr.size)
+    assert gt.student_t_mi(rho, nu) == pytest.approx(lr.mean(), abs=4 * se + 1e-4)
+    np.testing.assert_allclose(gt.student_t_logratio(x[:1000], y[:1000], rho, nu),
+                               lr[:1000], atol=1e-9)
+
+
+def test_student_t_mi_limits():
+    # rho = 0 still shares the scale: positive MI; nu -> inf gives the Gaussian value.
+    assert gt.student_t_mi(0.0, 1.0) > 0.2
+    assert gt.student_t_mi(0.7, 1e6) == pytest.approx(gt.gaussian_mi(0.7), abs=1e-5)
+
+
+@pytest.mark.parametrize('c', [0.1, 0.3, 1.0, 3.0])
+def test_uniform_noise_closed_form_matches_numerical_entropy(c):
+    # Density of U(0, 1) + U(0, c): a trapezoid; I = h(X + W) - log c.
+    t = np.linspace(0, 1 + c, 2_000_001)
+    p = np.clip(np.minimum(np.minimum(t, c), np.minimum(1.0, 1 + c - t)), 0, None) / c
+    h = -np.trapezoid(np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0), t)
+    assert gt.uniform_noise_mi(c) == pytest.approx(h - math.log(c), abs=1e-6)
+
+
+@pytest.mark.parametrize('a', [0.25, 1.0, 3.0])
+def test_gaussian_uniform_noise_quadrature_matches_monte_carlo(a):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(200_000)
+    y = x + rng.uniform(-a, a, x.size)
+    py = (stats.norm.cdf(y + a) - stats.norm.cdf(y - a)) / (2 * a)
+    lr = -np.log(2 * a) - np.log(py)  # log p(y | x) - log p(y), p(y | x) = 1 / 2a
+    se = lr.std() / math.sqrt(lr.size)
+    assert gt.gaussian_uniform_noise_mi(a) == pytest.approx(lr.mean(), abs=4 * se)
+
+
+def test_monotone_cases_keep_the_gaussian_ranks():
+    case = gt.monotone_case(0.9, 'asinh')
+    base = gt.gaussian_case(0.9)
+    x, y = case.sample(500, np.random.default_rng(3))
+    x0, y0 = base.sample(500, np.random.default_rng(3))
+    assert case.truth == base.truth
+    np.testing.assert_array_equal(stats.rankdata(x), stats.rankdata(x0))
+    np.testing.assert_array_equal(stats.rankdata(y), stats.rankdata(y0))
+
+
+def test_bimodal_truth_has_a_small_monte_carlo_error_and_is_reproducible():
+    a = gt.bimodal_case(2.0, 0.5)
+    b = gt.bimodal_case(2.0, 0.5)
+    assert a.truth == b.truth
+    assert 0 < a.truth_se < 0.01
+    # An independent Monte-Carlo run with another seed agrees within the error.
+    c = gt.bimodal_case(2.0, 0.5, seed=1)
+    assert c.truth == pytest.approx(a.truth, abs=5 * math.hypot(a.truth_se, c.truth_se))
+
+
+def test_gmm_k1_monte_carlo_truth_is_the_analytic_value():
+    import torch
+    g = torch.Generator().manual_seed(0)
+    w, mu, cov = gt.random_gmm_params(6, g, k_max=1)
+    mean, se = gt._mc_logratio_mean(w, mu, cov, g)
+    rho = (cov[:, 0, 0, 1] / (cov[:, 0, 0, 0] * cov[:, 0, 1, 1]).sqrt()).double().numpy()
+    np.testing.assert_allclose(mean, -0.5 * np.log(1 - rho ** 2), atol=5 * se.max())
+    assert se.max() < 0.01
+
+
+def test_gmm_cases_sample_and_have_precise_truths():
+    cases = gt.gmm_cases(3, seed=5)
+    assert len(cases) == 3
+    for c in cases:
+        x, y = c.sample(300, np.random.default_rng(0))
+        assert x.shape == y.shape == (300,)
+        assert c.truth > 0 and c.truth_se < 0.01
+
+
+def test_triplet_truths():
+    tr = gt.gaussian_triplets(5, 200, seed=1)
+    assert tr.x.shape == (5, 200)
+    # Analytic truths from the sample correlations of a large draw agree.
+    big = gt.gaussian_triplets(5, 200_000, seed=1)
+    for i in range(5):
+        r = np.corrcoef(big.x[i], big.y[i])[0, 1]
+        assert big.i_xy[i] == pytest.approx(gt.gaussian_mi(r), abs=0.01)
+    np.testing.assert_array_equal(tr.i_xy, big.i_xy)
+    g = gt.gmm_triplets(4, 300, seed=2)
+    assert g.x.shape == (4, 300) and np.all(g.se_xy < 0.01) and np.all(g.i_xz > 0)
+    assert g.head(100).x.shape == (4, 100)
+
+
+def test_unseen_cases_span_a_range_of_mi():
+    cases = gt.unseen_cases()
+    fams = {c.family for c in cases}
+    assert fams == {'uniform_noise', 'student_t', 'monotone', 'bimodal'}
+    truths = [c.truth for c in cases]
+    assert min(truths) < 0.1 and max(truths) > 2.0
+    for c in cases:
+        x, y = c.sample(100, np.random.default_rng(0))
+        assert x.shape == y.shape == (100,) and np.isfinite(x).all() and np.isfinite(y).all()

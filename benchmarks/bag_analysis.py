@@ -1,0 +1,192 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""Offline bag analysis of the walking recording: speed against KSG, agreement, control.
+
+The shipped Xsens walking recordings (thigh and shank, 120 Hz, 3,511 samples) are converted to
+an mcap bag (``infonet-ros imu-to-bag``) and analyzed as ``examples/walking_analysis.sh`` does:
+the 6 x 6 channel pairs (acc x/y/z, gyro x/y/z of the thigh against the same of the shank),
+window 256, an update every 12 samples (10 Hz), interpolate pairing. Measured in one run:
+
+- the analysis (``analyze.run_analysis``: bag reading, pairing, windows, batched forward
+  passes): total wall time, and InfoNet estimates per second (end to end and forward passes
+  only);
+- KSG (scikit-learn ``mutual_info_regression``, k = 3) on exactly the same windows in the
+  same run: its time, and the ratio to InfoNet (forward passes; and the whole analysis);
+- agreement of the InfoNet and KSG series: Pearson correlation over all estimates and the
+  median over pairs of the per-pair correlation over time;
+- the time-shuffled control: each window's y permuted in time (mean and max |MI|);
+- batching: the offline estimates (windows of many updates per forward pass) against the
+  node's way (one ``estimate_windows`` call per update): max |difference| on identical windows.
+
+Target: InfoNet >= 20x faster than KSG on the same windows.
+
+    python benchmarks/bag_analysis.py                # full run (~1 min on an idle machine)
+    python benchmarks/bag_analysis.py --quick        # smoke run (6 pairs, fewer updates)
+"""
+
+import argparse
+import datetime
+import json
+import os
+from pathlib import Path
+import platform
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from infonet_ros import analyze, imu_bag  # noqa: E402
+from infonet_ros.batch_estimate import estimate_windows  # noqa: E402
+from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.evaluate import md_table  # noqa: E402
+from infonet_ros.mi_matrix import parse_matrix  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / 'benchmarks' / 'results'
+DATA = REPO / 'data' / 'xsens_walking'
+IMU6 = ('linear_acceleration.x,linear_acceleration.y,linear_acceleration.z,'
+        'angular_velocity.x,angular_velocity.y,angular_velocity.z')
+TARGET_SPEEDUP = 20.0
+
+
+def make_bag(path):
+    inputs = [('/thigh/imu', imu_bag.read_xsens(DATA / 'walking_xsens_upperLeg.txt')),
+              ('/shank/imu', imu_bag.read_xsens(DATA / 'walking_xsens_lowerLeg.txt'))]
+    imu_bag.write_imu_bag(path, inputs, 'mcap')
+    return path
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--weights', help='checkpoint (default: the shipped weights)')
+    p.add_argument('--quick', action='store_true', help='smoke run, results *_quick.*')
+    p.add_argument('--window', type=int, default=256)
+    p.add_argument('--every', type=int, default=12)
+    p.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    load_before = os.getloadavg()
+    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
+    fields = 'linear_acceleration.x,angular_velocity.z' if args.quick else IMU6
+    spec = parse_matrix(f'legs=/thigh/imu:{fields} ~ /shank/imu:'
+                        + ('linear_acceleration.x,angular_velocity.x,angular_velocity.z'
+                           if args.quick else IMU6))
+    pairs, names = spec.pair_strings()
+    params = {'pairs': pairs, 'pair_names': names, 'window': args.window,
+              'sync_mode': 'interpolate'}
+    every = args.every * (4 if args.quick else 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        bag = make_bag(Path(tmp) / 'walking')
+        # Warm-up (imports, first forward pass) outside the timings.
+        est.estimate_batch(np.random.default_rng(0).standard_normal((2, args.window)),
+                           np.random.default_rng(1).standard_normal((2, args.window)))
+        t0 = time.perf_counter()
+        result = analyze.run_analysis(bag, params=params, matrices=[spec],
+                                      policy=analyze.UpdatePolicy('every', every=every),
+                                      estimator=est, ksg=True, shuffle_control=True,
+                                      keep_signals=False)
+        wall = time.perf_counter() - t0
+        # The node's way: one forward pass per update, on the very same windows.
+        wins_by_update = {}
+        recs_by_update = {}
+        cfg = result.config
+        windows = analyze.windows_at(bag, cfg, [(r.pair.name, r.window_end)
+                                                for r in result.records])
+        for r, w in zip(result.records, windows):
+            wins_by_update.setdefault(r.update, []).append(w)
+            recs_by_update.setdefault(r.update, []).append(r)
+        max_diff = 0.0
+        t1 = time.perf_counter()
+        for u, wins in wins_by_update.items():
+            ests, _ = estimate_windows(est, wins, cfg.n_slices, cfg.slice_seed)
+            for r, e in zip(recs_by_update[u], ests):
+                max_diff = max(max_diff, abs(r.mi - e.mi))
+        per_update_s = time.perf_counter() - t1
+    t = result.timings
+    n = len(result.records)
+    analysis_s = t['total_s'] - t['ksg_s'] - t['control_s']
+    mi = np.array([r.mi for r in result.records])
+    ksg = np.array([r.mi_ksg for r in result.records])
+    ctrl = np.array([r.mi_shuffled for r in result.records])
+    per_pair = []
+    for name in names:
+        a = np.array([r.mi for r in result.records if r.pair.name == name])
+        b = np.array([r.mi_ksg for r in result.records if r.pair.name == name])
+        per_pair.append(float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0
+                        else float('nan'))
+    load_after = os.getloadavg()
+    summary = {
+        'settings': {'pairs': len(names), 'window': args.window, 'update_every': every,
+                     'updates': result.updates, 'estimates': n, 'sync_mode': 'interpolate',
+                     'batch_rows': result.options['batch_rows'],
+                     'torch_threads': torch.get_num_threads(), 'ksg': 'sklearn k=3, 1 core'},
+        'time': {'analysis_s': analysis_s, 'infonet_forward_s': t['infonet_s'],
+                 'read_and_pair_s': t['read_and_pair_s'], 'ksg_s': t['ksg_s'],
+                 'shuffle_control_s': t['control_s'], 'wall_with_ksg_and_control_s': wall,
+                 'node_style_per_update_s': per_update_s},
+        'rates': {'estimates_per_s_end_to_end': n / analysis_s,
+                  'estimates_per_s_forward': n / t['infonet_s'],
+                  'ksg_estimates_per_s': n / t['ksg_s']},
+        'speedup_vs_ksg': {'forward': t['ksg_s'] / t['infonet_s'],
+                           'end_to_end': t['ksg_s'] / analysis_s,
+                           'target': TARGET_SPEEDUP},
+        'agreement_with_ksg': {'pearson_all': float(np.corrcoef(mi, ksg)[0, 1]),
+                               'median_per_pair_pearson': float(np.nanmedian(per_pair)),
+                               'per_pair': dict(zip(names, per_pair))},
+        'shuffle_control': {'mean': float(ctrl.mean()), 'mean_abs': float(np.abs(ctrl).mean()),
+                            'max': float(ctrl.max()), 'mean_real': float(mi.mean())},
+        'batching': {'max_abs_diff_offline_vs_per_update': max_diff, 'tolerance': 1e-5},
+        'environment': {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                        'python': platform.python_version(), 'torch': torch.__version__,
+                        'cpu_count': os.cpu_count(), 'loadavg_before': load_before,
+                        'loadavg_after': load_after,
+                        'under_load': max(load_before[0], load_after[0]) > 1.5,
+                        'weights': args.weights or 'shipped',
+                        'weights_provenance': {k: v for k, v in est.provenance.items()
+                                               if isinstance(v, (str, int, float))}},
+    }
+    s = summary
+    md = ['# Offline bag analysis: walking recording', '',
+          f"{s['settings']['pairs']} channel pairs, window {args.window}, update every {every} "
+          f'samples: {result.updates} updates, {n} estimates. Load average before/after: '
+          f'{load_before[0]:.1f} / {load_after[0]:.1f} on {os.cpu_count()} cores'
+          + (' (machine under load: timings pessimistic)' if s['environment']['under_load']
+             else '') + '.', '',
+          md_table(['measure', 'value'], [
+              ['analysis, total (read, pair, estimate)', f'{analysis_s:.2f} s'],
+              ['  of which InfoNet forward passes', f"{t['infonet_s']:.2f} s"],
+              ['InfoNet estimates / s (end to end)',
+               f"{s['rates']['estimates_per_s_end_to_end']:.0f}"],
+              ['InfoNet estimates / s (forward passes)',
+               f"{s['rates']['estimates_per_s_forward']:.0f}"],
+              ['KSG (k=3) on the same windows', f"{t['ksg_s']:.2f} s"],
+              ['KSG / InfoNet time (forward passes)', f"{s['speedup_vs_ksg']['forward']:.1f}x"],
+              ['KSG / InfoNet time (whole analysis)',
+               f"{s['speedup_vs_ksg']['end_to_end']:.1f}x"],
+              ['target', f'>= {TARGET_SPEEDUP:.0f}x'],
+              ['Pearson r of InfoNet vs KSG, all estimates',
+               f"{s['agreement_with_ksg']['pearson_all']:.3f}"],
+              ['median per-pair r over time',
+               f"{s['agreement_with_ksg']['median_per_pair_pearson']:.3f}"],
+              ['mean MI, real windows', f'{mi.mean():.4f} nats'],
+              ['mean MI, time-shuffled control', f'{ctrl.mean():.4f} nats '
+               f'(max {ctrl.max():.4f})'],
+              ['max |offline batched - per update|', f'{max_diff:.2e} nats (tolerance 1e-5)'],
+          ])]
+    text = '\n'.join(md) + '\n'
+    print(text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stem = 'bag_analysis' + ('_quick' if args.quick else '')
+    (RESULTS / f'{stem}.json').write_text(json.dumps(summary, indent=2) + '\n')
+    (RESULTS / f'{stem}.md').write_text(text)
+    print(f'wrote {RESULTS / stem}.json and .md')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -135,7 +135,10 @@ def run(args) -> dict:
         model.load_state_dict(state['model'])
         opt.load_state_dict(state['optimizer'])
         start, elapsed_before = state['step'], state['wall_time_s']
-    ddp_model = (torch.nn.parallel.DistributedDataParallel(model) if distributed else model)
+    # find_unused_parameters: SelfBlock inherits CrossBlock's ln_kv but never uses it, so
+    # those parameters get no gradient and DDP would fail on the second step without it.
+    ddp_model = (torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+                 if distributed else model)
     gen = torch.Generator().manual_seed(args.seed * 1_000_003 + rank * 7_777 + start)
     command = 'infonet-ros train ' + ' '.join(shlex.quote(a) for a in args.argv)
     if distributed:

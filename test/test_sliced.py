@@ -169,14 +169,15 @@ def test_all_constant_side_gives_zero_and_p_one(est):
 
 def test_dependent_vectors_clearly_above_independent(est):
     rng = np.random.default_rng(10)
-    x, y, blocks = gaussian_vectors(rng, 800, 6, 7, coupling=2.0)
-    y_ind = rng.standard_normal((800, 7))
+    x, y, blocks = gaussian_vectors(rng, 800, 4, 3, coupling=3.0)
+    y_ind = rng.standard_normal((800, 3))
     dep = sliced_mi(x, y, 32, estimator=est)
     ind = sliced_mi(x, y_ind, 32, estimator=est)
-    theta, phi = random_directions(32, 6, 7, 0)
+    theta, phi = random_directions(32, 4, 3, 0)
     truth = true_sliced_mi(blocks, theta, phi)
-    assert truth > 0.15  # the case is really dependent in most directions
-    assert dep > ind + 0.1
+    # Random directions dilute the dependence (here I(X; Y) is ~2 nats): sliced MI ~0.17.
+    assert truth > 0.12
+    assert dep > ind + 0.08
     assert ind == pytest.approx(0.0, abs=0.05)
     # Same directions, Gaussian projections: each slice's MI is exact, so is their mean.
     assert dep == pytest.approx(truth, rel=0.25, abs=0.05)

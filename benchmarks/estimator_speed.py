@@ -12,8 +12,9 @@ Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method
 - the differentiable path (``mi_torch``, soft ranks, forward + backward) at N = 1000;
 - peak memory: each measurement runs once in a fresh subprocess that resets the kernel's
   resident-set high-water mark (``/proc/self/clear_refs``) after loading everything, then
-  reports VmHWM - VmRSS, the extra resident memory the call needed at its peak (plus the
-  process's total peak). tracemalloc cannot see torch's allocations, hence this.
+  reports VmHWM - VmRSS, the extra resident memory the call needed at its peak, and the
+  process's peak resident set (VmHWM over setup and call; not ru_maxrss, which Linux carries
+  over from the forking parent). tracemalloc cannot see torch's allocations, hence this.
 
 Targets: one InfoNet estimate at N = 1000 takes at most half a KSG estimate; per pair in a
 batch of 64, at most 1/20 of a KSG estimate.
@@ -72,7 +73,6 @@ def _proc_status_kb(field):
 
 def child_memory(method, n, b, weights, mine_steps):
     """Run one measurement in this (fresh) process; print JSON with memory in MiB."""
-    import resource
     rng = np.random.default_rng(1)
     x, y = pairs(rng, b, n)
     est = InfoNetEstimator.from_pretrained(weights, device='cpu')
@@ -87,6 +87,7 @@ def child_memory(method, n, b, weights, mine_steps):
     }
     ksg_mi(x[0, :64], y[0, :64])  # import scikit-learn before the baseline
     before = _proc_status_kb('VmRSS')
+    setup_peak = _proc_status_kb('VmHWM')  # peak of this process image so far
     reset = True
     try:  # reset the peak-RSS mark (VmHWM) to the current RSS (Linux >= 4.0)
         with open('/proc/self/clear_refs', 'w') as f:
@@ -95,10 +96,11 @@ def child_memory(method, n, b, weights, mine_steps):
         reset = False
     calls[method]()
     hwm = _proc_status_kb('VmHWM')
+    # ru_maxrss is not used: Linux carries it over from the forking parent across exec.
     out = {'method': method, 'n': n, 'batch': b, 'hwm_reset': reset,
            'rss_before_mib': before / 1024 if before else None,
            'extra_peak_mib': (hwm - before) / 1024 if (reset and hwm and before) else None,
-           'process_peak_mib': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+           'process_peak_mib': max(setup_peak or 0, hwm or 0) / 1024}
     print(json.dumps(out))
 
 
@@ -200,7 +202,7 @@ def markdown(res, est, args) -> str:
                   'Each row is one call in a fresh process: "extra peak" is the rise of the '
                   'resident-set high-water mark over the resident set just before the call '
                   '(model, data and libraries already loaded); "process peak" is the whole '
-                  "process's maximum resident set (ru_maxrss), dominated by torch itself.\n",
+                  "process's peak resident set (VmHWM), most of it torch and scikit-learn.\n",
                   mem]
     return '\n'.join(parts) + '\n'
 

@@ -16,6 +16,7 @@ from the end (``ranges[-1]``). The same paths work on rclpy messages and on mess
 from __future__ import annotations
 
 import numbers
+import operator
 import re
 
 import numpy as np
@@ -67,23 +68,49 @@ def compile_field(path) -> 'callable':
     or the value is not a real number.
     """
     steps = parse_field_path(path) if isinstance(path, str) else tuple(path)
-    text = path if isinstance(path, str) else format_field_path(steps)
+    text = path.strip() if isinstance(path, str) else format_field_path(steps)
+    # Runs of attribute names become one operator.attrgetter, indices an itemgetter: both
+    # are C code, so a reader costs about a microsecond.
+    getters, names = [], []
+    for step in steps:
+        if isinstance(step, int):
+            if names:
+                getters.append(operator.attrgetter('.'.join(names)))
+                names = []
+            getters.append(operator.itemgetter(step))
+        else:
+            names.append(step)
+    if names:
+        getters.append(operator.attrgetter('.'.join(names)))
 
     def reader(msg):
         value = msg
-        for step in steps:
-            try:
-                value = value[step] if isinstance(step, int) else getattr(value, step)
-            except AttributeError:
-                raise FieldError(f'message {type(msg).__name__} has no field {text!r} '
-                                 f'(no {step!r})') from None
-            except (IndexError, TypeError, KeyError):
-                raise FieldError(f'index [{step}] of field {text!r} is out of range or not '
-                                 f'an array in {type(msg).__name__}') from None
+        try:
+            for get in getters:
+                value = get(value)
+        except (AttributeError, IndexError, TypeError, KeyError):
+            _explain(msg, steps, text)
+        if type(value) is float:
+            return value
         return _to_float(value, text)
 
     reader.path = text
     return reader
+
+
+def _explain(msg, steps, text):
+    # The slow path of a failed read: walk again to say which step failed.
+    value = msg
+    for step in steps:
+        try:
+            value = value[step] if isinstance(step, int) else getattr(value, step)
+        except AttributeError:
+            raise FieldError(f'message {type(msg).__name__} has no field {text!r} '
+                             f'(no {step!r})') from None
+        except (IndexError, TypeError, KeyError):
+            raise FieldError(f'index [{step}] of field {text!r} is out of range or not '
+                             f'an array in {type(msg).__name__}') from None
+    raise FieldError(f'cannot read field {text!r} of {type(msg).__name__}')
 
 
 def format_field_path(steps) -> str:

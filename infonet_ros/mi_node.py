@@ -271,7 +271,8 @@ class MiNode(Node):
                 self._updates += 1
                 self._last.update({e.pair.name: e for e in estimates})
             except Exception as exc:  # the node must not die of one bad update
-                self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
+                if self.context.ok():  # else: shutting down while a pass was running
+                    self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
             finally:
                 self._busy.clear()
 
@@ -321,9 +322,13 @@ class MiNode(Node):
         return SetParametersResult(successful=True)
 
     def destroy_node(self):
-        """Stop the forward-pass worker, then destroy the node."""
+        """Stop the timers and the forward-pass worker, then destroy the node."""
+        self._timer.cancel()
+        self._diag_timer.cancel()
         self._jobs.put(None)
-        self._worker.join(timeout=5.0)
+        # A pass in progress finishes first: a thread left inside torch while the
+        # interpreter exits aborts the process.
+        self._worker.join(timeout=60.0)
         return super().destroy_node()
 
 

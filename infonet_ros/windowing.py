@@ -155,6 +155,34 @@ class TopicStats:
         return sum(self.dropped.values())
 
 
+def interpolation_plan(t_slow, t_fast, max_gap: float):
+    """Where each slow sample reads the fast stream: the index arithmetic, values aside.
+
+    Returns:
+        (sel, lo, hi, w): for the p slow samples that can be paired, their indices ``sel``
+        into ``t_slow`` and the fast samples ``lo``, ``hi`` around them with the weight ``w``
+        of ``hi``; an exact stamp match has ``lo == hi`` and ``w == 0``. The interpolated
+        fast value is ``v[lo] + w * (v[hi] - v[lo])``.
+    """
+    t_slow = np.asarray(t_slow, dtype=float)
+    t_fast = np.asarray(t_fast, dtype=float)
+    m = len(t_fast)
+    if m == 0 or len(t_slow) == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return empty, empty, empty, np.zeros(0)
+    hi = np.searchsorted(t_fast, t_slow, side='left')  # first fast stamp >= slow stamp
+    hi_c = np.minimum(hi, m - 1)
+    exact = t_fast[hi_c] == t_slow
+    lo = np.maximum(hi - 1, 0)
+    gap = t_fast[hi_c] - t_fast[lo]
+    ok = exact | ((hi > 0) & (hi < m) & (gap <= max_gap))
+    sel = np.flatnonzero(ok)
+    lo, hi_c, gap, exact = lo[sel], hi_c[sel], gap[sel], exact[sel]
+    lo = np.where(exact, hi_c, lo)
+    w = np.where(exact, 0.0, (t_slow[sel] - t_fast[lo]) / np.where(exact, 1.0, gap))
+    return sel, lo, hi_c, w
+
+
 def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
     """Pair each slow sample with the fast stream linearly interpolated at its stamp.
 
@@ -168,25 +196,13 @@ def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
         samples that could be paired, in order.
     """
     t_slow = np.asarray(t_slow, dtype=float)
-    t_fast = np.asarray(t_fast, dtype=float)
     v_slow = np.asarray(v_slow, dtype=float)
     v_fast = np.asarray(v_fast, dtype=float)
     v_slow = v_slow[:, None] if v_slow.ndim == 1 else v_slow
     v_fast = v_fast[:, None] if v_fast.ndim == 1 else v_fast
-    m = len(t_fast)
-    if m == 0 or len(t_slow) == 0:
-        return t_slow[:0], v_slow[:0], v_fast[:0]
-    hi = np.searchsorted(t_fast, t_slow, side='left')  # first fast stamp >= slow stamp
-    exact = (hi < m) & (t_fast[np.minimum(hi, m - 1)] == t_slow)
-    inside = (hi > 0) & (hi < m)
-    hi_c = np.clip(hi, 1, max(m - 1, 1))
-    lo_c = hi_c - 1
-    gap = t_fast[hi_c] - t_fast[lo_c]
-    ok = exact | (inside & (gap <= max_gap))
-    w = np.where(gap > 0, (t_slow - t_fast[lo_c]) / np.where(gap > 0, gap, 1.0), 0.0)
-    fast = v_fast[lo_c] + w[:, None] * (v_fast[hi_c] - v_fast[lo_c])
-    fast = np.where(exact[:, None], v_fast[np.minimum(hi, m - 1)], fast)
-    return t_slow[ok], v_slow[ok], fast[ok]
+    sel, lo, hi, w = interpolation_plan(t_slow, t_fast, max_gap)
+    fast = v_fast[lo] + w[:, None] * (v_fast[hi] - v_fast[lo])
+    return t_slow[sel], v_slow[sel], fast
 
 
 def mean_interval(t: np.ndarray) -> float:
@@ -260,6 +276,8 @@ class WindowEngine:
         self.max_buffer = max(int(max_buffer), self.window)
         self.resets = 0
         self._last_end: dict[str, float] = {}
+        self._interp_cache: dict = {}
+        self._grow_every = max(1, min(16, self.window // 2))
 
         cross = [p for p in self.pairs if not p.same_topic]
         interp = sync_mode == 'interpolate'
@@ -345,6 +363,7 @@ class WindowEngine:
         if window < 2:
             raise ValueError(f'window must be at least 2, got {window}')
         self.window = window
+        self._grow_every = max(1, min(16, window // 2))
         self.max_buffer = max(self.max_buffer, window)
         for t in self.topics.values():
             if t.buffer is not None:
@@ -391,7 +410,7 @@ class WindowEngine:
         return self._accept(t, float(stamp), [float(v) for v in values])[0]
 
     def _accept(self, t: _Topic, stamp: float, row: list):
-        if not all(math.isfinite(v) for v in row):
+        if not all(map(math.isfinite, row)):
             t.stats.dropped['nan'] += 1
             return 'nan', None
         status = OK
@@ -410,7 +429,10 @@ class WindowEngine:
         t.stats.accepted += 1
         if t.buffer is not None:
             t.buffer.push(stamp, row)
-            if t.buffer.full and t.name in self._partners:
+            # Checked every few samples only: cheap enough for the 1 kHz hot path, and a
+            # buffer of two windows loses at most a quarter window of its oldest rows.
+            if t.buffer.full and t.name in self._partners and \
+                    not t.buffer.written % self._grow_every:
                 self._grow_to_span_partners(t)
         if self.sync_mode == 'approximate':
             for link, side in self._links_of[t.name]:
@@ -474,6 +496,7 @@ class WindowEngine:
                 for it last time (and remember the returned ones).
         """
         out = []
+        self._interp_cache = {}
         for p, plan in zip(self.pairs, self._plan):
             w = self._window(plan, until)
             if w is None:
@@ -488,6 +511,7 @@ class WindowEngine:
 
     def window_at(self, pair_name: str, until: float | None = None) -> Window | None:
         """Return the window of one pair ending at or before ``until`` (None if not full)."""
+        self._interp_cache = {}
         for p, plan in zip(self.pairs, self._plan):
             if p.name == pair_name:
                 w = self._window(plan, until)
@@ -508,25 +532,43 @@ class WindowEngine:
             t, v = t[-n:], v[-n:]
             return t.copy(), v[:, ix], v[:, iy]
         tx, ty, ix, iy = plan[1:]
-        (t1, v1), (t2, v2) = tx.buffer.last(), ty.buffer.last()
+        # Pairs over the same two topics share one interpolation plan per update.
+        key = (tx.name, ty.name)
+        if key not in self._interp_cache:
+            self._interp_cache[key] = self._interp_plan(tx, ty, until)
+        cached = self._interp_cache[key]
+        if cached is None:
+            return None
+        s, x_is_slow, sel, lo, hi, w = cached
+        (_, vx), (_, vy) = tx.buffer.last(), ty.buffer.last()
+        if x_is_slow:
+            x = vx[sel][:, ix]
+            y = vy[lo][:, iy] + w[:, None] * (vy[hi][:, iy] - vy[lo][:, iy])
+        else:
+            y = vy[sel][:, iy]
+            x = vx[lo][:, ix] + w[:, None] * (vx[hi][:, ix] - vx[lo][:, ix])
+        return s.copy(), x, y
+
+    def _interp_plan(self, tx, ty, until):
+        """(stamps, x_is_slow, sel, lo, hi, w) of the newest window of two topics, or None."""
+        n = self.window
+        t1, t2 = tx.buffer.last()[0], ty.buffer.last()[0]
         if until is not None:
-            k1 = int(np.searchsorted(t1, until, side='right'))
-            k2 = int(np.searchsorted(t2, until, side='right'))
-            (t1, v1), (t2, v2) = (t1[:k1], v1[:k1]), (t2[:k2], v2[:k2])
+            t1 = t1[:int(np.searchsorted(t1, until, side='right'))]
+            t2 = t2[:int(np.searchsorted(t2, until, side='right'))]
         if len(t1) < 2 or len(t2) < 2:
             return None
         # x is the slower stream unless y samples less often (ties: x).
-        if mean_interval(t1) >= mean_interval(t2):
-            s, x, y = interpolate_pairs(t1, v1[:, ix], t2, v2[:, iy], self.max_gap)
-            slow, fast, t_slow, t_fast = tx, ty, t1, t2
-        else:
-            s, y, x = interpolate_pairs(t2, v2[:, iy], t1, v1[:, ix], self.max_gap)
-            slow, fast, t_slow, t_fast = ty, tx, t2, t1
-        if len(s) < n:
+        x_is_slow = mean_interval(t1) >= mean_interval(t2)
+        (slow, t_slow), (fast, t_fast) = (((tx, t1), (ty, t2)) if x_is_slow
+                                          else ((ty, t2), (tx, t1)))
+        sel, lo, hi, w = interpolation_plan(t_slow, t_fast, self.max_gap)
+        if len(sel) < n:
             if until is None:
                 self._grow(slow, fast, t_slow, t_fast)
             return None
-        return s[-n:], x[-n:], y[-n:]
+        sel, lo, hi, w = sel[-n:], lo[-n:], hi[-n:], w[-n:]
+        return t_slow[sel], x_is_slow, sel, lo, hi, w
 
     def _grow_to_span_partners(self, t: _Topic):
         # The faster stream of an interpolated pair must reach back to the start of the

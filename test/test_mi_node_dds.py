@@ -224,7 +224,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert {m.pair_name for m in h.per_pair} == {'dep'}
 
     # mi_echo printed one array, one line per pair, then stopped by itself.
-    assert h.spin_until(lambda: not echo.alive(), timeout=30)
+    assert h.spin_until(lambda: not echo.alive())
     lines = [ln for ln in echo.output().splitlines() if ' MI ' in ln]
     assert lines, echo.output()
     for ln in lines:
@@ -320,7 +320,7 @@ def test_invalid_parameters_are_refused_with_a_reason(tmp_path, weights, rclpy_c
 
     def call(client, request):
         future = client.call_async(request)
-        assert h.spin_until(future.done, timeout=30)
+        assert h.spin_until(future.done)
         return future.result()
 
     def set_param(name, value):

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""mi_node over real DDS: estimates, pairing, bad input, parameters and start-up errors.
+"""
+mi_node over real DDS: estimates, pairing, bad input, parameters and start-up errors.
 
 The node runs in a subprocess on the session's private ROS domain (test/conftest.py); this
 process publishes known samples with synthetic stamps and checks what comes back against the
@@ -112,6 +113,48 @@ class Harness:
                 if s.name.endswith(': estimator'):
                     return {kv.key: kv.value for kv in s.values}
         return {}
+
+
+def test_conversions_stamps_types_qos_and_messages():
+    from infonet_ros.batch_estimate import PairEstimate
+    from infonet_ros.pairs import parse_pairs
+    from infonet_ros.ros_conversions import (estimates_to_array, float_to_time,
+                                             import_message_type, input_qos,
+                                             MessageTypeError, time_to_float)
+    t = float_to_time(1000.25)
+    assert (t.sec, t.nanosec) == (1000, 250_000_000)
+    t = float_to_time(1_700_000_000.123456789)
+    assert t.sec == 1_700_000_000 and abs(t.nanosec - 123_456_789) < 300
+    assert abs(time_to_float(t) - 1_700_000_000.123456789) < 1e-6
+    assert (float_to_time(math.nan).sec, float_to_time(math.nan).nanosec) == (0, 0)
+    assert import_message_type('sensor_msgs/Imu') is Imu
+    assert import_message_type('sensor_msgs/msg/JointState') is JointState
+    for bad, needle in (('nosuch_msgs/msg/Foo', 'nosuch_msgs'), ('sensor_msgs/msg/Nope', 'Nope'),
+                        ('Imu', 'malformed')):
+        with pytest.raises(MessageTypeError, match=needle):
+            import_message_type(bad)
+    q = input_qos('sensor_data')
+    assert q.reliability == QoSReliabilityPolicy.BEST_EFFORT and q.depth == 5
+    q = input_qos('sensor_data', 'reliable', 200)
+    assert q.reliability == QoSReliabilityPolicy.RELIABLE and q.depth == 200
+    assert input_qos('default').reliability == QoSReliabilityPolicy.RELIABLE
+
+    (p1, p2) = parse_pairs(['/a=sensor_msgs/msg/Imu', '/b=sensor_msgs/msg/Imu'],
+                           ['/a:linear_acceleration.x ~ /b:linear_acceleration.x',
+                            '/a:linear_acceleration.x,linear_acceleration.y'
+                            ' ~ /b:angular_velocity.x'],
+                           ['s', 'v'])
+    arr = estimates_to_array([PairEstimate(p1, 0.5, 10.0, 12.5, 300, 0, 0.02),
+                              PairEstimate(p2, 0.1, 10.5, 13.0, 300, 16, 0.02, p_value=0.05)],
+                             0.02)
+    assert (arr.header.stamp.sec, arr.header.stamp.nanosec) == (13, 0)
+    a, b = arr.estimates
+    assert (a.pair_name, a.mi, a.method, a.sliced, a.n_slices) == ('s', 0.5, 'infonet', False, 0)
+    assert (b.method, b.sliced, b.n_slices, b.p_value) == ('infonet-sliced', True, 16, 0.05)
+    assert b.x_source == '/a:linear_acceleration.x,linear_acceleration.y'
+    assert (a.header.stamp.sec, a.header.stamp.nanosec) == (12, 500_000_000)
+    assert (a.window_start.sec, a.window_end.sec, a.sample_count) == (10, 12, 300)
+    assert math.isnan(a.mi_lower) and math.isnan(a.p_value) and arr.inference_latency == 0.02
 
 
 def imu(ns, ax=0.0, ay=0.0, az=0.0, gz=0.0):

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Offline bag analysis of the walking recording: speed against KSG, agreement, control.
+"""
+Offline bag analysis of the walking recording: speed against KSG, agreement, control.
 
 The shipped Xsens walking recordings (thigh and shank, 120 Hz, 3,511 samples) are converted to
 an mcap bag (``infonet-ros imu-to-bag``) and analyzed as ``examples/walking_analysis.sh`` does:

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Speed and peak memory of InfoNet against KSG and MINE on this machine.
+"""
+Speed and peak memory of InfoNet against KSG and MINE on this machine.
 
 Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method shares:
 

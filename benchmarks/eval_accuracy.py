@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Accuracy of InfoNet against ground truth, KSG and MINE (same as ``infonet-ros evaluate``).
+"""
+Accuracy of InfoNet against ground truth, KSG and MINE (same as ``infonet-ros evaluate``).
 
 Prints the markdown tables and writes benchmarks/results/eval_accuracy.json and .md
 (``--quick``: eval_accuracy_quick.*). All options: ``python benchmarks/eval_accuracy.py -h``;

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""End-to-end latency, CPU use and input-rate limit of mi_node over real DDS.
+"""
+End-to-end latency, CPU use and input-rate limit of mi_node over real DDS.
 
 Setup (defaults): 4 sensor_msgs/Imu topics published at 1 kHz each by a separate process,
 16 scalar pairs on them (12 across topics, 4 within a topic), window 1000, 20 updates per

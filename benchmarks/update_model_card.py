@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Paste the shipped checkpoint's provenance and the benchmark tables into docs/model_card.md.
+"""
+Paste the shipped checkpoint's provenance and the benchmark tables into docs/model_card.md.
 
 The model card holds marked blocks::
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""infonet_ros: real-time mutual information between sensor streams with InfoNet.
+"""
+infonet_ros: real-time mutual information between sensor streams with InfoNet.
 
 The estimator core is plain Python + torch: ``from infonet_ros import InfoNetEstimator``.
 Names are imported lazily so that ``from infonet_ros.msg import MutualInformation`` in a

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-r"""``infonet-ros analyze BAG``: offline MI time series and MI matrices from a rosbag2.
+r"""
+``infonet-ros analyze BAG``: offline MI time series and MI matrices from a rosbag2.
 
     infonet-ros analyze my_bag --params config/mi.yaml            # the node's own settings
     infonet-ros analyze my_bag --pair '/a:linear_acceleration.x ~ /b:linear_acceleration.x' \\
@@ -144,7 +145,8 @@ class AnalysisResult:
 
 def build_params(bag_topics: dict, params_file=None, node_name: str = 'mi_node',
                  pairs=(), pair_names=(), matrices=(), overrides=None) -> tuple[dict, list]:
-    """Node parameters for the analysis: YAML, then pairs/matrices/flags, topics from the bag.
+    """
+    Node parameters for the analysis: YAML, then pairs/matrices/flags, topics from the bag.
 
     Returns (params dict for NodeConfig.from_params, list of MatrixSpec). Pairs given by
     flags (``pairs`` or ``matrices``) replace the YAML's pairs.
@@ -220,7 +222,8 @@ def make_config(params: dict):
 
 
 def engine_mode_for(sync_mode: str) -> str:
-    """Offline engine mode of the node's ``sync_mode``.
+    """
+    Offline engine mode of the node's ``sync_mode``.
 
     'approximate' uses the engine's own approximate-time pairing (message_filters is a node
     dependency; see infonet_ros.windowing for how the two differ); 'interpolate' is identical.
@@ -382,27 +385,26 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
                  msg_files=(), msg_dirs=(), use_ament=True, ksg=False,
                  shuffle_control=False, batch_rows=DEFAULT_BATCH_ROWS, progress=False,
                  keep_signals=True) -> AnalysisResult:
-    """Analyze a bag; see the module docstring.
+    """
+    Analyze a bag; see the module docstring.
 
-    Args:
-        bag_path: bag directory or storage file.
-        cfg: a NodeConfig; or None with ``params`` (a parameter dict whose topics may be left
-            out: they come from the bag) to build one.
-        params: see ``cfg``.
-        matrices: list of MatrixSpec whose cells are among the pairs (for the figures).
-        policy: UpdatePolicy (default: the config's update_rate).
-        estimator: an InfoNetEstimator (default: the config's weights and device).
-        msg_files, msg_dirs, use_ament: message definitions (see infonet_ros.bag_reader).
-        ksg: also estimate every scalar window with KSG (k = 3).
-        shuffle_control: also estimate every window with y permuted in time.
-        batch_rows: estimator rows per forward pass.
-        progress: show a progress bar on stderr.
-        keep_signals: keep the raw values of the fields (for figures).
+    :param bag_path: bag directory or storage file.
+    :param cfg: a NodeConfig; or None with ``params`` (a parameter dict whose topics may be left
+        out: they come from the bag) to build one.
+    :param params: see ``cfg``.
+    :param matrices: list of MatrixSpec whose cells are among the pairs (for the figures).
+    :param policy: UpdatePolicy (default: the config's update_rate).
+    :param estimator: an InfoNetEstimator (default: the config's weights and device).
+    msg_files, msg_dirs, use_ament: message definitions (see infonet_ros.bag_reader).
+    :param ksg: also estimate every scalar window with KSG (k = 3).
+    :param shuffle_control: also estimate every window with y permuted in time.
+    :param batch_rows: estimator rows per forward pass.
+    :param progress: show a progress bar on stderr.
+    :param keep_signals: keep the raw values of the fields (for figures).
 
-    Raises:
-        AnalysisError, BagError: the analysis cannot start (nothing was estimated). A bag that
-        breaks after estimates were made gives a result with ``complete`` False and
-        ``error`` set instead.
+    AnalysisError, BagError: the analysis cannot start (nothing was estimated). A bag that
+    breaks after estimates were made gives a result with ``complete`` False and
+    ``error`` set instead.
     """
     from infonet_ros.pairs import topic_fields
     from infonet_ros.windowing import replay, WindowEngine
@@ -469,21 +471,20 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
 
 def windows_at(bag_path, cfg, requests, msg_files=(), msg_dirs=(), use_ament=True,
                tolerance: float = 1e-7) -> list:
-    """Offline windows of given pairs ending at given stamps, e.g. those a node published.
+    """
+    Offline windows of given pairs ending at given stamps, e.g. those a node published.
 
     The bag is fed through the node's engine in recorded order; just before the first message
     stamped after a requested end time, the window of that pair ending at or before it is
     taken (``WindowEngine.window_at``), as the node had it when it estimated that window.
 
-    Args:
-        bag_path: bag directory or storage file.
-        cfg: the NodeConfig the node ran with.
-        requests: list of (pair name, window end [s]).
-        msg_files, msg_dirs, use_ament: message definitions (see infonet_ros.bag_reader).
-        tolerance: slack on the end stamps [s] (a stamp round-trips through nanoseconds).
+    :param bag_path: bag directory or storage file.
+    :param cfg: the NodeConfig the node ran with.
+    :param requests: list of (pair name, window end [s]).
+    msg_files, msg_dirs, use_ament: message definitions (see infonet_ros.bag_reader).
+    :param tolerance: slack on the end stamps [s] (a stamp round-trips through nanoseconds).
 
-    Returns:
-        One Window (or None when the pair had no full window then) per request, in order.
+    :return: One Window (or None when the pair had no full window then) per request, in order.
     """
     from infonet_ros.windowing import message_stamp, WindowEngine
     engine = WindowEngine(**cfg.engine_kwargs(engine_mode_for(cfg.sync_mode)))

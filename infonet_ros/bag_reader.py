@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Read rosbag2 bags (sqlite3 or mcap) without ROS, through the pure-Python ``rosbags``.
+"""
+Read rosbag2 bags (sqlite3 or mcap) without ROS, through the pure-Python ``rosbags``.
 
     >>> with BagSource('my_bag', msg_dirs=['src/my_pkg']) as bag:
     ...     for topic, recv_ns, msg in bag.messages(['/imu/data']):
@@ -175,13 +176,13 @@ def definitions_from_bag(connections) -> dict:
 
 
 class BagSource:
-    """An open rosbag2 bag with a typestore for the topics to be read.
+    """
+    An open rosbag2 bag with a typestore for the topics to be read.
 
-    Args:
-        path: bag directory, or one ``.mcap`` / ``.db3`` file.
-        msg_files: ``.msg`` files (``PATH`` or ``pkg/msg/Name=PATH``) to register.
-        msg_dirs: directories searched for ``<pkg>/msg/<Name>.msg``.
-        use_ament: also search ``AMENT_PREFIX_PATH`` for unknown types.
+    :param path: bag directory, or one ``.mcap`` / ``.db3`` file.
+    :param msg_files: ``.msg`` files (``PATH`` or ``pkg/msg/Name=PATH``) to register.
+    :param msg_dirs: directories searched for ``<pkg>/msg/<Name>.msg``.
+    :param use_ament: also search ``AMENT_PREFIX_PATH`` for unknown types.
     """
 
     def __init__(self, path, msg_files=(), msg_dirs=(), use_ament: bool = True):
@@ -286,7 +287,8 @@ class BagSource:
     # ---- types -------------------------------------------------------------------------
 
     def build_typestore(self, topics):
-        """Typestore holding the types of ``topics`` and everything they use.
+        """
+        Typestore holding the types of ``topics`` and everything they use.
 
         Raises BagError naming each type without a definition and what needs it.
         """
@@ -334,7 +336,8 @@ class BagSource:
     # ---- messages ----------------------------------------------------------------------
 
     def messages(self, topics):
-        """Yield (topic, receive time [ns], message) of ``topics`` in storage order.
+        """
+        Yield (topic, receive time [ns], message) of ``topics`` in storage order.
 
         Raises BagError when the storage is corrupt or truncated (including ending before
         the message counts the metadata announces) or a message cannot be decoded.

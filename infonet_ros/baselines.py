@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Baseline mutual-information estimators for the evaluation: KSG and MINE.
+"""
+Baseline mutual-information estimators for the evaluation: KSG and MINE.
 
 - :func:`ksg_mi`: the Kraskov-Stoegbauer-Grassberger k-nearest-neighbour estimator as
   scikit-learn implements it (``mutual_info_regression``; it standardizes both variables and
@@ -49,15 +50,15 @@ class _Critic(nn.Module):
 
 
 class MineEstimator:
-    """MINE with the moving-average gradient correction (test-time optimization).
+    """
+    MINE with the moving-average gradient correction (test-time optimization).
 
-    Args:
-        steps: Adam steps per estimate.
-        lr: Adam learning rate.
-        hidden: width of the two hidden layers of the critic.
-        ma_rate: rate of the moving average of E_marg[e^T] used in the corrected gradient.
-        n_eval_shuffles: permutations of y for the final product-of-marginals term.
-        seed: seeds the critic initialization and the permutations.
+    :param steps: Adam steps per estimate.
+    :param lr: Adam learning rate.
+    :param hidden: width of the two hidden layers of the critic.
+    :param ma_rate: rate of the moving average of E_marg[e^T] used in the corrected gradient.
+    :param n_eval_shuffles: permutations of y for the final product-of-marginals term.
+    :param seed: seeds the critic initialization and the permutations.
     """
 
     def __init__(self, steps: int = 1000, lr: float = 1e-3, hidden: int = 64,

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""MI of many windows in one batched forward pass (no ROS).
+"""
+MI of many windows in one batched forward pass (no ROS).
 
 Scalar pairs are one row each. A vector-valued pair (a side with several fields) is projected
 on ``n_slices`` random directions per side (:func:`infonet_ros.sliced.project_slices`, seeded,
@@ -54,19 +55,18 @@ def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarra
 
 def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
                      p_value: bool = False, n_permutations: int = 100):
-    """Estimate every window with one forward pass per distinct window length.
+    """
+    Estimate every window with one forward pass per distinct window length.
 
-    Args:
-        estimator: an :class:`infonet_ros.estimator.InfoNetEstimator`.
-        windows: list of :class:`infonet_ros.windowing.Window`.
-        n_slices: projections per vector-valued pair.
-        seed: seed of the projections.
-        p_value: also compute a permutation p-value for sliced pairs (extra forward passes,
-            timed separately from ``inference_latency``).
-        n_permutations: permutations of that test.
+    :param estimator: an :class:`infonet_ros.estimator.InfoNetEstimator`.
+    :param windows: list of :class:`infonet_ros.windowing.Window`.
+    :param n_slices: projections per vector-valued pair.
+    :param seed: seed of the projections.
+    :param p_value: also compute a permutation p-value for sliced pairs (extra forward passes,
+        timed separately from ``inference_latency``).
+    :param n_permutations: permutations of that test.
 
-    Returns:
-        (list of PairEstimate in the order of ``windows``, seconds spent in forward passes).
+    :return: (list of PairEstimate in the order of ``windows``, seconds spent in forward passes).
     """
     if not windows:
         return [], 0.0

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Copula (rank) transforms: hard ranks for inference, soft ranks for gradients.
+"""
+Copula (rank) transforms: hard ranks for inference, soft ranks for gradients.
 
 InfoNet reads every coordinate through its empirical CDF, so the network only ever sees
 uniform marginals on (0, 1]. That makes the estimate invariant to any strictly monotone
@@ -16,13 +17,12 @@ DEFAULT_SOFT_RANK_TAU = 0.05
 
 
 def rank_normalize(x: torch.Tensor) -> torch.Tensor:
-    """Map each row of ``x`` to its ranks divided by the row length, ties averaged.
+    """
+    Map each row of ``x`` to its ranks divided by the row length, ties averaged.
 
-    Args:
-        x: (..., N) real tensor.
+    :param x: (..., N) real tensor.
 
-    Returns:
-        (..., N) tensor in (0, 1]: the largest value maps to 1, the smallest to 1/N (for
+    :return: (..., N) tensor in (0, 1]: the largest value maps to 1, the smallest to 1/N (for
         distinct values); tied values share the mean of their ranks.
     """
     n = x.shape[-1]
@@ -35,17 +35,16 @@ def rank_normalize(x: torch.Tensor) -> torch.Tensor:
 
 
 def soft_rank_normalize(x: torch.Tensor, tau: float = DEFAULT_SOFT_RANK_TAU) -> torch.Tensor:
-    """Differentiable approximation of :func:`rank_normalize` (pure torch, O(N^2) memory).
+    """
+    Differentiable approximation of :func:`rank_normalize` (pure torch, O(N^2) memory).
 
     rank_i ~= 1/2 + sum_j sigmoid((x_i - x_j) / (tau * std(x))), then divided by N; as
     ``tau`` -> 0 it tends to the hard rank with ties averaged.
 
-    Args:
-        x: (..., N) real tensor.
-        tau: temperature as a fraction of the standard deviation of each row.
+    :param x: (..., N) real tensor.
+    :param tau: temperature as a fraction of the standard deviation of each row.
 
-    Returns:
-        (..., N) tensor in (0, 1), differentiable with respect to ``x``.
+    :return: (..., N) tensor in (0, 1), differentiable with respect to ``x``.
     """
     n = x.shape[-1]
     scale = x.detach().std(dim=-1, keepdim=True).clamp_min(1e-12) * tau  # (..., 1)

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``demo_source``: two simulated IMUs whose coupling rises and falls over time.
+"""
+``demo_source``: two simulated IMUs whose coupling rises and falls over time.
 
 Publishes sensor_msgs/Imu on ``/demo/imu_a`` (``rate_a`` Hz) and ``/demo/imu_b`` (``rate_b``
 Hz). Each axis of IMU A follows a smooth random process (first-order autoregressive, time
@@ -37,7 +38,8 @@ def coupling(t: float, period: float, rho_max: float) -> float:
 
 
 class _Ar1:
-    """Unit-variance first-order autoregressive processes sampled at increasing times.
+    """
+    Unit-variance first-order autoregressive processes sampled at increasing times.
 
     A time earlier than the last one (two timers firing out of order) reads the last value.
     """

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""/diagnostics of the MI node: estimator, every input topic, every pair.
+"""
+/diagnostics of the MI node: estimator, every input topic, every pair.
 
 Statuses (DiagnosticStatus.name):
 
@@ -62,14 +63,14 @@ class DiagnosticsBuilder:
 
     def build(self, stamp, engine, estimator_info: dict, latency: LatencyStats,
               last_estimates: dict) -> DiagnosticArray:
-        """One DiagnosticArray.
+        """
+        One DiagnosticArray.
 
-        Args:
-            stamp: builtin_interfaces/Time of the array.
-            engine: the node's WindowEngine.
-            estimator_info: ordered key -> value of the estimator status (device, model...).
-            latency: LatencyStats of the forward passes (its period is consumed).
-            last_estimates: {pair name: PairEstimate} of the newest published estimates.
+        :param stamp: builtin_interfaces/Time of the array.
+        :param engine: the node's WindowEngine.
+        :param estimator_info: ordered key -> value of the estimator status (device, model...).
+        :param latency: LatencyStats of the forward passes (its period is consumed).
+        :param last_estimates: {pair name: PairEstimate} of the newest published estimates.
         """
         arr = DiagnosticArray()
         arr.header.stamp = stamp

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""InfoNetEstimator: mutual information of scalar pairs from one forward pass.
+"""
+InfoNetEstimator: mutual information of scalar pairs from one forward pass.
 
     >>> from infonet_ros import InfoNetEstimator
     >>> est = InfoNetEstimator.from_pretrained()          # shipped weights, no network
@@ -38,7 +39,7 @@ def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
     if device == 'auto':
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     if device.startswith('cuda') and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but torch sees no CUDA GPU "
+        raise ValueError(f'device {device!r} requested but torch sees no CUDA GPU '
                          "(use device='cpu' or 'auto')")
     try:
         return torch.device(device)
@@ -47,7 +48,8 @@ def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
 
 
 def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """Check and convert paired samples to float64 arrays of shape (B, N).
+    """
+    Check and convert paired samples to float64 arrays of shape (B, N).
 
     Raises ValueError saying which rule is broken: dimensionality, unequal shapes, fewer than
     MIN_SAMPLES samples, non-numeric values, NaN or inf (with the first bad index).
@@ -97,11 +99,11 @@ class InfoNetEstimator:
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
                         **kwargs) -> 'InfoNetEstimator':
-        """Load a checkpoint (the shipped default when ``path`` is None); never downloads.
+        """
+        Load a checkpoint (the shipped default when ``path`` is None); never downloads.
 
-        Raises:
-            infonet_ros.model.WeightsError: missing, corrupt or foreign file (names the path).
-            ValueError: an unavailable device.
+        :raises infonet_ros.model.WeightsError: missing, corrupt or foreign file (names the path).
+        :raises ValueError: an unavailable device.
         """
         dev = resolve_device(device)
         model, prov = load_checkpoint(path, map_location=dev)
@@ -110,33 +112,32 @@ class InfoNetEstimator:
     # ---- numpy API ---------------------------------------------------------------------
 
     def estimate(self, x, y) -> float:
-        """MI in nats of two paired 1-D series.
+        """
+        MI in nats of two paired 1-D series.
 
-        Args:
-            x: (N,) samples, N >= MIN_SAMPLES, finite.
-            y: (N,) samples paired with ``x``.
+        :param x: (N,) samples, N >= MIN_SAMPLES, finite.
+        :param y: (N,) samples paired with ``x``.
 
-        Returns:
-            The estimate as a float (0.0 exactly when either series is constant).
+        :return: The estimate as a float (0.0 exactly when either series is constant).
         """
         x2, y2 = validate_pairs(x, y, ndim=1)
         return float(self._estimate_rows(x2, y2)[0])
 
     def estimate_batch(self, x, y) -> np.ndarray:
-        """MI in nats of B pairs of series in one forward pass.
+        """
+        MI in nats of B pairs of series in one forward pass.
 
-        Args:
-            x: (B, N) array, one series per row.
-            y: (B, N) array paired row by row with ``x``.
+        :param x: (B, N) array, one series per row.
+        :param y: (B, N) array paired row by row with ``x``.
 
-        Returns:
-            (B,) float64 array; row b equals ``estimate(x[b], y[b])``.
+        :return: (B,) float64 array; row b equals ``estimate(x[b], y[b])``.
         """
         x2, y2 = validate_pairs(x, y, ndim=2)
         return self._estimate_rows(x2, y2)
 
     def estimate_many(self, pairs) -> np.ndarray:
-        """Estimates for a list of (x, y) pairs of possibly different lengths.
+        """
+        Estimates for a list of (x, y) pairs of possibly different lengths.
 
         Pairs of equal length share one forward pass; returns (len(pairs),) float64.
         """
@@ -171,16 +172,15 @@ class InfoNetEstimator:
 
     def mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool = True,
                  tau: float = DEFAULT_SOFT_RANK_TAU) -> torch.Tensor:
-        """Differentiable MI estimate in nats.
+        """
+        Differentiable MI estimate in nats.
 
-        Args:
-            x: (N,) or (B, N) tensor; gradients flow to it through the soft rank.
-            y: same shape as ``x``.
-            soft: use the soft rank (differentiable); False uses hard ranks (no input grads).
-            tau: soft-rank temperature as a fraction of each series' standard deviation.
+        :param x: (N,) or (B, N) tensor; gradients flow to it through the soft rank.
+        :param y: same shape as ``x``.
+        :param soft: use the soft rank (differentiable); False uses hard ranks (no input grads).
+        :param tau: soft-rank temperature as a fraction of each series' standard deviation.
 
-        Returns:
-            A scalar tensor for 1-D inputs, else (B,).
+        :return: A scalar tensor for 1-D inputs, else (B,).
         """
         if x.shape != y.shape or x.dim() not in (1, 2):
             raise ValueError(f'x and y must share a (N,) or (B, N) shape, got '

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``infonet-ros evaluate``: accuracy of InfoNet against ground truth, KSG and MINE.
+"""
+``infonet-ros evaluate``: accuracy of InfoNet against ground truth, KSG and MINE.
 
 Every estimator sees the very same samples in the same run. Sections (distributions and their
 true MI come from :mod:`infonet_ros.groundtruth`):

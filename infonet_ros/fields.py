@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Numeric fields of ROS messages addressed by path, e.g. ``linear_acceleration.x``.
+"""
+Numeric fields of ROS messages addressed by path, e.g. ``linear_acceleration.x``.
 
 A path is a dot-separated chain of attribute names, each optionally followed by indices:
 ``position[3]`` (JointState), ``pose.covariance[0]``, ``data[2][1]``. Negative indices count
@@ -31,12 +32,12 @@ class FieldError(ValueError):
 
 
 def parse_field_path(path: str) -> tuple:
-    """Split a field path into steps: ``'a.b[3]'`` -> ``('a', 'b', 3)``.
+    """
+    Split a field path into steps: ``'a.b[3]'`` -> ``('a', 'b', 3)``.
 
     Attribute steps are ``str``, index steps ``int``.
 
-    Raises:
-        FieldError: an empty or malformed path (the message shows the accepted syntax).
+    :raises FieldError: an empty or malformed path (the message shows the accepted syntax).
     """
     if not isinstance(path, str) or not path.strip():
         raise FieldError(f'empty field path {path!r}')
@@ -62,7 +63,8 @@ def _to_float(value, path: str) -> float:
 
 
 def compile_field(path) -> 'callable':
-    """Return ``reader(msg) -> float`` for a path (parsed once; the hot path of the node).
+    """
+    Return ``reader(msg) -> float`` for a path (parsed once; the hot path of the node).
 
     The reader raises FieldError when the message lacks the field, an index is out of range,
     or the value is not a real number.
@@ -122,23 +124,23 @@ def format_field_path(steps) -> str:
 
 
 def read_field(msg, path) -> float:
-    """Value of the numeric field at ``path`` (str or parsed steps) as a float.
+    """
+    Value of the numeric field at ``path`` (str or parsed steps) as a float.
 
-    Raises:
-        FieldError: malformed path, missing field, index out of range, or a non-number.
+    :raises FieldError: malformed path, missing field, index out of range, or a non-number.
     """
     return compile_field(path)(msg)
 
 
 def check_field_path(msg, path) -> None:
-    """Check a path against a (default-constructed) message before any data arrives.
+    """
+    Check a path against a (default-constructed) message before any data arrives.
 
     Attribute names are checked to the end; an index into an array that is empty in ``msg``
     (an unbounded sequence) cannot be checked and ends the walk without error. Fixed-size
     arrays are checked.
 
-    Raises:
-        FieldError: a malformed path, an unknown field, or a field that is not a number.
+    :raises FieldError: a malformed path, an unknown field, or a field that is not a number.
     """
     steps = parse_field_path(path) if isinstance(path, str) else tuple(path)
     text = path if isinstance(path, str) else format_field_path(steps)

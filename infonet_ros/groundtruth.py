@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Evaluation distributions with known mutual information (nats).
+"""
+Evaluation distributions with known mutual information (nats).
 
 Each :class:`Case` draws paired samples ``(x, y)`` and carries its true MI: analytic where a
 closed form exists, else 1-D quadrature or the Monte-Carlo mean of the exact log density
@@ -87,7 +88,8 @@ def monotone_case(rho: float, transform: str) -> Case:
 # ---- additive uniform noise --------------------------------------------------------------
 
 def uniform_noise_mi(c: float) -> float:
-    """I(X; X + W) for X ~ U(0, 1), W ~ U(0, c) (noise width c).
+    """
+    I(X; X + W) for X ~ U(0, 1), W ~ U(0, c) (noise width c).
 
     The density of X + W is a trapezoid; its entropy is c/2 for c <= 1 and
     log c + 1/(2c) for c >= 1, and h(W) = log c.
@@ -122,7 +124,8 @@ def uniform_noise_case(width: float, base: str = 'uniform') -> Case:
 # ---- Student-t ---------------------------------------------------------------------------
 
 def t_entropy(nu: float, d: int, logdet: float = 0.0) -> float:
-    """Differential entropy of the d-dimensional t distribution with scale matrix S.
+    """
+    Differential entropy of the d-dimensional t distribution with scale matrix S.
 
     h = log G(nu/2) - log G((nu+d)/2) + d/2 log(nu pi) + 1/2 log|S|
         + (nu+d)/2 [psi((nu+d)/2) - psi(nu/2)].
@@ -133,7 +136,8 @@ def t_entropy(nu: float, d: int, logdet: float = 0.0) -> float:
 
 
 def student_t_mi(rho: float, nu: float) -> float:
-    """MI of a bivariate t with correlation rho and nu degrees of freedom: 2 h_1 - h_2.
+    """
+    MI of a bivariate t with correlation rho and nu degrees of freedom: 2 h_1 - h_2.
 
     Equals -1/2 log(1 - rho^2) plus a positive nu-dependent term (the t's shared scale
     couples x and y even at rho = 0); it tends to the Gaussian value as nu -> inf.
@@ -197,7 +201,8 @@ def _bimodal_logratio(x, y, comps, nu):
 
 
 def bimodal_case(sep: float, rho: float, nu: float = 4.0, seed: int = 0) -> Case:
-    """Equal mixture of two bivariate t (nu dof) with Monte-Carlo truth.
+    """
+    Equal mixture of two bivariate t (nu dof) with Monte-Carlo truth.
 
     The components sit at (-sep, -sep) and (sep, sep) with correlations rho and -rho: a
     bimodal, X-shaped dependence.
@@ -224,7 +229,8 @@ def random_gmm_params(b: int, gen: torch.Generator, k_max: int = 20):
 
 
 def _mc_logratio_mean(w, mu, cov, gen, m=MC_SAMPLES, chunk=10_000):
-    """Monte-Carlo mean and standard error of the exact GMM log ratio: (B,), (B,).
+    """
+    Monte-Carlo mean and standard error of the exact GMM log ratio: (B,), (B,).
 
     Mixtures are grouped by their number of live components (weights past it are 0), so
     the cost follows the real K rather than k_max.
@@ -274,7 +280,8 @@ def gmm_cases(count: int, seed: int = 0) -> list[Case]:
 
 @dataclass
 class Triplets:
-    """B triplets: x, y, z of shape (B, N) and the truths I(X;Y), I(X;Z) of shape (B,).
+    """
+    B triplets: x, y, z of shape (B, N) and the truths I(X;Y), I(X;Z) of shape (B,).
 
     The N points of each triplet are i.i.d., so ``head(n)`` (the first n) is a sample of
     size n of the same distributions.
@@ -305,7 +312,8 @@ def _random_cov3(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
 
 
 def gmm_triplets(b: int, n: int, seed: int = 0, k_max: int = 10) -> Triplets:
-    """B random 3-D Gaussian mixtures with Monte-Carlo truths.
+    """
+    B random 3-D Gaussian mixtures with Monte-Carlo truths.
 
     K ~ U{1..k_max}, means U(-5, 5)^3, random full covariances. (X, Y) and (X, Z) are 2-D
     mixtures with exact log ratios, so both truths are Monte-Carlo means over

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-r"""``infonet-ros imu-to-bag``: Xsens MT Manager text exports -> rosbag2 of sensor_msgs/Imu.
+r"""
+``infonet-ros imu-to-bag``: Xsens MT Manager text exports -> rosbag2 of sensor_msgs/Imu.
 
     infonet-ros imu-to-bag /thigh/imu=walking_xsens_upperLeg.txt \\
         /shank/imu=walking_xsens_lowerLeg.txt -o walking_bag [--storage mcap|sqlite3]
@@ -68,12 +69,12 @@ class XsensRecording:
 
 
 def read_xsens(path, acc_unit: str = 'm/s^2', gyro_unit: str = 'rad/s') -> XsensRecording:
-    """Parse an Xsens MT Manager text export (see the module docstring).
+    """
+    Parse an Xsens MT Manager text export (see the module docstring).
 
-    Raises:
-        FileNotFoundError: no such file.
-        XsensFormatError: missing sample rate, missing columns, or a malformed data line
-            (the message names the file and line).
+    :raises FileNotFoundError: no such file.
+    :raises XsensFormatError: missing sample rate, missing columns, or a malformed data line
+        (the message names the file and line).
     """
     path = Path(path)
     if acc_unit not in ACC_UNITS:
@@ -184,17 +185,16 @@ def imu_message(typestore, stamp_ns: int, frame_id: str, acc, gyro):
 
 def write_imu_bag(out, inputs, storage: str = 'mcap', start_time: float = DEFAULT_START_TIME,
                   overwrite: bool = False) -> dict:
-    """Write recordings to a rosbag2 directory, atomically.
+    """
+    Write recordings to a rosbag2 directory, atomically.
 
-    Args:
-        out: bag directory to create.
-        inputs: list of (topic, XsensRecording).
-        storage: 'mcap' or 'sqlite3'.
-        start_time: stamp of the earliest sample [s].
-        overwrite: replace an existing ``out``.
+    :param out: bag directory to create.
+    :param inputs: list of (topic, XsensRecording).
+    :param storage: 'mcap' or 'sqlite3'.
+    :param start_time: stamp of the earliest sample [s].
+    :param overwrite: replace an existing ``out``.
 
-    Returns:
-        {topic: message count}.
+    :return: {topic: message count}.
 
     The bag is written into a temporary sibling directory and renamed into place only when
     complete, so an interrupted conversion never leaves a half-written bag at ``out``.

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``mi_echo``: print each MutualInformationArray as one line per pair.
+"""
+``mi_echo``: print each MutualInformationArray as one line per pair.
 
     mi_echo [--topic infonet/mi] [--count N] [--ros-args ...]
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""MI matrices: every scalar pair among k channels, expanded into ordinary pairs.
+"""
+MI matrices: every scalar pair among k channels, expanded into ordinary pairs.
 
 A matrix is written like a pair, with comma lists of fields::
 

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""``mi_node``: live mutual information between fields of ROS 2 topics.
+"""
+``mi_node``: live mutual information between fields of ROS 2 topics.
 
 A thin shell around the ROS-free toolbox: :mod:`infonet_ros.node_config` (parameters),
 :mod:`infonet_ros.windowing` (validation, pairing, windows), :mod:`infonet_ros.batch_estimate`
@@ -67,7 +68,8 @@ def _have_message_filters() -> bool:
 
 
 class _Stamped:
-    """What the approximate-time synchronizer queues: our stamp and the accepted row.
+    """
+    What the approximate-time synchronizer queues: our stamp and the accepted row.
 
     message_filters reads ``header.stamp`` (a real builtin_interfaces/Time); handing it our
     stamps makes it synchronize on exactly the times the engine uses.

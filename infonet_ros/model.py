@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""InfoNet: an attention network that maps a set of copula points to a DV critic table.
+"""
+InfoNet: an attention network that maps a set of copula points to a DV critic table.
 
 A set of N points (u_i, v_i) in the unit square (ranks of x and y) is encoded Perceiver-style:
 learned latents cross-attend to the point tokens, then attend among themselves. A decoder
@@ -46,7 +47,8 @@ class InfoNetConfig:
 
 
 def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
-    """Features [p, sin(pi k p), cos(pi k p)] for k = 1..n_freq, per coordinate.
+    """
+    Features [p, sin(pi k p), cos(pi k p)] for k = 1..n_freq, per coordinate.
 
     p: (..., 2) in [0, 1] -> (..., 2 + 4 * n_freq)
     """
@@ -125,7 +127,7 @@ class InfoNet(nn.Module):
         self.upsample = nn.Sequential(*layers)
 
     def forward(self, uv: torch.Tensor) -> torch.Tensor:
-        b, q = uv.shape[0], self.coarse_xy.shape[0]
+        b = uv.shape[0]
         tokens = self.point_embed(fourier_features(uv, self.cfg.n_fourier))  # (B, N, D)
         z = self.latents.expand(b, -1, -1)  # (B, L, D)
         z = self.encode(z, tokens)  # (B, L, D)
@@ -174,10 +176,10 @@ class WeightsError(RuntimeError):
 
 
 def load_checkpoint(path=None, map_location='cpu'):
-    """Load a checkpoint file; return (model in eval mode, provenance dict).
+    """
+    Load a checkpoint file; return (model in eval mode, provenance dict).
 
-    Raises:
-        WeightsError: naming the path, if the file is missing, corrupt or of another format.
+    :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
     """
     path = os.fspath(path) if path else DEFAULT_WEIGHTS
     if not os.path.isfile(path):

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Parameters of the MI node, without ROS: names, defaults, ranges, checks.
+"""
+Parameters of the MI node, without ROS: names, defaults, ranges, checks.
 
 The node declares its ROS parameters from :data:`PARAMS` (description, range, read-only), and
 offline tools build the same configuration from the node's YAML::
@@ -169,10 +170,10 @@ class NodeConfig:
 
     @classmethod
     def from_params(cls, params: dict | None = None) -> 'NodeConfig':
-        """Build from a parameter dict (missing names take defaults; unknown names ignored).
+        """
+        Build from a parameter dict (missing names take defaults; unknown names ignored).
 
-        Raises:
-            ConfigError: a value out of range / of the wrong type, or unusable pairs.
+        :raises ConfigError: a value out of range / of the wrong type, or unusable pairs.
         """
         params = dict(params or {})
         values = {}
@@ -202,7 +203,8 @@ class NodeConfig:
 
 
 def effective_sync_mode(requested: str, have_message_filters: bool) -> tuple[str, str | None]:
-    """Engine mode for the node's ``sync_mode``, and a warning when it must fall back.
+    """
+    Engine mode for the node's ``sync_mode``, and a warning when it must fall back.
 
     'approximate' uses message_filters (engine mode 'external'); without it the node pairs by
     'interpolate'. Offline tools that want approximate pairing without message_filters use

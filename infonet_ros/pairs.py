@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Pairs of signals to watch, written as strings that ROS parameters can hold.
+"""
+Pairs of signals to watch, written as strings that ROS parameters can hold.
 
 ROS parameters cannot hold lists of dicts, so a configuration is three string arrays::
 
@@ -43,7 +44,7 @@ class SideSpec:
 
     @property
     def dim(self) -> int:
-        """Number of fields (1 for a scalar side)."""
+        """Count the fields (1 for a scalar side)."""
         return len(self.fields)
 
     @property
@@ -62,12 +63,12 @@ class PairSpec:
 
     @property
     def sliced(self) -> bool:
-        """True when a side is vector-valued (the estimate is sliced MI)."""
+        """Tell whether a side is vector-valued (the estimate is then sliced MI)."""
         return self.x.dim > 1 or self.y.dim > 1
 
     @property
     def same_topic(self) -> bool:
-        """True when both sides are fields of one topic (no synchronization needed)."""
+        """Tell whether both sides are fields of one topic (no synchronization needed)."""
         return self.x.topic == self.y.topic
 
 
@@ -126,7 +127,7 @@ def parse_side(text: str, topic_types: dict[str, str]) -> SideSpec:
 
 
 def default_pair_name(x: SideSpec, y: SideSpec) -> str:
-    """A readable, topic-name-safe default name built from both sides."""
+    """Build a readable, topic-name-safe default name from both sides."""
     def side(s):
         return f'{s.topic.strip("/~")}_{"_".join(s.fields)}'
     return re.sub(r'[^A-Za-z0-9_]+', '_', f'{side(x)}__{side(y)}').strip('_')
@@ -207,15 +208,15 @@ def _node_key_matches(key: str, node_name: str) -> bool:
 
 
 def load_params_yaml(path, node_name: str | None = None) -> dict:
-    """The ``ros__parameters`` of one node from a ROS 2 parameters YAML, flattened.
+    """
+    Read the ``ros__parameters`` of one node from a ROS 2 parameters YAML, flattened.
 
     Entries under ``/**`` apply to every node; entries under a key matching ``node_name``
     (``mi_node``, ``/mi_node``, ``/ns/mi_node``, wildcards) override them, in file order.
     With ``node_name=None`` only ``/**`` is used, unless the file holds exactly one node key.
 
-    Raises:
-        OSError: the file cannot be read.
-        ValueError: not YAML, or no ``ros__parameters`` for the node.
+    :raises OSError: the file cannot be read.
+    :raises ValueError: not YAML, or no ``ros__parameters`` for the node.
     """
     import yaml
     with open(path) as f:

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""PNG figures of an offline analysis (matplotlib, headless Agg backend).
+"""
+PNG figures of an offline analysis (matplotlib, headless Agg backend).
 
 - :func:`plot_timeseries`: MI over time per pair (top) above the raw signals (bottom).
 - :func:`plot_matrices`: heatmaps of MI matrices side by side (e.g. one window and the mean
@@ -40,21 +41,20 @@ def _save(fig, path) -> Path:
 def plot_timeseries(path, mi_series: dict, signals: dict, title: str = '',
                     mi_label: str = 'MI [nats]', max_signals: int = 8,
                     spans: list | None = None):
-    """MI over time per pair above the raw signals.
+    """
+    MI over time per pair above the raw signals.
 
-    Args:
-        path: PNG file to write.
-        mi_series: {pair label: (t [s], mi [nats])}, t of each update.
-        signals: {panel title: {label: (t [s], values)}}: one panel per entry (e.g. per
-            topic) under the MI panel, at most ``max_signals`` curves each, each z-scored so
-            that channels of different units share an axis.
-        title: figure title.
-        mi_label: y label of the MI panel.
-        max_signals: cap on the curves of one signal panel.
-        spans: optional [(t0, t1, label)] shaded in every panel (e.g. one window).
+    :param path: PNG file to write.
+    :param mi_series: {pair label: (t [s], mi [nats])}, t of each update.
+    :param signals: {panel title: {label: (t [s], values)}}: one panel per entry (e.g. per
+        topic) under the MI panel, at most ``max_signals`` curves each, each z-scored so
+        that channels of different units share an axis.
+    :param title: figure title.
+    :param mi_label: y label of the MI panel.
+    :param max_signals: cap on the curves of one signal panel.
+    :param spans: optional [(t0, t1, label)] shaded in every panel (e.g. one window).
 
-    Returns:
-        The written path.
+    :return: The written path.
     """
     plt = _pyplot()
     n_sig = len(signals)
@@ -97,20 +97,19 @@ def plot_timeseries(path, mi_series: dict, signals: dict, title: str = '',
 
 def plot_matrices(path, matrices, row_labels, col_labels, titles, suptitle: str = '',
                   vmax: float | None = None, unit: str = 'nats'):
-    """Heatmaps of one or more MI matrices of the same shape, on one colour scale.
+    """
+    Heatmaps of one or more MI matrices of the same shape, on one colour scale.
 
-    Args:
-        path: PNG file to write.
-        matrices: list of (R, C) arrays (NaN cells are left blank).
-        row_labels: R labels (y channels).
-        col_labels: C labels (x channels).
-        titles: one title per matrix.
-        suptitle: figure title.
-        vmax: top of the colour scale (default: the largest finite value).
-        unit: colour-bar label.
+    :param path: PNG file to write.
+    :param matrices: list of (R, C) arrays (NaN cells are left blank).
+    :param row_labels: R labels (y channels).
+    :param col_labels: C labels (x channels).
+    :param titles: one title per matrix.
+    :param suptitle: figure title.
+    :param vmax: top of the colour scale (default: the largest finite value).
+    :param unit: colour-bar label.
 
-    Returns:
-        The written path.
+    :return: The written path.
     """
     plt = _pyplot()
     mats = [np.asarray(m, dtype=np.float64) for m in matrices]

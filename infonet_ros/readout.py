@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Donsker-Varadhan readouts of a critic table, and cross-fitting.
+"""
+Donsker-Varadhan readouts of a critic table, and cross-fitting.
 
 MI >= E_P[T] - log E_{P_U x P_V}[e^T] for any critic T. Points are copula-transformed, so
 P_U x P_V is the uniform distribution on the unit square and the second term is an integral
@@ -18,7 +19,8 @@ import torch.nn.functional as F
 
 
 def lookup(table: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
-    """Bilinear read of T at points.
+    """
+    Bilinear read of T at points.
 
     table: (B, G, G), rows indexed by v and columns by u, cell centres at (k + 1/2) / G.
     uv: (B, N, 2) in [0, 1].
@@ -31,7 +33,7 @@ def lookup(table: torch.Tensor, uv: torch.Tensor) -> torch.Tensor:
 
 
 def log_mean_exp_table(table: torch.Tensor) -> torch.Tensor:
-    """log of the integral of e^T over the unit square (midpoint rule): (B, G, G) -> (B,)."""
+    """Log of the integral of e^T over the unit square (midpoint rule): (B, G, G) -> (B,)."""
     flat = table.flatten(1)  # (B, G*G)
     return torch.logsumexp(flat, dim=1) - torch.log(torch.tensor(float(flat.shape[1])))
 
@@ -55,9 +57,9 @@ def dv_shuffle(table: torch.Tensor, uv: torch.Tensor, n_shuffles: int = 5,
     return joint - (torch.logsumexp(t, dim=1) - torch.log(torch.tensor(float(t.shape[1]))))
 
 
-def crossfit_indices(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor,
-                                                      torch.Tensor, torch.Tensor]:
-    """Split range(n) into two critic halves of m = n // 2 and their scoring complements.
+def crossfit_indices(n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
+    """
+    Split range(n) into two critic halves of m = n // 2 and their scoring complements.
 
     Deterministic in (n, seed), so an estimate does not depend on the batch it is in.
     Returns (build_a, score_a, build_b, score_b), each score set of size n - m.
@@ -73,7 +75,8 @@ def crossfit_indices(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor,
 
 def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',
                 return_tables: bool = False):
-    """Cross-fitted DV estimate: (B, N, 2) copula points -> (B,) nats.
+    """
+    Cross-fitted DV estimate: (B, N, 2) copula points -> (B,) nats.
 
     One forward pass over a batch of 2B half-sets.
     """

@@ -34,10 +34,10 @@ def float_to_time(seconds: float) -> Time:
 
 
 def import_message_type(name: str):
-    """``'pkg/msg/Type'`` or ``'pkg/Type'`` -> the rclpy message class.
+    """
+    ``'pkg/msg/Type'`` or ``'pkg/Type'`` -> the rclpy message class.
 
-    Raises:
-        MessageTypeError: naming the type when its package or class cannot be imported.
+    :raises MessageTypeError: naming the type when its package or class cannot be imported.
     """
     from infonet_ros.pairs import normalize_msg_type, PairSpecError
     try:

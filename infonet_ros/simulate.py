@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Simulated training distributions with their true mutual information.
+"""
+Simulated training distributions with their true mutual information.
 
 Every sampler returns ``x, y`` of shape (B, N) and ``mi`` of shape (B,): the Monte-Carlo mean
 of the exact log density ratio log p(x, y) / (p(x) p(y)) over the N returned samples plus
@@ -33,13 +34,14 @@ def _log_normal_1d(z, mean, var):
 
 
 def _mixture_logpdf_1d(z, w, mean, var):
-    """z (B, M); w, mean, var (B, K) -> (B, M)."""
+    """Log density of 1-D mixtures: z (B, M); w, mean, var (B, K) -> (B, M)."""
     comp = _log_normal_1d(z.unsqueeze(-1), mean.unsqueeze(1), var.unsqueeze(1))  # (B, M, K)
     return torch.logsumexp(comp + torch.log(w.clamp_min(1e-30)).unsqueeze(1), dim=-1)
 
 
 def _gmm2_logratio(x, y, w, mu, cov):
-    """log p(x,y) - log p(x) - log p(y) for 2-D mixtures.
+    """
+    Log density ratio log p(x,y) - log p(x) - log p(y) of 2-D mixtures.
 
     x, y (B, M); w (B, K); mu (B, K, 2); cov (B, K, 2, 2) -> (B, M)
     """
@@ -93,7 +95,7 @@ def _finish(x, y, lr, n):
 
 
 def sample_gmm(b, n, gen, k_max=20, n_label=2048):
-    """The authors' family: random 2-D Gaussian mixtures."""
+    """Sample the authors' family: random 2-D Gaussian mixtures."""
     k = torch.randint(1, k_max + 1, (b,), generator=gen)
     w = _dirichlet_weights(b, k_max, k, gen)
     mu = -5 + 10 * torch.rand(b, k_max, 2, generator=gen)
@@ -138,7 +140,8 @@ LINKS = (
 
 
 def sample_functional(b, n, gen, n_label=512, n_quad=1024):
-    """y = f(x) + sigma * eps with random links and noise levels; label by quadrature.
+    """
+    Sample y = f(x) + sigma * eps with random links and noise; label by quadrature.
 
     The quadrature for p(y) is the costly part, so the label averages the log ratio over
     ``n_label`` extra samples only.
@@ -193,7 +196,7 @@ SAMPLERS = {'gmm': sample_gmm, 'scale_mixture': sample_scale_mixture,
 
 
 def sample_batch(b, n, gen, weights=DEFAULT_FAMILY_WEIGHTS):
-    """A batch drawing each set's family by ``weights``: x, y (B, N), mi (B,)."""
+    """Draw a batch, each set's family by ``weights``: x, y (B, N), mi (B,)."""
     fam = torch.multinomial(torch.tensor(weights, dtype=torch.float), b, replacement=True,
                             generator=gen)
     xs, ys, mis = [], [], []

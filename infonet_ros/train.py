@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Train InfoNet on simulated distributions: ``infonet-ros train`` (also under ``torchrun``).
+"""
+Train InfoNet on simulated distributions: ``infonet-ros train`` (also under ``torchrun``).
 
 Objective per set (see :mod:`infonet_ros.readout`): maximize the cross-fitted
 Donsker-Varadhan bound (the authors' unsupervised objective, with the exact

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Stamped sample buffers, pairing of streams, and rolling windows of paired samples (no ROS).
+"""
+Stamped sample buffers, pairing of streams, and rolling windows of paired samples (no ROS).
 
 One :class:`WindowEngine` per node (or per offline bag replay) is fed messages in arrival order
 and asked, at each update, for the windows that are ready. Everything is deterministic given
@@ -60,7 +61,8 @@ DEFAULT_MAX_BUFFER = 100_000
 
 
 class RingBuffer:
-    """The newest ``capacity`` rows (stamp, values[width]) of a stream.
+    """
+    The newest ``capacity`` rows (stamp, values[width]) of a stream.
 
     Each row is stored twice (at i and i + capacity), so the newest n rows are always one
     contiguous numpy view: no copy and no per-row Python loop when a window is read.
@@ -81,7 +83,7 @@ class RingBuffer:
 
     @property
     def full(self) -> bool:
-        """True when the next push drops the oldest row."""
+        """Tell whether the next push drops the oldest row."""
         return self.written >= self.capacity
 
     def push(self, stamp: float, row) -> None:
@@ -136,7 +138,7 @@ class Window:
 
     @property
     def n(self) -> int:
-        """Number of pairs."""
+        """Count the pairs."""
         return int(self.stamps.shape[0])
 
 
@@ -156,10 +158,10 @@ class TopicStats:
 
 
 def interpolation_plan(t_slow, t_fast, max_gap: float):
-    """Where each slow sample reads the fast stream: the index arithmetic, values aside.
+    """
+    Where each slow sample reads the fast stream: the index arithmetic, values aside.
 
-    Returns:
-        (sel, lo, hi, w): for the p slow samples that can be paired, their indices ``sel``
+    :return: (sel, lo, hi, w): for the p slow samples that can be paired, their indices ``sel``
         into ``t_slow`` and the fast samples ``lo``, ``hi`` around them with the weight ``w``
         of ``hi``; an exact stamp match has ``lo == hi`` and ``w == 0``. The interpolated
         fast value is ``v[lo] + w * (v[hi] - v[lo])``.
@@ -184,15 +186,14 @@ def interpolation_plan(t_slow, t_fast, max_gap: float):
 
 
 def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
-    """Pair each slow sample with the fast stream linearly interpolated at its stamp.
+    """
+    Pair each slow sample with the fast stream linearly interpolated at its stamp.
 
-    Args:
-        t_slow: (n,) increasing stamps; v_slow: (n, ks) values.
-        t_fast: (m,) increasing stamps; v_fast: (m, kf) values.
-        max_gap: no pair where the fast samples around a slow stamp are further apart [s].
+    :param t_slow: (n,) increasing stamps; v_slow: (n, ks) values.
+    :param t_fast: (m,) increasing stamps; v_fast: (m, kf) values.
+    :param max_gap: no pair where the fast samples around a slow stamp are further apart [s].
 
-    Returns:
-        (stamps (p,), slow values (p, ks), interpolated fast values (p, kf)) for the p slow
+    :return: (stamps (p,), slow values (p, ks), interpolated fast values (p, kf)) for the p slow
         samples that could be paired, in order.
     """
     t_slow = np.asarray(t_slow, dtype=float)
@@ -246,17 +247,17 @@ class _Link:
 
 
 class WindowEngine:
-    """Buffers, pairing and rolling windows for a list of PairSpec (see the module doc).
+    """
+    Buffers, pairing and rolling windows for a list of PairSpec (see the module doc).
 
-    Args:
-        pairs: list of :class:`infonet_ros.pairs.PairSpec`.
-        window: pairs per window (at least 2; the estimator needs MIN_SAMPLES).
-        sync_mode: 'interpolate', 'approximate' or 'external' (see the module doc).
-        slop: approximate mode: largest stamp difference of a pair [s].
-        queue_size: approximate mode: unmatched messages kept per topic.
-        max_gap: interpolate mode: largest gap bridged by interpolation [s].
-        time_jump: a stamp going back by more than this clears all buffers [s].
-        max_buffer: interpolate mode: largest per-topic buffer [rows].
+    :param pairs: list of :class:`infonet_ros.pairs.PairSpec`.
+    :param window: pairs per window (at least 2; the estimator needs MIN_SAMPLES).
+    :param sync_mode: 'interpolate', 'approximate' or 'external' (see the module doc).
+    :param slop: approximate mode: largest stamp difference of a pair [s].
+    :param queue_size: approximate mode: unmatched messages kept per topic.
+    :param max_gap: interpolate mode: largest gap bridged by interpolation [s].
+    :param time_jump: a stamp going back by more than this clears all buffers [s].
+    :param max_buffer: interpolate mode: largest per-topic buffer [rows].
     """
 
     def __init__(self, pairs, window: int, sync_mode: str = 'interpolate', slop: float = 0.01,
@@ -387,10 +388,10 @@ class WindowEngine:
     # ---- input ---------------------------------------------------------------------------
 
     def add_message(self, topic: str, stamp: float, msg) -> tuple[str, list | None]:
-        """Validate and buffer one message of ``topic`` stamped ``stamp`` [s].
+        """
+        Validate and buffer one message of ``topic`` stamped ``stamp`` [s].
 
-        Returns:
-            (status, row): status is 'ok', 'time_jump' (accepted after clearing all buffers)
+        :return: (status, row): status is 'ok', 'time_jump' (accepted after clearing all buffers)
             or a drop reason of DROP_REASONS; row is the list of field values (in the
             topic's field order) when accepted, else None.
         """
@@ -467,7 +468,8 @@ class WindowEngine:
             self._push_link(link, s_other, r_other, stamp, row)
 
     def add_synced(self, topics: tuple, stamp_a: float, row_a, stamp_b: float, row_b) -> str:
-        """Add a cross-topic pair from an external synchronizer (mode 'external').
+        """
+        Add a cross-topic pair from an external synchronizer (mode 'external').
 
         ``topics`` is a key of :attr:`link_topics`, rows are the accepted rows of each topic
         (as returned by :meth:`add_message`). Returns 'ok' or 'out_of_order' (a pair not newer
@@ -488,12 +490,12 @@ class WindowEngine:
     # ---- windows -------------------------------------------------------------------------
 
     def ready_windows(self, until: float | None = None, only_new: bool = True) -> list[Window]:
-        """Windows of every pair that has a full window, in configuration order.
+        """
+        Windows of every pair that has a full window, in configuration order.
 
-        Args:
-            until: only pairs stamped at or before this time [s] are used (None: all).
-            only_new: skip a pair whose newest pair is not newer than the window returned
-                for it last time (and remember the returned ones).
+        :param until: only pairs stamped at or before this time [s] are used (None: all).
+        :param only_new: skip a pair whose newest pair is not newer than the window returned
+            for it last time (and remember the returned ones).
         """
         out = []
         self._interp_cache = {}
@@ -609,7 +611,8 @@ def message_stamp(msg, arrival: float, use_receive_time: bool = False) -> float:
 
 def replay(engine: WindowEngine, messages, update_period: float, start: float | None = None,
            use_receive_time: bool = False):
-    """Feed ``(topic, arrival_s, msg)`` in arrival order; yield ``(update_time, windows)``.
+    """
+    Feed ``(topic, arrival_s, msg)`` in arrival order; yield ``(update_time, windows)``.
 
     Updates happen every ``update_period`` seconds of arrival time from ``start`` (default:
     the first arrival) + one period; before each update every message that arrived at or

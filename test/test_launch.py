@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""launch/mi.launch.py: its arguments and nodes.
+"""
+launch/mi.launch.py: its arguments and nodes.
 
 The first test needs launch_ros (a full ROS 2 install) and is skipped without it; the second
 reads the file's syntax tree so that its declared interface is checked everywhere.

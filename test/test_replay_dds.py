@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""A bag replayed into the running mi_node over DDS gives the numbers of the offline analysis.
+"""
+A bag replayed into the running mi_node over DDS gives the numbers of the offline analysis.
 
 The walking recording (shipped, real IMU data) is converted to a bag; this test plays it like
 ``ros2 bag play --clock``: the recorded CDR bytes are published with rclpy on their topics, in
@@ -71,7 +72,8 @@ def walking_bag(tmp_path):
 
 
 def play(bag_path, publishers, clock_pub, wait_update, period_s, warmup_s):
-    """Publish the bag's CDR bytes in recorded order, /clock at the recorded time.
+    """
+    Publish the bag's CDR bytes in recorded order, /clock at the recorded time.
 
     Messages go out in chunks of one update period of recorded time; after each chunk /clock
     moves to the chunk's end (the node's timer fires) and, once windows can be full

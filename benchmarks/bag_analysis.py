@@ -62,7 +62,7 @@ def make_bag(path):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', help='checkpoint (default: the shipped weights)')
     p.add_argument('--quick', action='store_true', help='smoke run, results *_quick.*')
     p.add_argument('--window', type=int, default=256)

@@ -209,7 +209,7 @@ def markdown(res, est, args) -> str:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--quick', action='store_true', help='smoke settings (writes *_quick.*)')
     p.add_argument('--n', type=int, nargs='+', default=None, help='sample sizes')

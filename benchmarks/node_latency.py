@@ -273,7 +273,7 @@ def render(result: dict) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--rate', type=float, default=1000.0, help='Hz per topic (main run)')
     p.add_argument('--topics', type=int, default=4)
     p.add_argument('--pairs', type=int, default=16)

@@ -42,7 +42,7 @@ def provenance_block(weights) -> str:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--card', default=CARD)
     args = p.parse_args(argv)

@@ -468,7 +468,7 @@ def write_results(out_dir: str, name: str, results: dict, md: str) -> tuple[str,
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='infonet-ros evaluate',
-                                description=__doc__.split('\n')[0].split(': ', 1)[1])
+                                description=__doc__.strip().split('\n')[0].split(': ', 1)[1])
     add_arguments(p)
     args = p.parse_args(argv)
     from infonet_ros.model import WeightsError

@@ -56,7 +56,7 @@ def main(args=None):
     """Run until Ctrl-C or --count arrays."""
     argv = sys.argv if args is None else args
     rclpy.init(args=argv)
-    parser = argparse.ArgumentParser(prog='mi_echo', description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(prog='mi_echo', description=__doc__.strip().split('\n')[0])
     parser.add_argument('--topic', default='infonet/mi', help='MutualInformationArray topic')
     parser.add_argument('--count', type=int, default=0, help='stop after N arrays (0: never)')
     opts = parser.parse_args(rclpy.utilities.remove_ros_args(argv)[1:])

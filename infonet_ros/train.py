@@ -227,7 +227,8 @@ def run(args) -> dict:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog='infonet-ros train', description=__doc__.strip().split('\n')[0])
+    p = argparse.ArgumentParser(prog='infonet-ros train',
+                                description=__doc__.strip().split('\n')[0])
     add_arguments(p)
     argv = sys.argv[1:] if argv is None else argv
     args = p.parse_args(argv)

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""High-dimensional independence detection: ROC-AUC and time of sliced InfoNet MI vs dCor/HSIC.
+"""
+High-dimensional independence detection: ROC-AUC and time of sliced InfoNet MI vs dCor/HSIC.
 
 The InfoNet authors' experiment: X ~ N(0, I_d), Z ~ N(0, I_d); dependent case
 Y = (1^T X / sqrt(d) * 1 + Z) / sqrt(2); independent case Y = Z drawn apart from X (the
@@ -73,6 +74,10 @@ def load_baselines():
                 x, y, num_resamples=p, random_state=seed).pvalue
 
         methods['dcor'] = (lambda x, y: float(dcor.distance_correlation(x, y)), dcor_test)
+        # The plain (V-statistic) dCor has a bias that depends on the marginal of Y, which
+        # differs between the authors' two cases; the bias-corrected one does not.
+        methods['dcor_u'] = (lambda x, y: float(dcor.u_distance_correlation_sqr(x, y)),
+                             dcor_test)
     except ImportError:
         notes.append('dcor not installed: dCor column skipped')
     try:
@@ -106,7 +111,8 @@ def slice_counts(total):
 
 
 def infonet_prefix_stats(est, x, y, n_slices):
-    """Sliced MI with the first k slices for every k of slice_counts, from one pass.
+    """
+    Sliced MI with the first k slices for every k of slice_counts, from one pass.
 
     The first k directions do not depend on n_slices, so each entry equals
     ``sliced_mi(x, y, k, seed=DEFAULT_SEED)``.
@@ -225,6 +231,25 @@ def write(args, meta, methods, rows, tests, notes):
         f.write(markdown(args, methods, rows, tests, notes))
 
 
+def merge(paths, out):
+    """Combine results of runs on different dims (e.g. run side by side) into one file."""
+    parts = [json.load(open(path)) for path in paths]
+    meta = parts[0]['meta']
+    rows = [r for part in parts for r in part['rows']]
+    tests = [t for part in parts for t in part['permutation_tests']]
+    notes = sorted({n for part in parts for n in part['notes']})
+    meta['args']['dims'] = [r['d'] for r in rows if r['n'] == rows[0]['n']]
+    meta['elapsed_s'] = sum(part['meta'].get('elapsed_s', 0.0) for part in parts)
+    meta['merged_from'] = [os.path.basename(path) for path in paths]
+    args = argparse.Namespace(**meta['args'])
+    args.out = out
+    methods = ['infonet'] + [k[:-4] for k in rows[0] if k.endswith('_auc') and k not in
+                             ('infonet_auc', 'authors_auc')]
+    write(args, meta, methods, rows, tests, notes)
+    print(markdown(args, methods, rows, tests, notes))
+    return 0
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--dims', type=int, nargs='+', default=[16, 128])
@@ -242,7 +267,11 @@ def main(argv=None):
     p.add_argument('--quick', action='store_true', help='smoke run: few trials and sizes')
     p.add_argument('--out', default=os.path.join(RESULTS, 'independence_auc'),
                    help='output path without extension (.json and .md are written)')
+    p.add_argument('--merge', nargs='+', metavar='JSON',
+                   help='only combine the .json results of runs on different --dims into --out')
     args = p.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out)
     if args.quick:
         args.trials, args.sizes, args.n_slices = 5, [50, 300], [16]
         args.test_slices, args.n_permutations = 4, 9
@@ -260,7 +289,7 @@ def main(argv=None):
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'machine': platform.processor() or platform.machine(),
             'torch_threads': torch.get_num_threads(),
-            'args': {k: v for k, v in vars(args).items() if k != 'slices_for'}}
+            'args': {k: v for k, v in vars(args).items() if k not in ('slices_for', 'merge')}}
     t0 = time.perf_counter()
 
     def on_row(methods, rows, tests):

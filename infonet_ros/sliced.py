@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Sliced mutual information of vector signals, and a permutation test of independence.
+"""
+Sliced mutual information of vector signals, and a permutation test of independence.
 
 InfoNet reads scalar pairs. For vectors X in R^dx and Y in R^dy (a 6-axis IMU against 7 joint
 positions) this module estimates the *sliced* mutual information
@@ -96,7 +97,8 @@ def _standardize(m: np.ndarray) -> np.ndarray:
 
 def random_directions(n_slices: int, dx: int, dy: int, seed: int = DEFAULT_SEED
                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Draw unit directions uniform on the spheres: theta (S, dx), phi (S, dy), from ``seed``.
+    """
+    Draw unit directions uniform on the spheres: theta (S, dx), phi (S, dy), from ``seed``.
 
     ``seed`` must be a non-negative integer (ValueError otherwise).
     """
@@ -121,25 +123,23 @@ def _check_n_slices(n_slices) -> int:
 
 def project_slices(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate, standardize and project two vector signals onto random direction pairs.
+    """
+    Validate, standardize and project two vector signals onto random direction pairs.
 
     Row s of the outputs is the scalar pair (theta_s^T x_i, phi_s^T y_i), i = 1..N, that the
     estimator reads for slice s. The sliced MI is the mean of the estimates of the rows; the
     ROS node calls this function so that its numbers equal :func:`sliced_mi`'s.
 
-    Args:
-        x: (N, dx) samples (a 1-D (N,) array means dx = 1), finite.
-        y: (N, dy) samples paired row by row with ``x``.
-        n_slices: number S of random direction pairs, >= 1.
-        seed: seed of the directions (the data do not influence them).
+    :param x: (N, dx) samples (a 1-D (N,) array means dx = 1), finite.
+    :param y: (N, dy) samples paired row by row with ``x``.
+    :param n_slices: number S of random direction pairs, >= 1.
+    :param seed: seed of the directions (the data do not influence them).
 
-    Returns:
-        (xs, ys), both float64 of shape (S, N).
+    :return: (xs, ys), both float64 of shape (S, N).
 
-    Raises:
-        ValueError: non-numeric, NaN or inf values (naming row and column), more than two
-            dimensions, a side with no column, different N, N < MIN_SAMPLES, or a bad
-            ``n_slices``. Constant columns are not an error (see the module docstring).
+    :raises ValueError: non-numeric, NaN or inf values (naming row and column), more than two
+        dimensions, a side with no column, different N, N < MIN_SAMPLES, or a bad
+        ``n_slices``. Constant columns are not an error (see the module docstring).
     """
     n_slices = _check_n_slices(n_slices)
     xm, ym = _as_matrix(x, 'x'), _as_matrix(y, 'y')
@@ -182,26 +182,24 @@ def estimate_rows(estimator: InfoNetEstimator, xs: np.ndarray, ys: np.ndarray,
 def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
               estimator: InfoNetEstimator | None = None,
               batch_rows: int = DEFAULT_BATCH_ROWS) -> float:
-    """Sliced mutual information (nats) of two paired vector signals.
+    """
+    Sliced mutual information (nats) of two paired vector signals.
 
     The mean over ``n_slices`` random direction pairs (theta, phi) of the InfoNet estimate of
     I(theta^T X; phi^T Y), columns standardized first. It is not I(X; Y): see the module
     docstring for what it measures. Near independence it scatters around 0 and can be
     slightly negative.
 
-    Args:
-        x: (N, dx) samples, or (N,) for dx = 1.
-        y: (N, dy) samples paired row by row with ``x``.
-        n_slices: random direction pairs (Monte-Carlo error ~ 1/sqrt(n_slices)).
-        seed: seed of the directions; equal seeds give equal results.
-        estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
-        batch_rows: slices per forward pass (memory bound; the result does not depend on it).
+    :param x: (N, dx) samples, or (N,) for dx = 1.
+    :param y: (N, dy) samples paired row by row with ``x``.
+    :param n_slices: random direction pairs (Monte-Carlo error ~ 1/sqrt(n_slices)).
+    :param seed: seed of the directions; equal seeds give equal results.
+    :param estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+    :param batch_rows: slices per forward pass (memory bound; the result does not depend on it).
 
-    Returns:
-        The sliced MI estimate as a float.
+    :return: The sliced MI estimate as a float.
 
-    Raises:
-        ValueError: as :func:`project_slices`.
+    :raises ValueError: as :func:`project_slices`.
     """
     xs, ys = project_slices(x, y, n_slices, seed)
     est = estimator if estimator is not None else default_estimator()
@@ -210,14 +208,17 @@ def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
 
 @dataclass(frozen=True)
 class IndependenceTestResult:
-    """Outcome of :func:`independence_test`.
+    """
+    Outcome of :func:`independence_test`.
 
-    Attributes:
+    Attributes
+    ----------
         statistic: sliced MI of the data (nats).
         p_value: (1 + #{null statistic >= statistic}) / (1 + n_permutations).
         n_permutations: permutations of y used for the null distribution.
         n_slices: random direction pairs per statistic.
         null_statistics: (n_permutations,) sliced MI of each permuted data set.
+
     """
 
     statistic: float
@@ -230,7 +231,8 @@ class IndependenceTestResult:
 
 def permutation_indices(n_samples: int, n_permutations: int, seed: int = DEFAULT_SEED
                         ) -> np.ndarray:
-    """Return the row permutations of y used by :func:`independence_test`: (P, N) ints.
+    """
+    Return the row permutations of y used by :func:`independence_test`: (P, N) ints.
 
     Drawn from a stream separate from the slice directions, so the directions of a test
     equal those of :func:`sliced_mi` with the same seed.
@@ -244,7 +246,8 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
                       n_permutations: int = DEFAULT_N_PERMUTATIONS,
                       seed: int = DEFAULT_SEED, estimator: InfoNetEstimator | None = None,
                       batch_rows: int = DEFAULT_BATCH_ROWS) -> IndependenceTestResult:
-    """Permutation test of H0: X and Y independent, with the sliced MI as statistic.
+    """
+    Permutation test of H0: X and Y independent, with the sliced MI as statistic.
 
     Every permuted data set is sliced with the same directions as the data, and all
     (1 + n_permutations) * n_slices scalar pairs go through the estimator in forward passes
@@ -259,20 +262,17 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     noisier, which also costs power but never validity. For a quick screen use e.g.
     ``n_slices=32, n_permutations=19`` (640 rows).
 
-    Args:
-        x: (N, dx) samples, or (N,) for dx = 1.
-        y: (N, dy) samples paired row by row with ``x``.
-        n_slices: random direction pairs per statistic.
-        n_permutations: permutations of the rows of y (>= 0; 0 gives p = 1.0).
-        seed: seeds the directions (as in :func:`sliced_mi`) and the permutations.
-        estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
-        batch_rows: estimator rows per forward pass (results do not depend on it).
+    :param x: (N, dx) samples, or (N,) for dx = 1.
+    :param y: (N, dy) samples paired row by row with ``x``.
+    :param n_slices: random direction pairs per statistic.
+    :param n_permutations: permutations of the rows of y (>= 0; 0 gives p = 1.0).
+    :param seed: seeds the directions (as in :func:`sliced_mi`) and the permutations.
+    :param estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+    :param batch_rows: estimator rows per forward pass (results do not depend on it).
 
-    Returns:
-        An :class:`IndependenceTestResult`.
+    :return: An :class:`IndependenceTestResult`.
 
-    Raises:
-        ValueError: as :func:`project_slices`, or a negative/non-integer n_permutations.
+    :raises ValueError: as :func:`project_slices`, or a negative/non-integer n_permutations.
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
             or n_permutations < 0:

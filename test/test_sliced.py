@@ -17,7 +17,8 @@ def est():
 
 
 def gaussian_vectors(rng, n, dx, dy, coupling):
-    """Draw Gaussian X (n, dx), Y (n, dy) with Y = coupling * A X + noise.
+    """
+    Draw Gaussian X (n, dx), Y (n, dy) with Y = coupling * A X + noise.
 
     Also returns the correlation blocks (Cx, Cy, Cxy) of the standardized columns.
     """

@@ -1,6 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Type-I error of infonet_ros.sliced.independence_test on independent vector signals.
+"""
+Type-I error of infonet_ros.sliced.independence_test on independent vector signals.
 
 Each trial draws X (6 correlated Gaussian columns, like an IMU) and, independently, Y (7 columns:
 heavy-tailed, skewed and one constant column, like joint readings), runs the permutation test

@@ -191,6 +191,9 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     pubs = {t: h.publisher(Imu, t) for t in ('/t/a', '/t/b', '/t/fast', '/t/slow')}
     proc = node_process(node_cmd(params))
     h.wait_connected(list(pubs.values()), proc)
+    # The per-pair output is volatile: match it before any data flows, or a slow discovery
+    # misses the last estimates.
+    assert h.spin_until(lambda: h.node.count_publishers('/infonet/mi/dep') >= 1)
     echo = node_process([sys.executable, '-m', 'infonet_ros.mi_echo', '--count', '1'])
     assert h.spin_until(lambda: h.node.count_subscribers('/infonet/mi') >= 2)
 

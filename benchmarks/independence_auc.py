@@ -15,7 +15,7 @@ Times: mean wall time of one statistic per data set, and at the largest n one fu
 test per method with ``--n-permutations`` permutations (infonet_ros.sliced.independence_test,
 dcor.independence.distance_covariance_test, hyppo Hsic().test(auto=False)).
 
-    python benchmarks/independence_auc.py                # full run (~30 min on 2 CPU cores)
+    python benchmarks/independence_auc.py                # full run (hours on 2 busy CPU cores)
     python benchmarks/independence_auc.py --quick        # smoke run
 """
 
@@ -192,7 +192,7 @@ def markdown(args, methods, rows, tests, notes):
     lines = ['# Independence detection: ROC-AUC and time', '',
              f'{args.trials} dependent + {args.trials} independent data sets per row '
              f'(null: {args.null}); all methods read the same samples. Weights: '
-             f'{args.weights_info}. torch threads: {torch.get_num_threads()}.', '',
+             f'{args.weights_info}. torch threads: {args.torch_threads}.', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         a = r['authors_auc']
@@ -212,7 +212,8 @@ def markdown(args, methods, rows, tests, notes):
             f'{by[str(k)]:.3f}' if str(k) in by else '' for k in ks) + ' |')
     if tests:
         lines += ['', f'Permutation tests ({args.n_permutations} permutations; InfoNet with '
-                  f'{args.test_slices} slices), one dependent data set, wall time (p-value):',
+                  f'{args.test_slices} slices; dcor and dcor_u both run the dCov permutation '
+                  'test), one dependent data set, wall time (p-value):',
                   '', '| d | n | ' + ' | '.join(methods) + ' |',
                   '|---|---|' + '---|' * len(methods)]
         for t in tests:
@@ -242,7 +243,7 @@ def merge(paths, out):
     meta['elapsed_s'] = sum(part['meta'].get('elapsed_s', 0.0) for part in parts)
     meta['merged_from'] = [os.path.basename(path) for path in paths]
     args = argparse.Namespace(**meta['args'])
-    args.out = out
+    args.out, args.torch_threads = out, meta['torch_threads']
     methods = ['infonet'] + [k[:-4] for k in rows[0] if k.endswith('_auc') and k not in
                              ('infonet_auc', 'authors_auc')]
     write(args, meta, methods, rows, tests, notes)
@@ -272,6 +273,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.merge:
         return merge(args.merge, args.out)
+    baselines, notes = load_baselines()
     if args.quick:
         args.trials, args.sizes, args.n_slices = 5, [50, 300], [16]
         args.test_slices, args.n_permutations = 4, 9
@@ -279,13 +281,14 @@ def main(argv=None):
         p.error('--n-slices takes one value, or one per --dims entry')
     args.slices_for = dict(zip(args.dims, args.n_slices * len(args.dims)
                                if len(args.n_slices) == 1 else args.n_slices))
+    # After the baselines: importing dcor (numba) resets torch's thread count.
     if args.threads:
         torch.set_num_threads(args.threads)
     est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
     prov = est.provenance
     args.weights_info = (f"{os.path.basename(args.weights or 'infonet_default.pt')} "
-                         f"(step {prov.get('step', '?')}, commit {prov.get('commit', '?')})")
-    baselines, notes = load_baselines()
+                         f"(step {prov.get('steps', '?')}, commit {prov.get('commit', '?')})")
+    args.torch_threads = torch.get_num_threads()
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'machine': platform.processor() or platform.machine(),
             'torch_threads': torch.get_num_threads(),

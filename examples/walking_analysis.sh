@@ -4,8 +4,10 @@
 #
 # Convert the shipped Xsens walking recordings (thigh and shank IMU, 120 Hz) into a rosbag2 of
 # sensor_msgs/Imu and analyze how the 6 channels of the thigh share information with the 6 of
-# the shank: 36 channel pairs, windows of 256 samples, an update every 12 samples, with a
-# time-shuffled control and KSG (k=3) on the same windows. See docs/bag_analysis.md.
+# the shank: 36 channel pairs, windows of 256 samples (2.1 s, about two strides), an update
+# every 12 samples, with a time-shuffled control and KSG (k=3) on the same windows; then three
+# pairs with windows of 64 samples (0.53 s, half a stride) to follow the gait cycle.
+# See docs/bag_analysis.md.
 #
 #   examples/walking_analysis.sh [OUTPUT_DIR]        (default: walking_analysis)
 #
@@ -34,3 +36,12 @@ imu6+=',angular_velocity.x,angular_velocity.y,angular_velocity.z'
   --matrix "legs=/thigh/imu:${imu6} ~ /shank/imu:${imu6}" \
   --window 256 --update-every 12 --sync-mode interpolate \
   --shuffle-control --ksg --matrix-at 2.5 --matrix-at 15.0 "${@:2}"
+
+# Within the gait cycle: short windows, an update every 3 samples, 6 s of steady walking.
+"${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis_gait" \
+  --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:angular_velocity.z' \
+  --pair '/thigh/imu:linear_acceleration.x ~ /shank/imu:linear_acceleration.x' \
+  --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:linear_acceleration.x' \
+  --pair-name gyro_z --pair-name acc_x --pair-name thigh_gyro_z_shank_acc_x \
+  --window 64 --update-every 3 --sync-mode interpolate --shuffle-control \
+  --plot-range 14 20 "${@:2}"

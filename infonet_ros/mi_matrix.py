@@ -11,7 +11,8 @@ A matrix is written like a pair, with comma lists of fields::
         -> the 15 pairs i < j among 6 channels of one side, a symmetric matrix (NaN diagonal)
 
 ``name[a:b]`` expands to ``name[a]`` .. ``name[b-1]`` (handy for JointState arrays). Each cell is
-a scalar :class:`~infonet_ros.pairs.PairSpec` named ``<matrix>__<i>__<j>``, so the cells go
+a scalar :class:`~infonet_ros.pairs.PairSpec` named ``<matrix>__<x label>__<y label>`` (e.g.
+``legs__thigh_gyro_z__shank_acc_x``), so the cells go
 through the same engine and the same batched forward passes as every other pair: all cells of
 one update (and of many updates, offline) are rows of one ``estimate_batch`` call.
 """
@@ -53,8 +54,13 @@ class MatrixSpec:
         return [(i, j) for i in range(r) for j in range(c) if not self.symmetric or i < j]
 
     def pair_name(self, i: int, j: int) -> str:
-        """Name of the pair of cell (i, j)."""
-        return f'{self.name}__{i}__{j}'
+        """Name of the pair of cell (i, j): ``<matrix>__<x label>__<y label>``.
+
+        Labels are the short channel labels made name-safe (``legs__thigh_gyro_z__shank_acc_x``);
+        when two channels of a side would get the same label, their indices are used instead.
+        """
+        xs, ys = (_slugs(labels) for labels in self.labels())
+        return f'{self.name}__{xs[i]}__{ys[j]}'
 
     def pair_strings(self) -> tuple[list[str], list[str]]:
         """(pair strings 'X ~ Y', pair names) of the cells, for infonet_ros.pairs."""
@@ -128,6 +134,13 @@ def parse_matrix(text: str, default_name: str = 'm') -> MatrixSpec:
         raise PairSpecError(f'matrix {text!r} uses field(s) {sorted(set(xf) & set(yf))} on '
                             'both sides; write one side alone for all pairs among its fields')
     return MatrixSpec(name, xt, xf, yt, yf, symmetric=False)
+
+
+def _slugs(labels) -> list[str]:
+    slugs = [re.sub(r'[^A-Za-z0-9]+', '_', lab).strip('_') for lab in labels]
+    if len(set(slugs)) != len(slugs) or not all(slugs):
+        return [str(k) for k in range(len(labels))]
+    return slugs
 
 
 def short_label(topic: str, field: str) -> str:

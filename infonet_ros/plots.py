@@ -117,21 +117,29 @@ def plot_matrices(path, matrices, row_labels, col_labels, titles, suptitle: str 
     top = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
     top = max(top, 1e-6)
     r, c = mats[0].shape
-    cell = 0.62
-    fig, axes = plt.subplots(1, len(mats), figsize=(len(mats) * (c * cell + 1.8) + 0.8,
-                                                    r * cell + 1.8), dpi=110, squeeze=False)
+    ncols = len(mats) if len(mats) <= 3 else 2
+    nrows = -(-len(mats) // ncols)
+    cell = 0.55
+    fig, axes = plt.subplots(nrows, ncols, squeeze=False, dpi=110, layout='constrained',
+                             figsize=(ncols * (c * cell + 1.6) + 1.2,
+                                      nrows * (r * cell + 1.5) + 0.5))
     im = None
-    for ax, m, title in zip(axes[0], mats, titles):
+    for k, ax in enumerate(axes.ravel()):
+        if k >= len(mats):
+            ax.set_axis_off()
+            continue
+        m = mats[k]
         im = ax.imshow(np.clip(m, 0.0, None), cmap=MATRIX_CMAP, vmin=0.0, vmax=top)
         ax.set_xticks(range(c), col_labels, rotation=45, ha='right', fontsize=8)
-        ax.set_yticks(range(r), row_labels, fontsize=8)
-        ax.set_title(title, fontsize=9)
+        # Row labels on the left column only: the panels share them.
+        ax.set_yticks(range(r), row_labels if k % ncols == 0 else [], fontsize=8)
+        ax.set_title(titles[k], fontsize=9)
         for i in range(r):
             for j in range(c):
                 if np.isfinite(m[i, j]):
-                    ax.text(j, i, f'{m[i, j]:.2f}', ha='center', va='center', fontsize=6.5,
+                    ax.text(j, i, f'{m[i, j]:.2f}', ha='center', va='center', fontsize=7,
                             color='white' if m[i, j] < 0.6 * top else 'black')
-    fig.colorbar(im, ax=list(axes[0]), shrink=0.8, label=f'MI [{unit}]')
+    fig.colorbar(im, ax=axes, shrink=0.8, label=f'MI [{unit}]')
     if suptitle:
         fig.suptitle(suptitle, fontsize=10)
     try:

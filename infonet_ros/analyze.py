@@ -746,7 +746,8 @@ def matrix_at(result: AnalysisResult, spec: MatrixSpec, t: float) -> tuple[np.nd
 
 def write_figures(result: AnalysisResult, out_dir, plot_pairs=None, matrix_times=(),
                   plot_range=None):
-    """Write mi_timeseries.png and matrix_<name>.png; returns the written paths.
+    """
+    Write mi_timeseries.png and matrix_<name>.png; returns the written paths.
 
     ``plot_range`` = (t0, t1) [s from the bag start] limits the time series figure.
     """

@@ -54,7 +54,8 @@ class MatrixSpec:
         return [(i, j) for i in range(r) for j in range(c) if not self.symmetric or i < j]
 
     def pair_name(self, i: int, j: int) -> str:
-        """Name of the pair of cell (i, j): ``<matrix>__<x label>__<y label>``.
+        """
+        Name of the pair of cell (i, j): ``<matrix>__<x label>__<y label>``.
 
         Labels are the short channel labels made name-safe (``legs__thigh_gyro_z__shank_acc_x``);
         when two channels of a side would get the same label, their indices are used instead.

@@ -212,6 +212,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
         'achieved_rate_hz_per_topic': published[0] / pub['elapsed_s'],
         'estimates_per_update': int(np.median([a[3] for a in measured])) if measured else 0,
         'updates_measured': len(measured),
+        'effective_update_rate_hz': (len(measured) / (cpu_t1 - cpu_t0)
+                                     if cpu0 is not None else float('nan')),
         'e2e_latency_ms': {'p50': pct(lat, 50), 'p90': pct(lat, 90), 'p99': pct(lat, 99),
                            'max': float(lat.max()) if len(lat) else float('nan')},
         'inference_ms': {'p50': pct(inf, 50), 'p99': pct(inf, 99)},
@@ -253,6 +255,8 @@ def render(result: dict) -> str:
         f"| mi_node CPU [% of one core] | {m['node_cpu_percent_of_one_core']:.0f} |",
         f"| updates measured / skipped busy | {m['updates_measured']} / "
         f"{m['updates_skipped_busy']} |",
+        f"| estimates published per second (requested {result['config']['update_rate']:g}) "
+        f"| {m['effective_update_rate_hz']:.1f} |",
         f"| messages published / received / dropped by node | {m['published']} / "
         f"{m['received']} / {m['dropped_by_node']} |",
         '', '## Input-rate sweep', '',

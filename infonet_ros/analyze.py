@@ -794,8 +794,10 @@ def write_figures(result: AnalysisResult, out_dir, plot_pairs=None, matrix_times
             m, t_u = matrix_at(result, spec, t)
             mats.append(m)
             titles.append(f'window ending {t_u:.2f} s')
+        cells = {spec.pair_name(i, j) for i, j in spec.cells()}
+        n_upd = len({r.update for r in result.records if r.pair.name in cells})
         mats.append(mean_matrix(result, spec))
-        titles.append(f'mean over {result.updates} updates')
+        titles.append(f'mean over {n_upd} updates')
         if result.options.get('shuffle_control'):
             mats.append(mean_matrix(result, spec, 'mi_shuffled'))
             titles.append('time-shuffled control (mean)')

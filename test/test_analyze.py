@@ -170,6 +170,43 @@ def test_matrix_batched_equals_per_pair(tmp_path, estimator):
         assert f.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and f.stat().st_size > 10_000
 
 
+def test_joint_state_matrix_and_dropped_messages(tmp_path, estimator, run_cli):
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import get_typestore, Stores
+    ts = get_typestore(Stores.ROS2_KILTED)
+    t = ts.types
+    rng = np.random.default_rng(2)
+    n = 240
+    q = rng.standard_normal((n, 4))
+    q[:, 1] = np.sin(2 * q[:, 0]) + 0.1 * rng.standard_normal(n)  # joint 1 follows joint 0
+    bag = tmp_path / 'joints'
+    with Writer(bag, version=9, storage_plugin=StoragePlugin.SQLITE3) as wr:
+        conn = wr.add_connection('/joint_states', 'sensor_msgs/msg/JointState', typestore=ts)
+        for k in range(n):
+            ns = 10**9 + k * 10**7
+            # Message 100 lost a joint: position[3] is out of range there.
+            pos = q[k, :3] if k == 100 else q[k]
+            msg = t['sensor_msgs/msg/JointState'](
+                header=t['std_msgs/msg/Header'](stamp=t['builtin_interfaces/msg/Time'](
+                    sec=ns // 10**9, nanosec=ns % 10**9), frame_id=''),
+                name=[f'j{i}' for i in range(len(pos))], position=np.array(pos),
+                velocity=np.zeros(0), effort=np.zeros(0))
+            wr.write(conn, ns, ts.serialize_cdr(msg, 'sensor_msgs/msg/JointState'))
+    rc, out = run_cli(bag, '--matrix', 'arm=/joint_states:position[0:4]', '--window', '100',
+                      '--update-every', '60')
+    assert rc == 0
+    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    assert {r['pair'] for r in rows} == {f'arm__joint_states_pos_{i}__joint_states_pos_{j}'
+                                         for i in range(4) for j in range(i + 1, 4)}
+    summary = json.loads((out / analyze.SUMMARY_NAME).read_text())
+    topic = summary['topics']['/joint_states']
+    assert topic['accepted'] == n - 1 and topic['dropped'] == {'missing_field': 1}
+    mean = np.array(summary['matrices']['arm']['mean'], dtype=float)
+    assert mean.shape == (4, 4) and np.isnan(np.diag(mean)).all()
+    assert np.nanargmax(mean) in (1, 4)  # joints 0 and 1: the dependent pair
+    assert (out / 'matrix_arm.png').stat().st_size > 10_000
+
+
 def test_sliced_pair_matches_sliced_mi(tmp_path, estimator, run_cli):
     from infonet_ros.sliced import sliced_mi
     sig = make_signals()

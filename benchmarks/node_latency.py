@@ -287,7 +287,8 @@ def main(argv=None) -> int:
     p.add_argument('--sweep', default='250,500,1000,2000,4000',
                    help='comma-separated rates per topic ("" to skip)')
     p.add_argument('--sweep-duration', type=float, default=12.0)
-    p.add_argument('--qos-depth', type=int, default=50, help='input queue depth of mi_node')
+    p.add_argument('--qos-depth', type=int, default=1000,
+                   help='input queue depth of mi_node (deep: absorbs the forward passes)')
     p.add_argument('--threads', type=int, default=0, help='torch threads of mi_node')
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))

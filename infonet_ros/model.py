@@ -5,10 +5,17 @@ InfoNet: an attention network that maps a set of copula points to a DV critic ta
 
 A set of N points (u_i, v_i) in the unit square (ranks of x and y) is encoded Perceiver-style:
 learned latents cross-attend to the point tokens, then attend among themselves. A decoder
-places queries on a coarse grid over the unit square, lets them read the latents (global
-shape) and the point tokens (local density), and upsamples with a small CNN to a G x G table.
-The table is the critic T of the Donsker-Varadhan bound; T at a sample is read by bilinear
-interpolation (``grid_sample``). Readouts live in :mod:`infonet_ros.readout`.
+places queries on a coarse grid over the unit square, gives each the local density of the
+points around it, lets them read the latents (global shape), and turns the query grid into a
+G x G table with a small CNN. The table is the critic T of the Donsker-Varadhan bound; T at a
+sample is read by bilinear interpolation (``grid_sample``). Readouts live in
+:mod:`infonet_ros.readout`.
+
+Two decoders exist (``InfoNetConfig.decoder``). 'histogram' (the default): queries see point
+counts per cell (O(N), no attention) and convolutions at the coarse grid end in a pixel
+shuffle to G x G. 'points' (the first shipped model): queries cross-attend to every point
+token, then bilinear upsampling and a convolution per octave. The histogram decoder is
+several times faster; docs/model_card.md has the measured trade-off.
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -29,10 +36,13 @@ class InfoNetConfig:
     n_fourier: int = 12  # Fourier frequencies per coordinate for point and grid features
     coarse_grid: int = 16  # decoder queries per side before upsampling
     grid_size: int = 64  # G: side of the output critic table (coarse_grid * 2**k)
-    decoder_channels: int = 32  # channels of the upsampling CNN at the coarse grid
+    decoder_channels: int = 32  # channels of the decoder CNN at the coarse grid
+    decoder: str = 'histogram'  # 'histogram' (cell counts + pixel shuffle) or 'points'
     dropout: float = 0.0  # attention / MLP dropout (training only)
 
     def __post_init__(self):
+        if self.decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
         ratio = self.grid_size // self.coarse_grid
         if (self.grid_size % self.coarse_grid or ratio < 1 or ratio & (ratio - 1)):
             raise ValueError('grid_size must be coarse_grid times a power of two, got '
@@ -43,7 +53,14 @@ class InfoNetConfig:
     @classmethod
     def from_dict(cls, d: dict) -> 'InfoNetConfig':
         known = {f.name for f in fields(cls)}
+        d = {**LEGACY_CONFIG, **d}  # checkpoints from before a field existed
         return cls(**{k: v for k, v in d.items() if k in known})
+
+
+DECODERS = ('histogram', 'points')
+# Values of fields added after the first checkpoints were written, as those checkpoints
+# were built: a config dict without the field gets these, not today's defaults.
+LEGACY_CONFIG = {'decoder': 'points'}
 
 
 def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
@@ -56,6 +73,31 @@ def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
     ang = p.unsqueeze(-1) * k  # (..., 2, F)
     feats = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # (..., 4F)
     return torch.cat([p, feats], dim=-1)
+
+
+def cell_density(uv: torch.Tensor, s: int) -> torch.Tensor:
+    """
+    Local density features of each cell of an s x s grid: counts, not attention, so O(N).
+
+    Counts on the 2s x 2s grid are scaled to densities (1 everywhere for independent
+    copula points) and grouped as the four sub-cells of each coarse cell; then the coarse
+    density, its log and log N (the noise level of the counts) are appended.
+
+    uv: (B, N, 2) in [0, 1] -> (B, s * s, 7), cells in row-major order (rows by v).
+    """
+    b, n, _ = uv.shape
+    f = 2 * s
+    cell = (uv * f).long().clamp_(0, f - 1)  # (B, N, 2)
+    idx = cell[..., 1] * f + cell[..., 0]  # (B, N)
+    counts = uv.new_zeros(b, f * f).scatter_add_(1, idx, uv.new_ones(b, n))  # (B, 4s^2)
+    dens = counts * (f * f / n)
+    sub = dens.view(b, s, 2, s, 2).permute(0, 1, 3, 2, 4).reshape(b, s * s, 4)  # (B, Q, 4)
+    coarse = sub.mean(-1, keepdim=True)  # (B, Q, 1)
+    log_n = coarse.new_full(coarse.shape, math.log(n) / math.log(2048.0))
+    return torch.cat([sub, coarse, torch.log(coarse + 0.125), log_n], dim=-1)  # (B, Q, 7)
+
+
+N_CELL_FEATURES = 7
 
 
 class MLP(nn.Module):
@@ -110,20 +152,29 @@ class InfoNet(nn.Module):
         self.process = nn.ModuleList([SelfBlock(cfg) for _ in range(cfg.n_self_layers)])
         self.query_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
         self.read_latents = CrossBlock(cfg)
-        self.read_points = CrossBlock(cfg)
+        if cfg.decoder == 'points':
+            self.read_points = CrossBlock(cfg)
+        else:
+            self.cell_embed = nn.Linear(N_CELL_FEATURES, d)
         # Coarse grid of cell centres, rows indexed by v, columns by u.
         g = (torch.arange(cfg.coarse_grid) + 0.5) / cfg.coarse_grid
         vv, uu = torch.meshgrid(g, g, indexing='ij')
         self.register_buffer('coarse_xy', torch.stack([uu, vv], -1).reshape(-1, 2),
                              persistent=False)  # (Q, 2)
-        c = cfg.decoder_channels
+        c, r = cfg.decoder_channels, cfg.grid_size // cfg.coarse_grid
         layers = [nn.Conv2d(d, c, 3, padding=1), nn.GELU()]
-        for _ in range(int(math.log2(cfg.grid_size // cfg.coarse_grid))):
-            c_next = max(c // 2, 16)
-            layers += [nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
-                       nn.Conv2d(c, c_next, 3, padding=1), nn.GELU()]
-            c = c_next
-        layers.append(nn.Conv2d(c, 1, 3, padding=1))
+        if cfg.decoder == 'points':
+            for _ in range(int(math.log2(r))):
+                c_next = max(c // 2, 16)
+                layers += [nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
+                           nn.Conv2d(c, c_next, 3, padding=1), nn.GELU()]
+                c = c_next
+            layers.append(nn.Conv2d(c, 1, 3, padding=1))
+        else:
+            # All convolutions run on the coarse grid (cheap); the last one predicts the
+            # r x r sub-cells of each cell, which the pixel shuffle lays out as the table.
+            layers += [nn.Conv2d(c, c, 3, padding=1), nn.GELU(),
+                       nn.Conv2d(c, r * r, 3, padding=1), nn.PixelShuffle(r)]
         self.upsample = nn.Sequential(*layers)
 
     def forward(self, uv: torch.Tensor) -> torch.Tensor:
@@ -135,8 +186,12 @@ class InfoNet(nn.Module):
             z = blk(z)  # (B, L, D)
         qf = fourier_features(self.coarse_xy, self.cfg.n_fourier)  # (Q, F)
         h = self.query_embed(qf).expand(b, -1, -1)  # (B, Q, D)
-        h = self.read_latents(h, z)  # (B, Q, D)
-        h = self.read_points(h, tokens)  # (B, Q, D)
+        if self.cfg.decoder == 'points':
+            h = self.read_latents(h, z)  # (B, Q, D)
+            h = self.read_points(h, tokens)  # (B, Q, D)
+        else:
+            h = h + self.cell_embed(cell_density(uv, self.cfg.coarse_grid))  # (B, Q, D)
+            h = self.read_latents(h, z)  # (B, Q, D)
         s = self.cfg.coarse_grid
         h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
         return self.upsample(h).squeeze(1)  # (B, G, G)

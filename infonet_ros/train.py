@@ -30,7 +30,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from infonet_ros.copula import rank_normalize
-from infonet_ros.model import InfoNet, InfoNetConfig
+from infonet_ros.model import InfoNet, InfoNetConfig, load_checkpoint
 from infonet_ros.readout import crossfit_mi
 from infonet_ros.simulate import DEFAULT_FAMILY_WEIGHTS, FAMILIES, sample_batch
 
@@ -55,6 +55,9 @@ def add_arguments(p: argparse.ArgumentParser):
     p.add_argument('--log-every', type=int, default=50)
     p.add_argument('--ckpt-every', type=int, default=500)
     p.add_argument('--resume', action='store_true', help='continue from OUT.resume.pt')
+    p.add_argument('--init', default='',
+                   help='warm start: copy every tensor of this checkpoint whose name and shape '
+                   'match the new model (e.g. the encoder of a model with another decoder)')
     p.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:K')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     for f, default in asdict(InfoNetConfig()).items():
@@ -113,6 +116,22 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def warm_start(model, path) -> dict:
+    """
+    Copy the tensors of checkpoint ``path`` whose name and shape match ``model``.
+
+    Returns what the provenance records: the file name, its own provenance (commit, steps)
+    and how many tensors were copied and left at their initial values.
+    """
+    src, prov = load_checkpoint(path)
+    theirs, ours = src.state_dict(), model.state_dict()
+    copied = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
+    model.load_state_dict(copied, strict=False)
+    return {'from': os.path.basename(path), 'commit': prov.get('commit'),
+            'steps': prov.get('steps'), 'tensors_copied': len(copied),
+            'tensors_new': len(ours) - len(copied)}
+
+
 def run(args) -> dict:
     distributed = int(os.environ.get('WORLD_SIZE', '1')) > 1
     device = resolve_device(args.device)
@@ -128,6 +147,7 @@ def run(args) -> dict:
     torch.manual_seed(args.seed)
     cfg = InfoNetConfig.from_dict({k: getattr(args, k) for k in asdict(InfoNetConfig())})
     model = InfoNet(cfg).to(device)
+    init = warm_start(model, args.init) if args.init else {}
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     start, elapsed_before, history = 0, 0.0, []
     resume_path = args.out + '.resume.pt'
@@ -166,7 +186,8 @@ def run(args) -> dict:
                 'families': dict(zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)),
                 'n_range': [args.n_min, args.n_max], 'points_per_step': args.points_per_step,
                 'lr': args.lr, 'sup_weight': args.sup_weight,
-                'objective': 'cross-fitted DV (exact marginal term) + sup_weight * Huber'}
+                'objective': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
+                **({'init': init} if init else {})}
 
     def save():
         if rank != 0:

@@ -8,17 +8,18 @@ import pytest
 import torch
 
 from infonet_ros.estimator import InfoNetEstimator
-from infonet_ros.model import (CHECKPOINT_FORMAT, DEFAULT_WEIGHTS, fourier_features, InfoNet,
-                               InfoNetConfig, load_checkpoint, WeightsError)
+from infonet_ros.model import (cell_density, CHECKPOINT_FORMAT, DECODERS, DEFAULT_WEIGHTS,
+                               fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
+                               WeightsError)
 
 TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
                      coarse_grid=8, grid_size=32, decoder_channels=16)
 
 
-@pytest.fixture
-def tiny_model():
+@pytest.fixture(params=DECODERS)
+def tiny_model(request):
     torch.manual_seed(0)
-    return InfoNet(TINY).eval()
+    return InfoNet(InfoNetConfig.from_dict({**TINY.__dict__, 'decoder': request.param})).eval()
 
 
 def test_forward_shapes_for_several_set_sizes(tiny_model):
@@ -49,6 +50,31 @@ def test_output_depends_on_the_points(tiny_model):
     assert not torch.allclose(a, b)
 
 
+def test_cell_density_of_a_known_set():
+    # Four points, one in each quadrant of a 2 x 2 grid (4 x 4 sub-cells).
+    uv = torch.tensor([[[0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.6, 0.6]]])
+    f = cell_density(uv, 2)
+    assert f.shape == (1, 4, 7)
+    # Coarse density = count * cells / N = 1 * 4 / 4 in every cell.
+    torch.testing.assert_close(f[0, :, 4], torch.ones(4))
+    # Sub-cell densities (count * 16 / N): the point at (0.6, 0.6) sits in the lower-left
+    # sub-cell of the upper-right cell (cells in row-major order, rows by v).
+    assert f[0, 3, :4].tolist() == [4.0, 0.0, 0.0, 0.0]
+    assert f[0, 0, :4].tolist() == [4.0, 0.0, 0.0, 0.0]
+    assert f[0, 1, :4].tolist() == [0.0, 4.0, 0.0, 0.0]
+
+
+def test_cell_density_is_one_on_average_and_counts_every_point():
+    uv = torch.rand(3, 1000, 2)
+    f = cell_density(uv, 16)
+    torch.testing.assert_close(f[..., 4].mean(dim=1), torch.ones(3))
+    assert torch.allclose(f[..., :4].sum(dim=(1, 2)) * 1000 / (32 * 32), torch.full((3,),
+                          1000.0))
+    # Points on the upper border (ranks reach 1) fall in the last cell, not outside.
+    edge = cell_density(torch.ones(1, 40, 2), 4)
+    assert edge[0, -1, 4].item() == pytest.approx(16.0)
+
+
 def test_fourier_features_shape_and_values():
     p = torch.tensor([[0.5, 0.25]])
     f = fourier_features(p, 3)
@@ -60,7 +86,8 @@ def test_fourier_features_shape_and_values():
 
 @pytest.mark.parametrize('kwargs', [{'grid_size': 48, 'coarse_grid': 16},
                                     {'grid_size': 8, 'coarse_grid': 16},
-                                    {'d_model': 30, 'n_heads': 4}])
+                                    {'d_model': 30, 'n_heads': 4},
+                                    {'decoder': 'mlp'}])
 def test_invalid_configs_raise(kwargs):
     with pytest.raises(ValueError):
         InfoNetConfig(**kwargs)
@@ -71,12 +98,19 @@ def test_config_from_dict_ignores_unknown_keys():
     assert cfg.d_model == 32 and cfg.n_heads == 2
 
 
+def test_config_from_dict_without_decoder_is_the_first_shipped_decoder():
+    # Checkpoints written before the field existed hold a 'points' decoder.
+    assert InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2}).decoder == 'points'
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).decoder == 'histogram'
+    assert InfoNetConfig().decoder == 'histogram'
+
+
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, tiny_model):
     path = tmp_path / 'ck.pt'
     torch.save(tiny_model.checkpoint({'steps': 7, 'torch': torch.__version__}), path)
     loaded, prov = load_checkpoint(path)
     assert not loaded.training
-    assert loaded.cfg == TINY
+    assert loaded.cfg == tiny_model.cfg
     assert prov['steps'] == 7
     assert isinstance(prov['torch'], str)
     uv = torch.rand(3, 300, 2)

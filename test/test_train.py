@@ -176,3 +176,25 @@ def test_ddp_on_two_cpu_processes_keeps_ranks_in_sync(tmp_path):
 def test_bad_model_config_is_rejected(tmp_path, bad):
     with pytest.raises(ValueError, match='grid_size'):
         train.main(TINY_ARGS + ['--out', str(tmp_path / 'x.pt'), '--steps', '1'] + bad)
+
+
+def test_init_warm_starts_the_tensors_that_match(tmp_path):
+    torch.manual_seed(5)
+    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__, 'decoder': 'points'}))
+    src_path = str(tmp_path / 'src.pt')
+    torch.save(src.checkpoint({'commit': 'abc', 'steps': 9}), src_path)
+    out = str(tmp_path / 'warm.pt')
+    train.main(TINY_ARGS + ['--out', out, '--steps', '1', '--lr', '1e-12', '--warmup', '1',
+                            '--init', src_path])
+    model, prov = load_checkpoint(out)
+    assert model.cfg.decoder == 'histogram'
+    init = prov['init']
+    assert init['from'] == 'src.pt' and init['commit'] == 'abc' and init['steps'] == 9
+    ours, theirs = model.state_dict(), src.state_dict()
+    shared = [k for k in ours if k in theirs and ours[k].shape == theirs[k].shape]
+    assert init['tensors_copied'] == len(shared)
+    assert init['tensors_new'] == len(ours) - len(shared) > 0
+    # One step at lr 1e-12 leaves the copied encoder where the source had it.
+    torch.testing.assert_close(model.state_dict()['latents'], src.state_dict()['latents'])
+    assert 'read_points.attn.in_proj_weight' not in ours
+

@@ -9,8 +9,8 @@ so the directions stay the same from one update to the next) and contributes tho
 estimate is the mean over its slices (sliced MI, not the MI of the vectors). All rows of one
 window length share a single ``InfoNetEstimator.estimate_batch`` call.
 
-A window holding a non-finite value (impossible through the engine, which drops such input)
-gets NaN instead of failing the whole batch.
+A window that cannot be estimated (a non-finite value, which the engine drops before it gets
+here, or fewer than ``MIN_SAMPLES`` pairs) gets NaN instead of failing the whole batch.
 """
 
 from __future__ import annotations
@@ -44,7 +44,11 @@ class PairEstimate:
 
 
 def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Return the (R, N) x and y rows of a window: 1 row, or n_slices for a vector pair."""
+    """
+    Return the (R, N) x and y rows of a window: 1 row, or n_slices for a vector pair.
+
+    :raises ValueError: a vector side with NaN/inf or too few samples (from project_slices).
+    """
     x, y = np.asarray(window.x, dtype=float), np.asarray(window.y, dtype=float)
     if x.shape[1] == 1 and y.shape[1] == 1:
         return x.T, y.T
@@ -70,10 +74,7 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
     """
     if not windows:
         return [], 0.0
-    rows = []  # per window: (x rows, y rows) or None when unusable
-    for w in windows:
-        xr, yr = window_rows(w, n_slices, seed)
-        rows.append((xr, yr) if np.isfinite(xr).all() and np.isfinite(yr).all() else None)
+    rows = [_usable_rows(w, n_slices, seed) for w in windows]  # None: NaN for that window
     groups: dict[int, list[int]] = {}
     for i, r in enumerate(rows):
         if r is not None:
@@ -99,6 +100,18 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
             est.p_value = _p_value(estimator, w, n_slices, seed, n_permutations)
         result.append(est)
     return result, latency
+
+
+def _usable_rows(window, n_slices, seed):
+    """Return the window's rows, or None when they cannot go into the batch."""
+    from infonet_ros.estimator import MIN_SAMPLES
+    try:
+        xr, yr = window_rows(window, n_slices, seed)
+    except ValueError:
+        return None
+    if xr.shape[1] < MIN_SAMPLES or not (np.isfinite(xr).all() and np.isfinite(yr).all()):
+        return None
+    return xr, yr
 
 
 def _p_value(estimator, window, n_slices, seed, n_permutations) -> float:

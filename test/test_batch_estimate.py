@@ -135,6 +135,24 @@ def test_non_finite_window_gets_nan_and_the_rest_still_estimates(estimator):
     assert ests[1].mi == pytest.approx(estimator.estimate(x[:, 0], y[:, 0]), abs=1e-6)
 
 
+def test_bad_vector_and_short_windows_get_nan_and_the_rest_still_estimates(estimator):
+    rng = np.random.default_rng(7)
+    p = specs('/a:x,y ~ /b:x', '/a:x ~ /b:x', '/a:y ~ /b:y')
+    xv, yv = gaussian(300, 0.9, rng, dims=2)
+    bad = xv.copy()
+    bad[3, 1] = np.inf
+    xs, ys = gaussian(20, 0.9, rng)  # fewer than MIN_SAMPLES pairs
+    good_x, good_y = gaussian(300, 0.9, rng)
+    ests, _ = estimate_windows(estimator, [make_window(p[0], bad, yv[:, :1]),
+                                           make_window(p[1], xs, ys),
+                                           make_window(p[2], good_x, good_y)], n_slices=4)
+    assert math.isnan(ests[0].mi) and ests[0].n_slices == 4
+    assert math.isnan(ests[1].mi) and ests[1].sample_count == 20
+    assert ests[2].mi == pytest.approx(estimator.estimate(good_x[:, 0], good_y[:, 0]),
+                                       abs=1e-6)
+    assert estimator.passes == [(1, 300)]
+
+
 def test_constant_window_is_zero_and_nothing_to_do_is_free(estimator):
     rng = np.random.default_rng(6)
     (p,) = specs('/a:x ~ /b:x')

@@ -197,4 +197,3 @@ def test_init_warm_starts_the_tensors_that_match(tmp_path):
     # One step at lr 1e-12 leaves the copied encoder where the source had it.
     torch.testing.assert_close(model.state_dict()['latents'], src.state_dict()['latents'])
     assert 'read_points.attn.in_proj_weight' not in ours
-

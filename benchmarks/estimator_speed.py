@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from infonet_ros.baselines import ksg_mi, mine_mi  # noqa: E402
 from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.evaluate import md_table  # noqa: E402
+from infonet_ros.model import resolve_weights  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 RHO = 0.7
@@ -190,8 +191,9 @@ def markdown(res, est, args) -> str:
          f"{m['extra_peak_mib']:.1f}" if m['extra_peak_mib'] is not None else 'n/a',
          f"{m['process_peak_mib']:.0f}"] for m in res['memory']])
     prov = est.provenance
-    head = (f"Weights: {os.path.basename(args.weights) if args.weights else 'shipped'} "
-            f"(steps {prov.get('steps', '?')}). {os.cpu_count()} CPUs "
+    weights = os.path.basename(resolve_weights(args.weights))
+    head = (f"Weights: {args.weights or 'default'} ({weights}, steps {prov.get('steps', '?')}). "
+            f'{os.cpu_count()} CPUs '
             f'({platform.machine()}), torch {torch.__version__} with '
             f'{torch.get_num_threads()} threads; KSG: scikit-learn, single-threaded; MINE: '
             f'{args.mine_steps} Adam steps, N = 1000 only'
@@ -221,6 +223,7 @@ def main(argv=None):
     p.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
     p.add_argument('--out-dir', default=RESULTS)
+    p.add_argument('--name', default='estimator_speed', help='base name of the result files')
     p.add_argument('--child-memory', nargs=3, metavar=('METHOD', 'N', 'B'),
                    help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -232,7 +235,7 @@ def main(argv=None):
     res, est = run(args)
     md = markdown(res, est, args)
     print(md)
-    name = 'estimator_speed' + ('_quick' if args.quick else '')
+    name = args.name + ('_quick' if args.quick else '')
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
         json.dump({'results': res, 'settings': {k: v for k, v in vars(args).items()

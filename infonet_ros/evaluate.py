@@ -398,11 +398,16 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
 
 # ---- main -------------------------------------------------------------------------------
 
+def _resolve_weights(weights):
+    from infonet_ros.model import resolve_weights
+    return resolve_weights(weights)
+
+
 def environment(est, weights) -> dict:
     return {'python': platform.python_version(), 'torch': torch.__version__,
             'threads': torch.get_num_threads(), 'cpu': platform.processor() or
             platform.machine(), 'cpu_count': os.cpu_count(), 'device': str(est.device),
-            'weights': os.path.basename(weights) if weights else 'infonet_default.pt (shipped)',
+            'weights': os.path.basename(_resolve_weights(weights)),
             'weights_provenance': est.provenance,
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
 

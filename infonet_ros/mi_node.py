@@ -190,12 +190,12 @@ class MiNode(Node):
 
     def _load_estimator(self, device: str):
         from infonet_ros.estimator import InfoNetEstimator, resolve_device
-        from infonet_ros.model import DEFAULT_WEIGHTS
+        from infonet_ros.model import resolve_weights
         try:
             dev = resolve_device(device)
         except ValueError as exc:
             raise ConfigError(f'device: {exc}') from None
-        self._weights_path = self.cfg.weights or DEFAULT_WEIGHTS
+        self._weights_path = resolve_weights(self.cfg.weights)
         self.estimator = InfoNetEstimator.from_pretrained(self.cfg.weights or None, dev)
 
     def _setup_message_filters(self):

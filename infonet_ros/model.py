@@ -222,8 +222,21 @@ class InfoNet(nn.Module):
 
 
 CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
-DEFAULT_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights',
-                               'infonet_default.pt')
+WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights')
+# Checkpoints shipped in the package, by the name that selects them instead of a path.
+# 'default' is the most accurate; 'small' trades some accuracy for speed (docs/model_card.md).
+SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'small': 'infonet_small.pt'}
+DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS['default'])
+
+
+def resolve_weights(path=None) -> str:
+    """Return the file of a weights argument: None or '' -> default, a shipped name, a path."""
+    if not path:
+        return DEFAULT_WEIGHTS
+    path = os.fspath(path)
+    if path in SHIPPED_WEIGHTS:
+        return os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS[path])
+    return path
 
 
 class WeightsError(RuntimeError):
@@ -232,13 +245,17 @@ class WeightsError(RuntimeError):
 
 def load_checkpoint(path=None, map_location='cpu'):
     """
-    Load a checkpoint file; return (model in eval mode, provenance dict).
+    Load a checkpoint; return (model in eval mode, provenance dict).
 
+    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'small'),
+        or None for the default.
     :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
     """
-    path = os.fspath(path) if path else DEFAULT_WEIGHTS
+    path = resolve_weights(path)
     if not os.path.isfile(path):
-        raise WeightsError(f'InfoNet weights file not found: {path}')
+        names = ', '.join(SHIPPED_WEIGHTS)
+        raise WeightsError(f'InfoNet weights file not found: {path} (give a checkpoint file '
+                           f'or a shipped name: {names})')
     try:
         # weights_only: a checkpoint is data, never code. TorchVersion (a str) is allowed
         # because checkpoints written by torch.__version__ hold one in their provenance.

@@ -89,7 +89,8 @@ PARAMS = (
     _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),
-    _P('weights', '', 'InfoNet checkpoint file; empty: the shipped weights.',
+    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default' (most "
+       "accurate) or 'small' (faster); empty: 'default'.",
        read_only=True),
     _P('sync_mode', 'approximate',
        "Pairing of two topics: 'approximate' (message_filters ApproximateTimeSynchronizer; "

@@ -10,7 +10,7 @@ import torch
 from infonet_ros.estimator import InfoNetEstimator
 from infonet_ros.model import (cell_density, CHECKPOINT_FORMAT, DECODERS, DEFAULT_WEIGHTS,
                                fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
-                               WeightsError)
+                               resolve_weights, WeightsError)
 
 TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
                      coarse_grid=8, grid_size=32, decoder_channels=16)
@@ -190,6 +190,15 @@ def test_weights_not_matching_their_config_name_the_path(tmp_path, tiny_model):
     with pytest.raises(WeightsError, match='does not match') as info:
         load_checkpoint(path)
     assert str(path) in str(info.value)
+
+
+def test_weights_names_resolve_to_shipped_files_and_paths_pass_through(tmp_path):
+    assert resolve_weights(None) == resolve_weights('') == DEFAULT_WEIGHTS
+    assert resolve_weights('default') == DEFAULT_WEIGHTS
+    assert resolve_weights('small').endswith(os.path.join('weights', 'infonet_small.pt'))
+    assert resolve_weights(tmp_path / 'x.pt') == str(tmp_path / 'x.pt')
+    with pytest.raises(WeightsError, match='shipped name: default, small'):
+        load_checkpoint('smal')
 
 
 def test_default_weights_path_is_inside_the_package():

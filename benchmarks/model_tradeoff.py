@@ -18,7 +18,8 @@ this script exists to put every model in one table measured under the same condi
     python benchmarks/model_tradeoff.py [--weights default small FILE ...] [--seeds 10]
                                         [--gmm 20] [--threads K] [--out-dir DIR]
 
-Writes model_tradeoff.json and model_tradeoff.md. Timings need an otherwise idle machine.
+Writes NAME.json and NAME.md (``--name``, default model_tradeoff). Timings need an otherwise
+idle machine.
 """
 
 import argparse
@@ -148,6 +149,8 @@ def main(argv=None):
     p.add_argument('--calls', type=int, default=30, help='timed single calls')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
     p.add_argument('--out-dir', default=RESULTS)
+    p.add_argument('--name', default='model_tradeoff', help='base name of the result files')
+    p.add_argument('--title', default='Speed against accuracy of the InfoNet checkpoints')
     args = p.parse_args(argv)
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'cpu_count': os.cpu_count(), 'machine': platform.machine(),
@@ -155,11 +158,11 @@ def main(argv=None):
             'gmm': args.gmm}
     rows = run(args)
     meta['threads'] = torch.get_num_threads()
-    md = '# Speed against accuracy of the InfoNet checkpoints\n\n' + markdown(rows, meta)
+    md = f'# {args.title}\n\n' + markdown(rows, meta)
     os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, 'model_tradeoff.json'), 'w') as f:
+    with open(os.path.join(args.out_dir, args.name + '.json'), 'w') as f:
         json.dump({'meta': meta, 'rows': rows}, f, indent=1)
-    with open(os.path.join(args.out_dir, 'model_tradeoff.md'), 'w') as f:
+    with open(os.path.join(args.out_dir, args.name + '.md'), 'w') as f:
         f.write(md)
     print(md)
 

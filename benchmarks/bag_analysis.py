@@ -65,6 +65,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', help='checkpoint (default: the shipped weights)')
     p.add_argument('--quick', action='store_true', help='smoke run, results *_quick.*')
+    p.add_argument('--name', default='bag_analysis', help='base name of the result files')
     p.add_argument('--window', type=int, default=256)
     p.add_argument('--every', type=int, default=12)
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
@@ -147,7 +148,7 @@ def main(argv=None) -> int:
                         'cpu_count': os.cpu_count(), 'loadavg_before': load_before,
                         'loadavg_after': load_after,
                         'under_load': max(load_before[0], load_after[0]) > 1.5,
-                        'weights': args.weights or 'shipped',
+                        'weights': args.weights or 'default',
                         'weights_provenance': {k: v for k, v in est.provenance.items()
                                                if isinstance(v, (str, int, float))}},
     }
@@ -182,7 +183,7 @@ def main(argv=None) -> int:
     text = '\n'.join(md) + '\n'
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stem = 'bag_analysis' + ('_quick' if args.quick else '')
+    stem = args.name + ('_quick' if args.quick else '')
     (RESULTS / f'{stem}.json').write_text(json.dumps(summary, indent=2) + '\n')
     (RESULTS / f'{stem}.md').write_text(text)
     print(f'wrote {RESULTS / stem}.json and .md')

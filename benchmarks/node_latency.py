@@ -20,7 +20,7 @@ Measured:
 
     python benchmarks/node_latency.py [--quick] [--weights FILE] [--out-dir DIR]
 
-Prints a table and writes node_latency.json and node_latency.md to --out-dir
+Prints a table and writes NAME.json and NAME.md (--name, default node_latency) to --out-dir
 (default benchmarks/results). Needs the built package (source install/setup.bash).
 """
 
@@ -293,6 +293,7 @@ def main(argv=None) -> int:
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
     p.add_argument('--note', default='', help='free text added to the results')
+    p.add_argument('--name', default='node_latency', help='base name of the result files')
     p.add_argument('--quick', action='store_true', help='short runs, small sweep')
     p.add_argument('--publisher', action='store_true', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -325,17 +326,17 @@ def main(argv=None) -> int:
         'machine': machine,
         'config': {'topics': args.topics, 'pairs': args.pairs, 'window': args.window,
                    'update_rate': args.update_rate, 'qos_depth': args.qos_depth,
-                   'threads': args.threads, 'weights': args.weights or 'shipped',
+                   'threads': args.threads, 'weights': args.weights or 'default',
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,
         'note': args.note,
     }
     os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, 'node_latency.json'), 'w') as f:
+    with open(os.path.join(args.out_dir, args.name + '.json'), 'w') as f:
         json.dump(result, f, indent=2)
     text = render(result)
-    with open(os.path.join(args.out_dir, 'node_latency.md'), 'w') as f:
+    with open(os.path.join(args.out_dir, args.name + '.md'), 'w') as f:
         f.write(text)
     print(text)
     return 0

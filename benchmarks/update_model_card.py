@@ -6,10 +6,12 @@ Paste the shipped checkpoint's provenance and the benchmark tables into docs/mod
 The model card holds marked blocks::
 
     <!-- BEGIN provenance -->  ...  <!-- END provenance -->
+    <!-- BEGIN provenance:small -->  ...  <!-- END provenance:small -->
     <!-- BEGIN results/eval_accuracy.md -->  ...  <!-- END results/eval_accuracy.md -->
 
-Each block is replaced by the current content: the provenance of the weights file (default
-the shipped one) and benchmarks/results/<name>.md. Run after the final benchmarks:
+Each block is replaced by the current content: the provenance of a weights file (``provenance``:
+``--weights``, default the shipped default model; ``provenance:NAME``: the shipped model NAME)
+and benchmarks/results/<name>.md. Run after the final benchmarks:
 
     python benchmarks/update_model_card.py [--weights FILE]
 """
@@ -54,6 +56,8 @@ def main(argv=None) -> int:
         name = m.group('name')
         if name == 'provenance':
             body = provenance_block(args.weights)
+        elif name.startswith('provenance:'):
+            body = provenance_block(name.split(':', 1)[1])
         else:
             path = os.path.join(HERE, name)
             if not os.path.isfile(path):

@@ -10,14 +10,15 @@ import torch
 
 from infonet_ros.estimator import (estimate_mi, InfoNetEstimator, MIN_SAMPLES,
                                    resolve_device, validate_pairs)
-from infonet_ros.model import DEFAULT_WEIGHTS
+from infonet_ros.model import DEFAULT_WEIGHTS, resolve_weights, SHIPPED_WEIGHTS
 
 N = 1000
 
 
-@pytest.fixture(scope='module')
-def est():
-    return InfoNetEstimator.from_pretrained(device='cpu')
+@pytest.fixture(scope='module', params=sorted(SHIPPED_WEIGHTS))
+def est(request):
+    """Every shipped model passes every test of this file."""
+    return InfoNetEstimator.from_pretrained(request.param, device='cpu')
 
 
 def gaussian(rng, rho, shape):
@@ -28,6 +29,7 @@ def gaussian(rng, rho, shape):
 def test_shipped_weights_exist_with_provenance(est):
     import os
     assert os.path.isfile(DEFAULT_WEIGHTS)
+    assert all(os.path.isfile(resolve_weights(name)) for name in SHIPPED_WEIGHTS)
     for key in ('command', 'steps', 'seed', 'commit', 'torch', 'date'):
         assert key in est.provenance
     assert est.provenance['steps'] > 0
@@ -237,10 +239,13 @@ def test_auto_device_resolves():
     assert resolve_device(torch.device('cpu')) == torch.device('cpu')
 
 
-def test_estimate_mi_uses_the_shipped_weights(est):
+def test_estimate_mi_uses_the_default_shipped_weights():
     rng = np.random.default_rng(13)
     x, y = gaussian(rng, 0.9, 500)
-    assert estimate_mi(x, y, device='cpu') == pytest.approx(est.estimate(x, y), abs=1e-6)
+    default = InfoNetEstimator.from_pretrained('default', device='cpu')
+    assert estimate_mi(x, y, device='cpu') == pytest.approx(default.estimate(x, y), abs=1e-6)
+    small = InfoNetEstimator.from_pretrained('small', device='cpu')
+    assert small.estimate(x, y) != default.estimate(x, y)  # a different model
 
 
 def test_shuffle_readout_is_close_to_exact(est):

@@ -65,6 +65,8 @@ def main(argv=None) -> int:
                 return m.group(0)
             with open(path) as f:
                 body = f.read()
+            if body.startswith('# '):  # the file's own title: the card has its heading
+                body = body.split('\n', 1)[1].lstrip('\n')
         return m.group(1) + body.rstrip('\n') + '\n' + m.group(4)
     text = BLOCK.sub(fill, text)
     with open(args.card, 'w') as f:

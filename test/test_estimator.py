@@ -254,3 +254,13 @@ def test_shuffle_readout_is_close_to_exact(est):
     x, y = gaussian(rng, 0.75, (4, N))
     np.testing.assert_allclose(shuffle.estimate_batch(x, y), est.estimate_batch(x, y),
                                atol=0.1)
+
+
+@pytest.mark.parametrize('name, n, bound', [('small', 64, 0.15), ('small', 300, 0.06),
+                                            ('default', 300, 0.1)])
+def test_short_window_bias_on_independent_data_stays_within_the_model_card(name, n, bound):
+    # docs/model_card.md: 'small' is the model for windows under ~300 samples.
+    rng = np.random.default_rng(21)
+    est = InfoNetEstimator.from_pretrained(name, device='cpu')
+    x, y = rng.standard_normal((2, 100, n))
+    assert 0.0 < est.estimate_batch(x, y).mean() < bound

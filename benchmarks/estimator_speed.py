@@ -239,7 +239,7 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
         json.dump({'results': res, 'settings': {k: v for k, v in vars(args).items()
-                                                if k != 'child_memory'},
+                                                if k not in ('child_memory', 'out_dir')},
                    'environment': {'torch': torch.__version__,
                                    'threads': torch.get_num_threads(),
                                    'cpu_count': os.cpu_count(),

@@ -292,7 +292,8 @@ def main(argv=None):
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'machine': platform.processor() or platform.machine(),
             'torch_threads': torch.get_num_threads(),
-            'args': {k: v for k, v in vars(args).items() if k not in ('slices_for', 'merge')}}
+            'args': {k: v for k, v in vars(args).items()
+                     if k not in ('slices_for', 'merge', 'out')}}
     t0 = time.perf_counter()
 
     def on_row(methods, rows, tests):

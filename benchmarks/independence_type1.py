@@ -96,7 +96,8 @@ def main(argv=None):
     summary = {'meta': {'date': datetime.datetime.now(datetime.timezone.utc)
                         .isoformat(timespec='seconds'),
                         'machine': platform.processor() or platform.machine(),
-                        'torch_threads': torch.get_num_threads(), 'args': vars(args),
+                        'torch_threads': torch.get_num_threads(),
+                        'args': {k: v for k, v in vars(args).items() if k != 'out'},
                         'elapsed_s': elapsed},
                'rates': rates, 'mean_p': float(pvals.mean()),
                'target_0.05_within_[0.03,0.07]': ok}

@@ -39,6 +39,7 @@ import torch
 
 from infonet_ros import groundtruth as gt
 from infonet_ros.baselines import ksg_mi, mine_mi
+from infonet_ros.model import resolve_weights
 
 DEFAULT_NS = (300, 1000, 5000)
 MINE_N = 1000
@@ -398,16 +399,11 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
 
 # ---- main -------------------------------------------------------------------------------
 
-def _resolve_weights(weights):
-    from infonet_ros.model import resolve_weights
-    return resolve_weights(weights)
-
-
 def environment(est, weights) -> dict:
     return {'python': platform.python_version(), 'torch': torch.__version__,
             'threads': torch.get_num_threads(), 'cpu': platform.processor() or
             platform.machine(), 'cpu_count': os.cpu_count(), 'device': str(est.device),
-            'weights': os.path.basename(_resolve_weights(weights)),
+            'weights': os.path.basename(resolve_weights(weights)),
             'weights_provenance': est.provenance,
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
 

@@ -196,7 +196,7 @@ class MiNode(Node):
         except ValueError as exc:
             raise ConfigError(f'device: {exc}') from None
         self._weights_path = resolve_weights(self.cfg.weights)
-        self.estimator = InfoNetEstimator.from_pretrained(self.cfg.weights or None, dev)
+        self.estimator = InfoNetEstimator.from_pretrained(self._weights_path, dev)
 
     def _setup_message_filters(self):
         import message_filters

@@ -112,6 +112,27 @@ class MLP(nn.Module):
         return self.drop(self.proj(F.gelu(self.fc(x))))
 
 
+def attend(mha: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor) -> torch.Tensor:
+    """
+    ``mha(q, kv, kv)`` computed from the module's own parameters, 2-3x faster on the CPU.
+
+    nn.MultiheadAttention moves batch-first inputs to sequence-first and back, and those
+    copies cost more than the attention itself at these widths. Same parameters, same result
+    (to float rounding), so checkpoints are unchanged.
+
+    q: (B, Q, D), kv: (B, K, D) -> (B, Q, D)
+    """
+    b, nq, d = q.shape
+    nk, h = kv.shape[1], mha.num_heads
+    w, bias = mha.in_proj_weight, mha.in_proj_bias
+    qh = F.linear(q, w[:d], bias[:d]).view(b, nq, h, d // h).transpose(1, 2)  # (B, H, Q, dh)
+    kvh = F.linear(kv, w[d:], bias[d:]).view(b, nk, 2, h, d // h)  # (B, K, 2, H, dh)
+    kvh = kvh.permute(2, 0, 3, 1, 4)  # (2, B, H, K, dh)
+    p = mha.dropout if mha.training else 0.0
+    out = F.scaled_dot_product_attention(qh, kvh[0], kvh[1], dropout_p=p)  # (B, H, Q, dh)
+    return mha.out_proj(out.transpose(1, 2).reshape(b, nq, d))  # (B, Q, D)
+
+
 class CrossBlock(nn.Module):
     """Pre-norm block: queries attend to a context set, then an MLP (both residual)."""
 
@@ -126,7 +147,7 @@ class CrossBlock(nn.Module):
 
     def forward(self, q, kv):
         kv = self.ln_kv(kv)
-        q = q + self.attn(self.ln_q(q), kv, kv, need_weights=False)[0]  # (B, Q, D)
+        q = q + attend(self.attn, self.ln_q(q), kv)  # (B, Q, D)
         return q + self.mlp(self.ln_mlp(q))
 
 
@@ -135,7 +156,7 @@ class SelfBlock(CrossBlock):
 
     def forward(self, x):
         h = self.ln_q(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]  # (B, L, D)
+        x = x + attend(self.attn, h, h)  # (B, L, D)
         return x + self.mlp(self.ln_mlp(x))
 
 

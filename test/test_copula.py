@@ -33,6 +33,16 @@ def test_ties_share_the_mean_rank():
     np.testing.assert_allclose(rank_normalize(x).numpy(), stats.rankdata(x.numpy()) / 6)
 
 
+@pytest.mark.parametrize('n_values', [1, 2, 5, 50])
+def test_random_ties_match_scipy_in_every_row(n_values):
+    # Few distinct values: long runs of ties, at the ends of the sorted row too.
+    rng = np.random.default_rng(n_values)
+    for n in (1, 2, 7, 64, 333):
+        x = rng.integers(0, n_values, size=(4, n)).astype(np.float64)
+        np.testing.assert_allclose(rank_normalize(torch.from_numpy(x)).numpy(),
+                                   stats.rankdata(x, axis=-1) / n)
+
+
 def test_constant_row_maps_to_the_middle():
     u = rank_normalize(torch.full((5,), 7.0))
     np.testing.assert_allclose(u.numpy(), np.full(5, 0.6))  # mean rank 3 of 5

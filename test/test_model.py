@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from infonet_ros.estimator import InfoNetEstimator
-from infonet_ros.model import (cell_density, CHECKPOINT_FORMAT, DECODERS, DEFAULT_WEIGHTS,
+from infonet_ros.model import (attend, cell_density, CHECKPOINT_FORMAT, DECODERS, DEFAULT_WEIGHTS,
                                fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
                                resolve_weights, WeightsError)
 
@@ -48,6 +48,15 @@ def test_output_depends_on_the_points(tiny_model):
         a = tiny_model(torch.rand(1, 200, 2))
         b = tiny_model(torch.rand(1, 200, 2) ** 3)
     assert not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize('nq, nk', [(8, 100), (64, 8), (1, 1)])
+def test_attend_equals_torch_multihead_attention(nq, nk):
+    torch.manual_seed(nq)
+    mha = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    q, kv = torch.randn(3, nq, 16), torch.randn(3, nk, 16)
+    expected = mha(q, kv, kv, need_weights=False)[0]
+    torch.testing.assert_close(attend(mha, q, kv), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_cell_density_of_a_known_set():

@@ -200,6 +200,7 @@ class MiNode(Node):
 
     def _setup_message_filters(self):
         import message_filters
+        self._sync_inputs = {}
         for key in self.engine.link_topics:
             for t in key:
                 self._sync_inputs.setdefault(t, _SyncInput())
@@ -224,6 +225,11 @@ class MiNode(Node):
             if status == TIME_JUMP:
                 self._warn(f'jump:{topic}', f'time jumped back on {topic} (stamp {stamp:.3f}); '
                            'cleared all buffers')
+                if self._sync_inputs:
+                    # message_filters keeps queues of its own and evicts the oldest stamp when
+                    # one is full: after a jump back every new message would be the oldest
+                    # and never pair. Start the synchronizers afresh, like the buffers.
+                    self._setup_message_filters()
             source = self._sync_inputs.get(topic)
             if source is not None:
                 source.signalMessage(_Stamped(stamp, row))

@@ -126,10 +126,43 @@ def warm_start(model, path) -> dict:
     src, prov = load_checkpoint(path)
     theirs, ours = src.state_dict(), model.state_dict()
     copied = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
+    upsampled = _finer_table_init(src, model, theirs, ours)
+    copied.update(upsampled)
     model.load_state_dict(copied, strict=False)
-    return {'from': os.path.basename(path), 'commit': prov.get('commit'),
+    info = {'from': os.path.basename(path), 'commit': prov.get('commit'),
             'steps': prov.get('steps'), 'tensors_copied': len(copied),
             'tensors_new': len(ours) - len(copied)}
+    if upsampled:
+        info['table_upsampled'] = f'{src.cfg.grid_size} -> {model.cfg.grid_size}'
+    return info
+
+
+def _finer_table_init(src, model, theirs, ours) -> dict:
+    """
+    Initialize a finer critic table from a histogram model with a coarser one.
+
+    Same network except grid_size = k * the source's: the last convolution predicts k x k
+    times more sub-cells per coarse cell. Each new output channel takes the weights of the
+    source channel whose sub-cell contains it, so the new model starts as the source with
+    its table upsampled by nearest neighbour (same bound), and training sharpens it.
+    """
+    a, b = src.cfg, model.cfg
+    if (a.decoder, b.decoder) != ('histogram', 'histogram') or a.coarse_grid != b.coarse_grid \
+            or b.grid_size <= a.grid_size or b.grid_size % a.grid_size:
+        return {}
+    r_old, k = a.grid_size // a.coarse_grid, b.grid_size // a.grid_size
+    r_new = r_old * k
+    last = [n for n in ours if n.startswith('upsample.') and n.endswith('.weight')][-1]
+    bias = last[:-len('weight')] + 'bias'
+    sub = torch.arange(r_new) // k  # (r_new,) source sub-row / sub-column of each new one
+    src_channel = (sub[:, None] * r_old + sub[None, :]).reshape(-1)  # (r_new^2,)
+    out = {}
+    for name in (last, bias):
+        if name in theirs and ours[name].shape[0] == r_new * r_new \
+                and theirs[name].shape[0] == r_old * r_old \
+                and ours[name].shape[1:] == theirs[name].shape[1:]:
+            out[name] = theirs[name][src_channel].clone()
+    return out if len(out) == 2 else {}
 
 
 def run(args) -> dict:

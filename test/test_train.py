@@ -197,3 +197,32 @@ def test_init_warm_starts_the_tensors_that_match(tmp_path):
     # One step at lr 1e-12 leaves the copied encoder where the source had it.
     torch.testing.assert_close(model.state_dict()['latents'], src.state_dict()['latents'])
     assert 'read_points.attn.in_proj_weight' not in ours
+
+
+@pytest.mark.parametrize('factor', [2, 4])
+def test_init_to_a_finer_table_starts_as_the_source_upsampled(tmp_path, factor):
+    torch.manual_seed(6)
+    src = InfoNet(TINY_CFG).eval()
+    src_path = str(tmp_path / 'src.pt')
+    torch.save(src.checkpoint({'commit': 'abc', 'steps': 9}), src_path)
+    fine = InfoNet(InfoNetConfig.from_dict(
+        {**TINY_CFG.__dict__, 'grid_size': TINY_CFG.grid_size * factor})).eval()
+    info = train.warm_start(fine, src_path)
+    assert info['tensors_new'] == 0
+    assert info['table_upsampled'] == f'{TINY_CFG.grid_size} -> {TINY_CFG.grid_size * factor}'
+    uv = torch.rand(3, 200, 2)
+    with torch.no_grad():
+        coarse, finer = src(uv), fine(uv)  # (B, G, G), (B, kG, kG)
+    up = coarse.repeat_interleave(factor, 1).repeat_interleave(factor, 2)
+    torch.testing.assert_close(finer, up)
+    # The exact marginal term is unchanged by the upsampling.
+    torch.testing.assert_close(crossfit_mi(fine, uv), crossfit_mi(src, uv), atol=0.02, rtol=0)
+
+
+def test_init_to_a_coarser_table_leaves_the_last_layer_new(tmp_path):
+    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__,
+                                           'grid_size': TINY_CFG.grid_size * 2}))
+    src_path = str(tmp_path / 'src.pt')
+    torch.save(src.checkpoint({}), src_path)
+    info = train.warm_start(InfoNet(TINY_CFG), src_path)
+    assert info['tensors_new'] == 2 and 'table_upsampled' not in info

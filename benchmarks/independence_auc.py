@@ -34,7 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.sliced import (DEFAULT_SEED, estimate_rows, independence_test,  # noqa: E402
-                                project_slices)
+                                pls_mi, project_slices)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 # ROC-AUC reported by the InfoNet authors for this experiment (their notebook, 1024 slices).
@@ -124,7 +124,7 @@ def infonet_prefix_stats(est, x, y, n_slices):
 
 
 def run(args, est, baselines, on_row):
-    methods = ['infonet'] + list(baselines)
+    methods = ['infonet', 'infonet_pls'] + list(baselines)
     rows = []
     for d in args.dims:
         n_slices = args.slices_for[d]
@@ -142,6 +142,9 @@ def run(args, est, baselines, on_row):
                         prefix[k][dependent].append(stats[k])
                     scores['infonet'][dependent].append(stats[n_slices])
                     times['infonet'].append(dt)
+                    s, dt = timed(pls_mi, x, y, estimator=est)
+                    scores['infonet_pls'][dependent].append(s)
+                    times['infonet_pls'].append(dt)
                     for m, (stat, _) in baselines.items():
                         s, dt = timed(stat, x, y)
                         scores[m][dependent].append(s)
@@ -168,6 +171,9 @@ def run(args, est, baselines, on_row):
         r, dt = timed(independence_test, x, y, n_slices=args.test_slices,
                       n_permutations=args.n_permutations, seed=DEFAULT_SEED, estimator=est)
         entry['infonet_test_s'], entry['infonet_p'] = dt, r.p_value
+        r, dt = timed(independence_test, x, y, n_permutations=args.n_permutations,
+                      seed=DEFAULT_SEED, estimator=est, statistic='pls')
+        entry['infonet_pls_test_s'], entry['infonet_pls_p'] = dt, r.p_value
         for m, (_, test) in baselines.items():
             p, dt = timed(test, x, y, args.n_permutations, args.seed)
             entry[f'{m}_test_s'], entry[f'{m}_p'] = dt, float(p)
@@ -188,17 +194,22 @@ def fmt_row(row, methods):
 
 def markdown(args, methods, rows, tests, notes):
     head = ['d', 'n', 'slices', 'authors AUC'] + [f'{m} AUC' for m in methods] + \
-        ['infonet >= authors'] + [f'{m} ms/statistic' for m in methods]
+        ['infonet >= authors', 'infonet_pls >= authors'] + \
+        [f'{m} ms/statistic' for m in methods]
     lines = ['# Independence detection: ROC-AUC and time', '',
              f'{args.trials} dependent + {args.trials} independent data sets per row '
              f'(null: {args.null}); all methods read the same samples. Weights: '
-             f'{args.weights_info}. torch threads: {args.torch_threads}.', '',
+             f'{args.weights_info}. torch threads: {args.torch_threads}. infonet: sliced MI '
+             "(mean over random slices, the authors' statistic); infonet_pls: InfoNet MI of "
+             'the leading-pair (PLS) slice (`infonet_ros.sliced.pls_mi`, our addition).', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         a = r['authors_auc']
         cells = [str(r['d']), str(r['n']), str(r['n_slices']), '-' if a is None else f'{a:.3f}']
         cells += [f"{r[f'{m}_auc']:.3f}" for m in methods]
-        cells.append('-' if a is None else ('yes' if r['infonet_auc'] >= a else 'NO'))
+        for m in ('infonet', 'infonet_pls'):
+            cells.append('-' if a is None or f'{m}_auc' not in r else
+                         ('yes' if r[f'{m}_auc'] >= a else 'NO'))
         cells += [f"{r[f'{m}_stat_s'] * 1e3:.1f}" for m in methods]
         lines.append('| ' + ' | '.join(cells) + ' |')
     lines += ['', 'Sliced InfoNet MI: AUC with the first k slices (same data, same directions):',
@@ -212,12 +223,14 @@ def markdown(args, methods, rows, tests, notes):
             f'{by[str(k)]:.3f}' if str(k) in by else '' for k in ks) + ' |')
     if tests:
         lines += ['', f'Permutation tests ({args.n_permutations} permutations; InfoNet with '
-                  f'{args.test_slices} slices; dcor and dcor_u both run the dCov permutation '
-                  'test), one dependent data set, wall time (p-value):',
+                  f'{args.test_slices} slices, infonet_pls with its one refitted slice; dcor '
+                  'and dcor_u both run the dCov permutation test), one dependent data set, '
+                  'wall time (p-value):',
                   '', '| d | n | ' + ' | '.join(methods) + ' |',
                   '|---|---|' + '---|' * len(methods)]
         for t in tests:
-            cells = [f"{t[f'{m}_test_s']:.2f} s (p={t[f'{m}_p']:.3f})" for m in methods]
+            cells = [f"{t[f'{m}_test_s']:.2f} s (p={t[f'{m}_p']:.3f})" if f'{m}_test_s' in t
+                     else '-' for m in methods]
             lines.append(f"| {t['d']} | {t['n']} | " + ' | '.join(cells) + ' |')
     lines += [''] + [f'Note: {n}' for n in notes]
     return '\n'.join(lines) + '\n'
@@ -276,6 +289,8 @@ def main(argv=None):
     baselines, notes = load_baselines()
     if args.quick:
         args.trials, args.sizes, args.n_slices = 5, [50, 300], [16]
+        if args.out == p.get_default('out'):  # a smoke run never overwrites a full one
+            args.out += '_quick'
         args.test_slices, args.n_permutations = 4, 9
     if len(args.n_slices) not in (1, len(args.dims)):
         p.error('--n-slices takes one value, or one per --dims entry')

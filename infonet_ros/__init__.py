@@ -26,6 +26,7 @@ _LAZY = {
     'soft_rank_normalize': 'infonet_ros.copula',
     'sliced_mi': 'infonet_ros.sliced',
     'independence_test': 'infonet_ros.sliced',
+    'pls_mi': 'infonet_ros.sliced',
 }
 
 __all__ = sorted(_LAZY)

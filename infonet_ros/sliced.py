@@ -37,6 +37,15 @@ directions, and p = (1 + #{permuted statistic >= observed}) / (1 + n_permutation
 is exact (level alpha for any sample size) because, under independence, the observed and the
 permuted data sets are exchangeable. Cost is (1 + n_permutations) * n_slices estimator rows;
 see :func:`independence_test` for the speed/resolution trade-off.
+
+Leading-pair statistic (``statistic='pls'``, our addition, not the InfoNet authors'): one
+slice instead of many random ones, along the leading pair of singular vectors of the
+cross-correlation matrix of the standardized sides (partial least squares). When X and Y
+share a linear(-ish) component spread over many coordinates, random slices see ~1/d of it and
+this slice sees most of it; when the dependence is purely nonlinear (zero cross-correlation)
+the pair is fitted to noise and random slices are the better statistic. The directions are
+fitted to the data, so the value over-reads dependence (most when N is not well above
+dx + dy); the permutation test refits them on every permuted data set, which keeps it exact.
 """
 
 from __future__ import annotations
@@ -57,6 +66,9 @@ DEFAULT_N_PERMUTATIONS = 99
 # Seed of the slice directions (and, offset, of the permutations): fixed by default, so the
 # same data give the same number in the ROS node and in the library.
 DEFAULT_SEED = 0
+# Statistics of independence_test: the mean over random slices, or the leading-pair slice.
+STATISTICS = ('sliced', 'pls')
+DEFAULT_STATISTIC = 'sliced'
 # Estimator rows per forward pass: bounds memory (~2 MB per row on a CPU) while keeping
 # the batch large enough for efficient matrix products.
 DEFAULT_BATCH_ROWS = 256
@@ -142,16 +154,80 @@ def project_slices(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_S
         ``n_slices``. Constant columns are not an error (see the module docstring).
     """
     n_slices = _check_n_slices(n_slices)
+    xm, ym = _validated_sides(x, y)
+    theta, phi = random_directions(n_slices, xm.shape[1], ym.shape[1], seed)
+    xs = theta @ xm.T  # (S, N)
+    ys = phi @ ym.T  # (S, N)
+    return xs, ys
+
+
+def _validated_sides(x, y) -> tuple[np.ndarray, np.ndarray]:
     xm, ym = _as_matrix(x, 'x'), _as_matrix(y, 'y')
     if xm.shape[0] != ym.shape[0]:
         raise ValueError(f'x and y must have the same number of samples (rows), got '
                          f'{xm.shape[0]} and {ym.shape[0]}')
     if xm.shape[0] < MIN_SAMPLES:
         raise ValueError(f'need at least {MIN_SAMPLES} samples, got {xm.shape[0]}')
-    theta, phi = random_directions(n_slices, xm.shape[1], ym.shape[1], seed)
-    xs = theta @ _standardize(xm).T  # (S, N)
-    ys = phi @ _standardize(ym).T  # (S, N)
-    return xs, ys
+    return _standardize(xm), _standardize(ym)
+
+
+# Power iterations for the leading singular pair (a full SVD per permutation costs ~20 ms at
+# 128 x 128); each matrix stops once its direction moves less than the tolerance. A shared
+# component converges in a few; under independence there is no gap and the cap ends it (the
+# permutation test applies the same procedure to every data set, so it stays exact).
+PLS_MAX_ITER = 30
+PLS_TOL = 1e-6
+
+
+def _leading_singular_pair(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Leading left/right singular vectors of each matrix by power iteration on c^T c.
+
+    Deterministic: v starts at the normalized largest-norm row of c. c: (R, dx, dy) ->
+    u (R, dx), v (R, dy), unit length (zero where c is zero).
+    """
+    rows = np.linalg.norm(c, axis=2)  # (R, dx)
+    v = c[np.arange(len(c)), rows.argmax(axis=1)]  # (R, dy)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
+    # Each matrix stops on its own, so its result does not depend on the others in the batch.
+    active = np.arange(len(c))
+    for _ in range(PLS_MAX_ITER):
+        ca = c[active]  # (A, dx, dy)
+        u = np.matmul(ca, v[active, :, None])[:, :, 0]  # (A, dx)
+        u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-300)
+        v_new = np.matmul(u[:, None, :], ca)[:, 0, :]  # (A, dy)
+        v_new /= np.maximum(np.linalg.norm(v_new, axis=1, keepdims=True), 1e-300)
+        moving = np.max(np.abs(v_new - v[active]), axis=1) >= PLS_TOL  # (A,)
+        v[active] = v_new
+        active = active[moving]
+        if not len(active):
+            break
+    u = np.matmul(c, v[:, :, None])[:, :, 0]
+    u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-300)
+    return u, v
+
+
+def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Project standardized sides on the leading singular pair of their cross-correlation.
+
+    :param xs: (N, dx) standardized x (constant columns all zero).
+    :param ys: (N, dy) standardized y.
+    :param perms: (P, N) row permutations of y; None means the data as paired.
+
+    :return: (a, b), both (R, N) with R = 1 (no perms) or P: row r is (u_r^T x_i, v_r^T y_i)
+        for the leading pair (u_r, v_r) of x^T y[perm_r], signs fixed so that the largest
+        component of u_r is positive. A side with no live column gives all-zero rows.
+    """
+    yp = ys[None] if perms is None else ys[perms]  # (R, N, dy)
+    cross = np.matmul(xs.T, yp)  # (R, dx, dy)
+    u1, v1 = _leading_singular_pair(cross)  # (R, dx), (R, dy)
+    sign = np.sign(u1[np.arange(len(u1)), np.abs(u1).argmax(axis=1)])  # (R,)
+    sign[sign == 0] = 1.0
+    a = (xs @ (u1 * sign[:, None]).T).T  # (R, N)
+    b = np.matmul(yp, (v1 * sign[:, None])[:, :, None])[:, :, 0]  # (R, N)
+    return a, b
 
 
 def default_estimator() -> InfoNetEstimator:
@@ -206,6 +282,28 @@ def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
     return float(estimate_rows(est, xs, ys, batch_rows).mean())
 
 
+def pls_mi(x, y, estimator: InfoNetEstimator | None = None) -> float:
+    """
+    MI (nats) of the leading-pair slice: x and y projected on the leading singular pair.
+
+    One scalar pair, (u^T x_i, v^T y_i), with (u, v) the leading singular vectors of the
+    cross-correlation of the standardized sides; see the module docstring for when it beats
+    random slices and why it over-reads dependence (use it through the permutation test:
+    ``independence_test(..., statistic='pls')``).
+
+    :param x: (N, dx) samples, or (N,) for dx = 1.
+    :param y: (N, dy) samples paired row by row with ``x``.
+    :param estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+
+    :return: The estimate as a float (0.0 when a side has no non-constant column).
+
+    :raises ValueError: as :func:`project_slices`.
+    """
+    a, b = leading_pair_slices(*_validated_sides(x, y))
+    est = estimator if estimator is not None else default_estimator()
+    return float(est.estimate_batch(a, b)[0])
+
+
 @dataclass(frozen=True)
 class IndependenceTestResult:
     """
@@ -213,11 +311,12 @@ class IndependenceTestResult:
 
     Attributes
     ----------
-        statistic: sliced MI of the data (nats).
+        statistic: sliced MI of the data (nats), or the leading-pair MI for 'pls'.
         p_value: (1 + #{null statistic >= statistic}) / (1 + n_permutations).
         n_permutations: permutations of y used for the null distribution.
-        n_slices: random direction pairs per statistic.
-        null_statistics: (n_permutations,) sliced MI of each permuted data set.
+        n_slices: random direction pairs per statistic (1 for 'pls').
+        null_statistics: (n_permutations,) the statistic of each permuted data set.
+        kind: 'sliced' or 'pls' (see :data:`STATISTICS`).
 
     """
 
@@ -227,6 +326,7 @@ class IndependenceTestResult:
     n_slices: int
     null_statistics: np.ndarray = field(repr=False, compare=False,
                                         default_factory=lambda: np.empty(0))
+    kind: str = DEFAULT_STATISTIC
 
 
 def permutation_indices(n_samples: int, n_permutations: int, seed: int = DEFAULT_SEED
@@ -245,7 +345,8 @@ def permutation_indices(n_samples: int, n_permutations: int, seed: int = DEFAULT
 def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
                       n_permutations: int = DEFAULT_N_PERMUTATIONS,
                       seed: int = DEFAULT_SEED, estimator: InfoNetEstimator | None = None,
-                      batch_rows: int = DEFAULT_BATCH_ROWS) -> IndependenceTestResult:
+                      batch_rows: int = DEFAULT_BATCH_ROWS,
+                      statistic: str = DEFAULT_STATISTIC) -> IndependenceTestResult:
     """
     Permutation test of H0: X and Y independent, with the sliced MI as statistic.
 
@@ -262,6 +363,11 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     noisier, which also costs power but never validity. For a quick screen use e.g.
     ``n_slices=32, n_permutations=19`` (640 rows).
 
+    ``statistic='pls'`` replaces the random slices by the leading-pair slice, refitted on
+    every permuted data set: 1 + n_permutations rows in all (n_slices is not used). Far more
+    powerful for dependence through a shared linear component of many coordinates, and
+    cheaper; blind to purely nonlinear dependence (module docstring, docs/sliced_mi.md).
+
     :param x: (N, dx) samples, or (N,) for dx = 1.
     :param y: (N, dy) samples paired row by row with ``x``.
     :param n_slices: random direction pairs per statistic.
@@ -269,16 +375,22 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     :param seed: seeds the directions (as in :func:`sliced_mi`) and the permutations.
     :param estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
     :param batch_rows: estimator rows per forward pass (results do not depend on it).
+    :param statistic: 'sliced' (mean over random slices) or 'pls' (leading-pair slice).
 
     :return: An :class:`IndependenceTestResult`.
 
-    :raises ValueError: as :func:`project_slices`, or a negative/non-integer n_permutations.
+    :raises ValueError: as :func:`project_slices`, a negative/non-integer n_permutations, or
+        an unknown statistic.
     """
     if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) \
             or n_permutations < 0:
         raise ValueError(f'n_permutations must be a non-negative integer, got '
                          f'{n_permutations!r}')
     batch_rows = _check_batch_rows(batch_rows)
+    if statistic not in STATISTICS:
+        raise ValueError(f'statistic must be one of {STATISTICS}, got {statistic!r}')
+    if statistic == 'pls':
+        return _pls_test(x, y, int(n_permutations), seed, estimator, batch_rows)
     xs, ys = project_slices(x, y, n_slices, seed)
     est = estimator if estimator is not None else default_estimator()
     s, n = xs.shape
@@ -297,3 +409,18 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
                                   n_permutations=len(perms), n_slices=s,
                                   null_statistics=null)
+
+
+def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
+    xm, ym = _validated_sides(x, y)
+    est = estimator if estimator is not None else default_estimator()
+    statistic = float(est.estimate_batch(*leading_pair_slices(xm, ym))[0])
+    perms = permutation_indices(xm.shape[0], n_permutations, seed)
+    null = np.empty(len(perms))
+    for start in range(0, len(perms), batch_rows):
+        a, b = leading_pair_slices(xm, ym, perms[start:start + batch_rows])  # (C, N) each
+        null[start:start + len(a)] = est.estimate_batch(a, b)
+    p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(perms))
+    return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
+                                  n_permutations=len(perms), n_slices=1,
+                                  null_statistics=null, kind='pls')

@@ -7,8 +7,9 @@ import pytest
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
 from infonet_ros.sliced import (DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES, independence_test,
-                                IndependenceTestResult, permutation_indices, project_slices,
-                                random_directions, sliced_mi)
+                                IndependenceTestResult, leading_pair_slices,
+                                permutation_indices, pls_mi, project_slices, random_directions,
+                                sliced_mi)
 
 
 @pytest.fixture(scope='module')
@@ -262,20 +263,22 @@ def test_zero_permutations_gives_p_one(est):
     assert r.p_value == 1.0 and r.null_statistics.shape == (0,)
 
 
-def run_null_trials(est, trials, n, n_slices, n_permutations, seed):
+def run_null_trials(est, trials, n, n_slices, n_permutations, seed, statistic='sliced'):
     rng = np.random.default_rng(seed)
     pvals = []
     for t in range(trials):
         x = rng.standard_normal((n, 3)) @ rng.standard_normal((3, 3))
         y = np.column_stack([rng.exponential(size=n), rng.standard_t(3, n)])
         pvals.append(independence_test(x, y, n_slices, n_permutations, seed=t,
-                                       estimator=est).p_value)
+                                       estimator=est, statistic=statistic).p_value)
     return np.asarray(pvals)
 
 
-def test_p_values_roughly_uniform_under_independence(est):
+@pytest.mark.parametrize('statistic', ['sliced', 'pls'])
+def test_p_values_roughly_uniform_under_independence(est, statistic):
     # P = 9: p takes the values 0.1 .. 1.0, each with probability 0.1 under H0.
-    p = run_null_trials(est, trials=30, n=64, n_slices=2, n_permutations=9, seed=18)
+    p = run_null_trials(est, trials=30, n=64, n_slices=2, n_permutations=9, seed=18,
+                        statistic=statistic)
     assert 0.35 <= p.mean() <= 0.75  # expected 0.55, sd ~0.05
     assert np.mean(p <= 0.1) <= 0.3  # expected 0.1
     assert np.mean(p >= 0.6) >= 0.25  # expected 0.5
@@ -286,3 +289,58 @@ def test_type1_error_many_trials(est):
     p = run_null_trials(est, trials=300, n=64, n_slices=4, n_permutations=19, seed=19)
     assert 0.02 <= np.mean(p <= 0.05) <= 0.09  # expected 0.05, sd ~0.013
     assert 0.45 <= p.mean() <= 0.60  # expected 0.525
+
+
+# ---- leading-pair (PLS) statistic ---------------------------------------------------------
+
+def shared_component(rng, n, d):
+    """Draw the InfoNet authors' high-dimensional case: Y = (1^T X / sqrt(d) 1 + Z) / sqrt(2)."""
+    x, z = rng.standard_normal((2, n, d))
+    return x, (x.sum(axis=1, keepdims=True) / np.sqrt(d) + z) / np.sqrt(2.0)
+
+
+def test_leading_pair_finds_a_shared_component_that_random_slices_dilute(est):
+    rng = np.random.default_rng(30)
+    x, y = shared_component(rng, 400, 32)
+    a, b = leading_pair_slices(x - x.mean(0), y - y.mean(0))
+    # The leading pair is close to the all-ones directions (the shared component).
+    ones = np.ones(32) / np.sqrt(32)
+    u = np.linalg.lstsq(x - x.mean(0), a[0], rcond=None)[0]
+    assert abs(u @ ones) / np.linalg.norm(u) > 0.8
+    # True MI of that slice: corr(1^T X / sqrt(d), mean of Y) -> -1/2 log(1 - 1/2) = 0.35.
+    assert pls_mi(x, y, estimator=est) > 0.2
+    assert sliced_mi(x, y, 16, estimator=est) < 0.1
+
+
+def test_pls_test_rejects_a_shared_component_and_null_is_refitted(est):
+    rng = np.random.default_rng(31)
+    x, y = shared_component(rng, 200, 16)
+    r = independence_test(x, y, n_permutations=19, estimator=est, statistic='pls', seed=2,
+                          batch_rows=7)
+    assert (r.kind, r.n_slices, r.n_permutations) == ('pls', 1, 19)
+    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est), abs=1e-9)
+    assert r.p_value == pytest.approx(1 / 20)
+    perms = permutation_indices(200, 19, seed=2)
+    want = [pls_mi(x, y[p], estimator=est) for p in perms[:3]]
+    np.testing.assert_allclose(r.null_statistics[:3], want, atol=1e-5)
+
+
+def test_pls_of_a_constant_side_is_zero_with_p_one(est):
+    rng = np.random.default_rng(32)
+    x = rng.standard_normal((50, 3))
+    y = np.ones((50, 2))
+    assert pls_mi(x, y, estimator=est) == 0.0
+    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls')
+    assert r.statistic == 0.0 and r.p_value == 1.0
+
+
+def test_pls_accepts_scalar_sides_and_rejects_bad_input(est):
+    rng = np.random.default_rng(33)
+    x = rng.standard_normal(100)
+    y = x + 0.5 * rng.standard_normal(100)
+    # One column per side: the slice is the pair itself (sign fixed positive).
+    assert pls_mi(x, y, estimator=est) == pytest.approx(est.estimate(x, y), abs=1e-9)
+    with pytest.raises(ValueError, match='same number of samples'):
+        pls_mi(x, y[:-1], estimator=est)
+    with pytest.raises(ValueError, match='statistic must be one of'):
+        independence_test(x, y, estimator=est, statistic='max')

@@ -2,7 +2,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 #
-# What the supervised Huber term of the training objective buys: two runs of the small
+# What the supervised Huber term of the training objective buys: two runs of the default
 # histogram model from scratch, identical (seed, data, 2500 steps, schedule by steps) except
 # --sup-weight 0 (the InfoNet authors' objective, DV bound only) and 1 (our default), then
 # both evaluated on the same samples by model_tradeoff.py.

@@ -38,11 +38,10 @@ imu6+=',angular_velocity.x,angular_velocity.y,angular_velocity.z'
   --shuffle-control --ksg --matrix-at 2.5 --matrix-at 15.0 "${@:2}"
 
 # Within the gait cycle: short windows, an update every 3 samples, 6 s of steady walking.
-# The small model: below ~300 samples it is less biased than the default (docs/model_card.md).
 "${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis_gait" \
   --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:angular_velocity.z' \
   --pair '/thigh/imu:linear_acceleration.x ~ /shank/imu:linear_acceleration.x' \
   --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:linear_acceleration.x' \
   --pair-name gyro_z --pair-name acc_x --pair-name thigh_gyro_z_shank_acc_x \
   --window 64 --update-every 3 --sync-mode interpolate --shuffle-control \
-  --plot-range 14 20 --weights small "${@:2}"
+  --plot-range 14 20 "${@:2}"

@@ -27,12 +27,12 @@ RHO = 0.9
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
     """
-    Copy the shipped 'small' weights once: the CLI and the test load the very same file.
+    Copy the shipped default weights once: the CLI and the test load the very same file.
 
-    These bags are short (windows of 64): the model card recommends 'small' below ~300
-    samples, because 'default' reads about +0.2 nats into independent data at N = 64.
+    These bags are short (windows of 64), where 'large' reads about +0.2 nats into
+    independent data (docs/model_card.md); 'default' is the model for them.
     """
-    src = resolve_weights('small')
+    src = resolve_weights('default')
     assert os.path.isfile(src), f'shipped weights missing: {src}'
     path = tmp_path_factory.mktemp('weights') / 'weights.pt'
     shutil.copyfile(src, path)

@@ -14,6 +14,8 @@ the set and scores it on the other half, then averages; training uses the same r
 the network learns critics that generalize.
 """
 
+import functools
+
 import torch
 import torch.nn.functional as F
 
@@ -57,12 +59,14 @@ def dv_shuffle(table: torch.Tensor, uv: torch.Tensor, n_shuffles: int = 5,
     return joint - (torch.logsumexp(t, dim=1) - torch.log(torch.tensor(float(t.shape[1]))))
 
 
+@functools.lru_cache(maxsize=64)
 def crossfit_indices(n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     """
     Split range(n) into two critic halves of m = n // 2 and their scoring complements.
 
     Deterministic in (n, seed), so an estimate does not depend on the batch it is in.
-    Returns (build_a, score_a, build_b, score_b), each score set of size n - m.
+    Returns (build_a, score_a, build_b, score_b), each score set of size n - m. Cached (a
+    window length repeats on every update); callers must not modify the tensors.
     """
     g = torch.Generator().manual_seed(seed * 1_000_003 + n)
     perm = torch.randperm(n, generator=g)

@@ -3,7 +3,7 @@
 """
 Speed against accuracy of several InfoNet checkpoints, on the same samples, in one run.
 
-For each checkpoint (shipped names 'default' and 'large', or files), and for KSG (k = 3):
+For each checkpoint (shipped names 'default' and 'fine', or files), and for KSG (k = 3):
 
 - accuracy at N = 1000: MAE over the bivariate-Gaussian sweep (rho 0 ... 0.99, ``--seeds``
   samples each), MAE over the unseen families of benchmarks/README.md (3 samples per case),
@@ -17,7 +17,7 @@ For each checkpoint (shipped names 'default' and 'large', or files), and for KSG
 The accuracy numbers are a smaller version of eval_accuracy.py (which has the full tables);
 this script exists to put every model in one table measured under the same conditions.
 
-    python benchmarks/model_tradeoff.py [--weights default large FILE ...] [--seeds 10]
+    python benchmarks/model_tradeoff.py [--weights default fine FILE ...] [--seeds 10]
                                         [--gmm 20] [--threads K] [--out-dir DIR]
 
 Writes NAME.json and NAME.md (``--name``, default model_tradeoff). Timings need an otherwise
@@ -150,7 +150,7 @@ def markdown(rows, meta) -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
-    p.add_argument('--weights', nargs='+', default=['default', 'large'],
+    p.add_argument('--weights', nargs='+', default=['default', 'fine'],
                    help='checkpoints: shipped names or files')
     p.add_argument('--seeds', type=int, default=10, help='samples per Gaussian rho')
     p.add_argument('--gmm', type=int, default=20, help='random Gaussian mixtures')

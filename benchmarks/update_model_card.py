@@ -6,7 +6,7 @@ Paste the shipped checkpoint's provenance and the benchmark tables into docs/mod
 The model card holds marked blocks::
 
     <!-- BEGIN provenance -->  ...  <!-- END provenance -->
-    <!-- BEGIN provenance:large -->  ...  <!-- END provenance:large -->
+    <!-- BEGIN provenance:fine -->  ...  <!-- END provenance:fine -->
     <!-- BEGIN results/eval_accuracy.md -->  ...  <!-- END results/eval_accuracy.md -->
 
 Each block is replaced by the current content: the provenance of a weights file (``provenance``:

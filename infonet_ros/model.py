@@ -245,9 +245,10 @@ class InfoNet(nn.Module):
 CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights')
 # Checkpoints shipped in the package, by the name that selects them instead of a path.
-# 'default' (79 k parameters) is the one to use: as accurate as 'large' (250 k) at N = 1000,
-# less biased below ~300 samples, and about twice as fast (docs/model_card.md).
-SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'large': 'infonet_large.pt'}
+# 'default' is the least biased on short windows; 'fine' (the default fine-tuned with a
+# 128 x 128 critic table) is more accurate from ~300 samples on, ~15 % slower
+# (docs/model_card.md).
+SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'fine': 'infonet_fine.pt'}
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS['default'])
 
 
@@ -269,7 +270,7 @@ def load_checkpoint(path=None, map_location='cpu'):
     """
     Load a checkpoint; return (model in eval mode, provenance dict).
 
-    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'large'),
+    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'fine'),
         or None for the default.
     :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
     """

@@ -29,8 +29,8 @@ def weights(tmp_path_factory):
     """
     Copy the shipped default weights once: the CLI and the test load the very same file.
 
-    These bags are short (windows of 64), where 'large' reads about +0.2 nats into
-    independent data (docs/model_card.md); 'default' is the model for them.
+    These bags are short (windows of 64), where 'default' is the least biased shipped
+    model (docs/model_card.md).
     """
     src = resolve_weights('default')
     assert os.path.isfile(src), f'shipped weights missing: {src}'

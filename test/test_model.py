@@ -204,10 +204,10 @@ def test_weights_not_matching_their_config_name_the_path(tmp_path, tiny_model):
 def test_weights_names_resolve_to_shipped_files_and_paths_pass_through(tmp_path):
     assert resolve_weights(None) == resolve_weights('') == DEFAULT_WEIGHTS
     assert resolve_weights('default') == DEFAULT_WEIGHTS
-    assert resolve_weights('large').endswith(os.path.join('weights', 'infonet_large.pt'))
+    assert resolve_weights('fine').endswith(os.path.join('weights', 'infonet_fine.pt'))
     assert resolve_weights(tmp_path / 'x.pt') == str(tmp_path / 'x.pt')
-    with pytest.raises(WeightsError, match='shipped name: default, large'):
-        load_checkpoint('larg')
+    with pytest.raises(WeightsError, match='shipped name: default, fine'):
+        load_checkpoint('fin')
 
 
 def test_default_weights_path_is_inside_the_package():

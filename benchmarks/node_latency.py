@@ -239,7 +239,7 @@ def render(result: dict) -> str:
     lines = [
         '# mi_node end-to-end latency', '',
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
-        ' (0 = torch default).', '',
+        " (0 = the node's default: all cores but one).", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
         f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
@@ -289,7 +289,8 @@ def main(argv=None) -> int:
     p.add_argument('--sweep-duration', type=float, default=12.0)
     p.add_argument('--qos-depth', type=int, default=1000,
                    help='input queue depth of mi_node (deep: absorbs the forward passes)')
-    p.add_argument('--threads', type=int, default=0, help='torch threads of mi_node')
+    p.add_argument('--threads', type=int, default=0,
+                   help="torch threads of mi_node (0: the node's default, all cores but one)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
     p.add_argument('--note', default='', help='free text added to the results')

@@ -17,6 +17,7 @@ Topics: subscribes to the configured inputs; publishes ``infonet/mi``
 from __future__ import annotations
 
 import dataclasses
+import os
 import queue
 import sys
 import threading
@@ -57,6 +58,21 @@ def _descriptor(spec) -> ParameterDescriptor:
         else:
             d.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=0)]
     return d
+
+
+def forward_threads(requested: int, cpus: int | None = None) -> int:
+    """
+    Torch CPU threads of the forward pass: ``requested``, or for 0 all cores but one.
+
+    The executor thread deserializes every input message in Python; a forward pass that
+    takes every core starves it and best-effort input is lost (benchmarks/node_latency.py:
+    on 2 cores, 4 IMUs at 1 kHz lose 23-48 % of their messages with 2 torch threads and none
+    with 1). Input first: complete windows matter more than extra updates.
+    """
+    if requested:
+        return int(requested)
+    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
+    return max(1, cpus - 1)
 
 
 def _have_message_filters() -> bool:
@@ -122,9 +138,8 @@ class MiNode(Node):
                         raise ConfigError(f'pair {pair.name}, topic {side.topic}: {exc}') \
                             from None
         self._load_estimator(self.cfg.device)
-        if self.cfg.torch_threads:
-            import torch
-            torch.set_num_threads(self.cfg.torch_threads)
+        import torch
+        torch.set_num_threads(forward_threads(self.cfg.torch_threads))
 
         mode, warning = effective_sync_mode(self.cfg.sync_mode, _have_message_filters())
         if warning and any(not p.same_topic for p in self.cfg.pairs):

@@ -89,8 +89,8 @@ PARAMS = (
     _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),
-    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default' (79 k "
-       "parameters) or 'large' (250 k, slower, more biased on short windows); empty: "
+    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default' or 'fine' "
+       '(more accurate from ~300 samples, more biased below; docs/model_card.md); empty: '
        "'default'.",
        read_only=True),
     _P('sync_mode', 'approximate',
@@ -128,7 +128,8 @@ PARAMS = (
     _P('p_value', False, 'Compute a permutation p-value of independence for sliced pairs '
        '(extra forward passes).'),
     _P('n_permutations', 100, 'Permutations of the p-value test [count].', bounds=(1, 100_000)),
-    _P('torch_threads', 0, "Threads of torch on the CPU; 0 keeps torch's default [count].",
+    _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
+       'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
     _P('diagnostics_period', 1.0, 'Period of /diagnostics [s].', read_only=True,
        bounds=(0.01, 3600.0)),

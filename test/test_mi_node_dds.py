@@ -116,6 +116,14 @@ class Harness:
         return {}
 
 
+def test_forward_threads_leave_one_core_to_the_executor():
+    from infonet_ros.mi_node import forward_threads
+    assert forward_threads(0, cpus=2) == 1
+    assert forward_threads(0, cpus=8) == 7
+    assert forward_threads(0, cpus=1) == 1
+    assert forward_threads(3, cpus=2) == 3  # an explicit value wins
+
+
 def test_conversions_stamps_types_qos_and_messages():
     from infonet_ros.batch_estimate import PairEstimate
     from infonet_ros.pairs import parse_pairs

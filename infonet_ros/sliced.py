@@ -278,7 +278,7 @@ def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
     :raises ValueError: as :func:`project_slices`.
     """
     xs, ys = project_slices(x, y, n_slices, seed)
-    est = estimator if estimator is not None else default_estimator()
+    est = estimator or default_estimator()
     return float(estimate_rows(est, xs, ys, batch_rows).mean())
 
 
@@ -300,7 +300,7 @@ def pls_mi(x, y, estimator: InfoNetEstimator | None = None) -> float:
     :raises ValueError: as :func:`project_slices`.
     """
     a, b = leading_pair_slices(*_validated_sides(x, y))
-    est = estimator if estimator is not None else default_estimator()
+    est = estimator or default_estimator()
     return float(est.estimate_batch(a, b)[0])
 
 
@@ -392,7 +392,7 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     if statistic == 'pls':
         return _pls_test(x, y, int(n_permutations), seed, estimator, batch_rows)
     xs, ys = project_slices(x, y, n_slices, seed)
-    est = estimator if estimator is not None else default_estimator()
+    est = estimator or default_estimator()
     s, n = xs.shape
     statistic = float(estimate_rows(est, xs, ys, batch_rows).mean())
     perms = permutation_indices(n, int(n_permutations), seed)
@@ -405,22 +405,25 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
         xs_rep = np.tile(xs, (len(chunk), 1))  # (C * S, N)
         rows = estimate_rows(est, xs_rep, ys_perm, batch_rows)
         null[start:start + len(chunk)] = rows.reshape(len(chunk), s).mean(axis=1)
-    p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(perms))
-    return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
-                                  n_permutations=len(perms), n_slices=s,
-                                  null_statistics=null)
+    return _test_result(statistic, null, n_slices=s, kind='sliced')
 
 
 def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
     xm, ym = _validated_sides(x, y)
-    est = estimator if estimator is not None else default_estimator()
+    est = estimator or default_estimator()
     statistic = float(est.estimate_batch(*leading_pair_slices(xm, ym))[0])
     perms = permutation_indices(xm.shape[0], n_permutations, seed)
     null = np.empty(len(perms))
     for start in range(0, len(perms), batch_rows):
         a, b = leading_pair_slices(xm, ym, perms[start:start + batch_rows])  # (C, N) each
         null[start:start + len(a)] = est.estimate_batch(a, b)
-    p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(perms))
+    return _test_result(statistic, null, n_slices=1, kind='pls')
+
+
+def _test_result(statistic: float, null: np.ndarray, n_slices: int, kind: str
+                 ) -> IndependenceTestResult:
+    """Permutation p-value (1 + #{null >= statistic}) / (1 + P), packed with the inputs."""
+    p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(null))
     return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
-                                  n_permutations=len(perms), n_slices=1,
-                                  null_statistics=null, kind='pls')
+                                  n_permutations=len(null), n_slices=n_slices,
+                                  null_statistics=null, kind=kind)

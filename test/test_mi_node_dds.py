@@ -457,20 +457,36 @@ def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, ros_env,
         assert needle in out and 'FATAL' in out, out
 
 
+def start_approximate_node(tmp_path, weights, rclpy_context, spin_until, node_process,
+                           window, **params):
+    """Start mi_node pairing /t/a with /t/b by message_filters; return (harness, pubs, proc)."""
+    path = write_params(
+        tmp_path, topics=['/t/a=sensor_msgs/msg/Imu', '/t/b=sensor_msgs/msg/Imu'],
+        pairs=['/t/a:linear_acceleration.x ~ /t/b:linear_acceleration.x'],
+        pair_names=['dep'], window=window, update_rate=4.0, sync_mode='approximate',
+        slop=0.002, weights=weights, device='cpu', qos_reliability='reliable',
+        qos_depth=5000, **params)
+    h = Harness(rclpy_context, spin_until)
+    pubs = {t: h.publisher(Imu, t) for t in ('/t/a', '/t/b')}
+    proc = node_process(node_cmd(path))
+    h.wait_connected(list(pubs.values()), proc)
+    return h, pubs, proc
+
+
+def assert_windows_match_the_library(estimates, weights, t, ax, bx, window):
+    est = InfoNetEstimator.from_pretrained(weights, device='cpu')
+    for e in estimates:
+        idx = in_window(t, e)
+        assert e.sample_count == window == len(idx)
+        assert e.mi == pytest.approx(est.estimate(ax[idx], bx[idx]), abs=1e-5)
+
+
 def test_approximate_sync_with_message_filters(tmp_path, weights, rclpy_context, spin_until,
                                                node_process):
     pytest.importorskip('message_filters')
     window = 100
-    params = write_params(
-        tmp_path, topics=['/t/a=sensor_msgs/msg/Imu', '/t/b=sensor_msgs/msg/Imu'],
-        pairs=['/t/a:linear_acceleration.x ~ /t/b:linear_acceleration.x'],
-        pair_names=['dep'], window=window, update_rate=4.0, sync_mode='approximate',
-        slop=0.002, queue_size=50, weights=weights, device='cpu',
-        qos_reliability='reliable', qos_depth=5000)
-    h = Harness(rclpy_context, spin_until)
-    pubs = {t: h.publisher(Imu, t) for t in ('/t/a', '/t/b')}
-    proc = node_process(node_cmd(params))
-    h.wait_connected(list(pubs.values()), proc)
+    h, pubs, proc = start_approximate_node(tmp_path, weights, rclpy_context, spin_until,
+                                           node_process, window, queue_size=50)
     rng = np.random.default_rng(2)
     n = 150
     ns = T0_NS + 10_000_000 * np.arange(n)
@@ -482,11 +498,7 @@ def test_approximate_sync_with_message_filters(tmp_path, weights, rclpy_context,
     t = ns * 1e-9
     assert h.spin_until(lambda: any(abs(secs(e.window_end) - t[-1]) < 1e-6
                                     for e in h.estimates('dep'))), proc.output()
-    est = InfoNetEstimator.from_pretrained(weights, device='cpu')
-    for e in h.estimates('dep'):
-        idx = in_window(t, e)
-        assert e.sample_count == window == len(idx)
-        assert e.mi == pytest.approx(est.estimate(ax[idx], bx[idx]), abs=1e-5)
+    assert_windows_match_the_library(h.estimates('dep'), weights, t, ax, bx, window)
     assert h.estimator_status() == {} or h.estimator_status()['sync_mode'] == 'external'
 
 
@@ -496,16 +508,9 @@ def test_approximate_sync_resumes_after_a_time_jump(tmp_path, weights, rclpy_con
     # never match and message_filters' queue for it stays full of the first pass's stamps.
     pytest.importorskip('message_filters')
     window = 60
-    params = write_params(
-        tmp_path, topics=['/t/a=sensor_msgs/msg/Imu', '/t/b=sensor_msgs/msg/Imu'],
-        pairs=['/t/a:linear_acceleration.x ~ /t/b:linear_acceleration.x'],
-        pair_names=['dep'], window=window, update_rate=4.0, sync_mode='approximate',
-        slop=0.002, queue_size=20, time_jump=1.0, weights=weights, device='cpu',
-        qos_reliability='reliable', qos_depth=5000)
-    h = Harness(rclpy_context, spin_until)
-    pubs = {t: h.publisher(Imu, t) for t in ('/t/a', '/t/b')}
-    proc = node_process(node_cmd(params))
-    h.wait_connected(list(pubs.values()), proc)
+    h, pubs, proc = start_approximate_node(tmp_path, weights, rclpy_context, spin_until,
+                                           node_process, window, queue_size=20,
+                                           time_jump=1.0)
     rng = np.random.default_rng(3)
     n = 100
     passes = []
@@ -525,10 +530,7 @@ def test_approximate_sync_resumes_after_a_time_jump(tmp_path, weights, rclpy_con
         assert h.spin_until(lambda: any(abs(secs(e.window_end) - t[-1]) < 1e-6
                                         for e in h.estimates('dep'))), proc.output()
     t, ax, bx = passes[1]
-    est = InfoNetEstimator.from_pretrained(weights, device='cpu')
     late = [e for e in h.estimates('dep') if secs(e.window_end) <= t[-1] + 1e-6]
     assert late
-    for e in late:  # windows of the second pass hold its own samples only
-        idx = in_window(t, e)
-        assert e.sample_count == window == len(idx)
-        assert e.mi == pytest.approx(est.estimate(ax[idx], bx[idx]), abs=1e-5)
+    # Windows of the second pass hold its own samples only.
+    assert_windows_match_the_library(late, weights, t, ax, bx, window)

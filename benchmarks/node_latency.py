@@ -133,7 +133,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
     params = {'topics': topics, 'pairs': pairs, 'window': args.window,
               'update_rate': args.update_rate, 'sync_mode': 'interpolate', 'device': 'cpu',
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
-              'torch_threads': args.threads, 'diagnostics_period': 0.5}
+              'torch_threads': args.threads, 'executor': args.executor,
+              'diagnostics_period': 0.5}
     cfg = os.path.join(tmp, f'params_{rate:g}.yaml')
     with open(cfg, 'w') as f:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, f)
@@ -239,7 +240,8 @@ def render(result: dict) -> str:
     lines = [
         '# mi_node end-to-end latency', '',
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
-        " (0 = the node's default: all cores but one).", '',
+        " (0 = the node's default: all cores but one); executor "
+        f"{result['config'].get('executor', 'single (before the parameter existed)')}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
         f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
@@ -291,6 +293,8 @@ def main(argv=None) -> int:
                    help='input queue depth of mi_node (deep: absorbs the forward passes)')
     p.add_argument('--threads', type=int, default=0,
                    help="torch threads of mi_node (0: the node's default, all cores but one)")
+    p.add_argument('--executor', default='auto', choices=('auto', 'events', 'single'),
+                   help="executor of mi_node (its 'executor' parameter)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
     p.add_argument('--note', default='', help='free text added to the results')
@@ -327,7 +331,8 @@ def main(argv=None) -> int:
         'machine': machine,
         'config': {'topics': args.topics, 'pairs': args.pairs, 'window': args.window,
                    'update_rate': args.update_rate, 'qos_depth': args.qos_depth,
-                   'threads': args.threads, 'weights': args.weights or 'default',
+                   'threads': args.threads, 'executor': args.executor,
+                   'weights': args.weights or 'default',
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,

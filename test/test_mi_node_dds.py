@@ -40,6 +40,14 @@ RELIABLE_DEEP = QoSProfile(depth=5000, history=QoSHistoryPolicy.KEEP_LAST,
                            reliability=QoSReliabilityPolicy.RELIABLE)
 
 
+def have_events_executor():
+    try:
+        from rclpy.experimental import EventsExecutor  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def stamp_of(ns):
     from builtin_interfaces.msg import Time
     ns = int(ns)
@@ -286,6 +294,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['device'] == 'cpu' and info['weights'] == weights
     assert info['model_steps'] == str(est.provenance.get('steps', 'unknown'))
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
+    assert info['executor'] == ('events' if have_events_executor() else 'single')
 
     # mi_echo printed one array, one line per pair, then stopped by itself. Its subscription
     # may have matched the node's (volatile) publisher only after the burst above: keep the
@@ -322,7 +331,7 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
         tmp_path, topics=['/t/js=sensor_msgs/msg/JointState'],
         pairs=['/t/js:position[3] ~ /t/js:velocity[0]'], pair_names=['knee'], window=32,
         update_rate=10.0, weights=weights, device='cpu', qos_reliability='reliable',
-        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0)
+        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single')
     h = Harness(rclpy_context, spin_until)
     pub = h.publisher(JointState, '/t/js')
     proc = node_process(node_cmd(params))
@@ -358,6 +367,9 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
             st['dropped_duplicate'], st['dropped_out_of_order'], st['dropped_total']) == \
         ('50', '3', '2', '2', '1', '8')
     assert st['time_jumps'] == '0'
+    # The other tests run the default executor ('events' where rclpy has it); this one the
+    # SingleThreadedExecutor, so both are exercised over DDS.
+    assert h.estimator_status()['executor'] == 'single'
     assert proc.alive()
 
     # A jump back in time (bag loop): buffers cleared, counted, and the node goes on.

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from infonet_ros.estimator import MIN_SAMPLES
-from infonet_ros.node_config import (ConfigError, effective_sync_mode, NodeConfig,
-                                     PARAMS)
+from infonet_ros.node_config import (ConfigError, effective_executor, effective_sync_mode,
+                                     NodeConfig, PARAMS)
 from infonet_ros.pairs import (load_params_yaml, normalize_msg_type, PairSpecError,
                                parse_pair, parse_pairs, parse_topic_spec, topic_fields)
 
@@ -159,3 +159,15 @@ def test_effective_sync_mode():
     mode, warning = effective_sync_mode('approximate', False)
     assert mode == 'interpolate' and 'message_filters' in warning
     assert effective_sync_mode('interpolate', True) == ('interpolate', None)
+
+
+def test_effective_executor():
+    assert effective_executor('auto', True) == 'events'
+    assert effective_executor('auto', False) == 'single'
+    assert effective_executor('single', True) == 'single'
+    assert effective_executor('events', True) == 'events'
+    with pytest.raises(ConfigError, match='EventsExecutor'):
+        effective_executor('events', False)
+    assert NodeConfig.from_params({}).executor == 'auto'
+    with pytest.raises(ConfigError, match='executor'):
+        NodeConfig.from_params({'executor': 'multi'})

@@ -79,7 +79,7 @@ def forward_threads(requested: int, cpus: int | None = None) -> int:
 
 def make_executor(requested: str, context=None):
     """
-    The executor for the ``executor`` parameter; returns (executor, its kind).
+    Build the executor of the ``executor`` parameter; return (executor, its kind).
 
     rclpy's EventsExecutor (rclpy.experimental, Kilted and later) dispatches each message
     without rebuilding a wait set: on 2 cores it took all of 4 x 1 kHz Imu input at 43 % of a

@@ -96,6 +96,15 @@ def make_executor(requested: str, context=None):
     return SingleThreadedExecutor(context=context), kind
 
 
+def _default_pair_names(topics, pairs) -> list:
+    """Names built from the pairs, or [] when they do not parse (the config check says why)."""
+    from infonet_ros.pairs import PairSpecError, parse_pairs
+    try:
+        return [p.name for p in parse_pairs(topics, pairs)]
+    except (PairSpecError, TypeError, ValueError):
+        return []
+
+
 def _have_message_filters() -> bool:
     try:
         import message_filters  # noqa: F401
@@ -214,11 +223,17 @@ class MiNode(Node):
         values = {}
         for spec in PARAMS:
             desc = _descriptor(spec)
-            if isinstance(spec.default, list) and not spec.default:
+            default = spec.default
+            if spec.name == 'pair_names':
+                # The names the node will use (built from the pairs unless the parameter file
+                # gives them), so `ros2 param get/dump` shows them. An unset parameter also
+                # made `ros2 param dump` of older Humble releases fail.
+                default = _default_pair_names(values['topics'], values['pairs'])
+            if isinstance(default, list) and not default:
                 # An empty list has no ROS type: declare it typed and unset.
                 self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, desc)
             else:
-                self.declare_parameter(spec.name, spec.default, desc)
+                self.declare_parameter(spec.name, default, desc)
             try:
                 values[spec.name] = self.get_parameter(spec.name).value
             except rclpy.exceptions.ParameterUninitializedException:

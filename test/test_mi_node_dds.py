@@ -286,9 +286,12 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert h.spin_until(lambda: h.per_pair)
     assert {m.pair_name for m in h.per_pair} == {'dep'}
 
-    # Diagnostics: every input counted, the model named.
+    # Diagnostics: every input counted, the model named. A status array can be older than
+    # the estimates received (all input taken before the first pass ended): wait for one
+    # that counts an update.
     assert h.spin_until(lambda: h.topic_status('/t/fast').get('accepted') == '2000'
-                        and h.topic_status('/t/a').get('received') == '300')
+                        and h.topic_status('/t/a').get('received') == '300'
+                        and int(h.estimator_status().get('updates_published', 0)) >= 1)
     assert h.topic_status('/t/a')['dropped_total'] == '0'
     info = h.estimator_status()
     assert info['device'] == 'cpu' and info['weights'] == weights
@@ -430,6 +433,10 @@ def test_invalid_parameters_are_refused_with_a_reason(tmp_path, weights, rclpy_c
         res = set_param('device', 'cuda')
         assert not res.successful and 'CUDA' in res.reason, res.reason
     assert get_param('window').integer_value == 100  # refused values left it alone
+    # pair_names not in the file: the parameter holds the names the node built and uses.
+    names = get_param('pair_names')
+    assert names.type == ParameterType.PARAMETER_STRING_ARRAY
+    assert list(names.string_array_value) == ['t_js_position_0___t_js_velocity_0']
 
     assert set_param('window', 64).successful
     assert get_param('window').integer_value == 64

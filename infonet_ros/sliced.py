@@ -207,7 +207,8 @@ def _leading_singular_pair(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u, v
 
 
-def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None
+def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
+                        crossfit: bool | None = None, seed: int = DEFAULT_SEED
                         ) -> tuple[np.ndarray, np.ndarray]:
     """
     Project standardized sides on the leading singular pair of their cross-correlation.
@@ -215,19 +216,53 @@ def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None
     :param xs: (N, dx) standardized x (constant columns all zero).
     :param ys: (N, dy) standardized y.
     :param perms: (P, N) row permutations of y; None means the data as paired.
+    :param crossfit: fit the pair on one half of the rows and project the other half with
+        it (and the reverse), so that no row is projected on directions fitted to itself.
+        None (default): only when N < dx + dy, where an in-sample pair can be fitted to
+        noise (docs/sliced_mi.md). The choice depends on (N, dx, dy) only, so it is the same
+        for every permutation and the permutation test stays exact.
+    :param seed: seed of the split into halves (crossfit only).
 
     :return: (a, b), both (R, N) with R = 1 (no perms) or P: row r is (u_r^T x_i, v_r^T y_i)
         for the leading pair (u_r, v_r) of x^T y[perm_r], signs fixed so that the largest
-        component of u_r is positive. A side with no live column gives all-zero rows.
+        component of u_r is positive (cross-fitted: of the first half's u_r, the second
+        half's pair aligned to it). A side with no live column gives all-zero rows.
     """
     yp = ys[None] if perms is None else ys[perms]  # (R, N, dy)
-    cross = np.matmul(xs.T, yp)  # (R, dx, dy)
-    u1, v1 = _leading_singular_pair(cross)  # (R, dx), (R, dy)
-    sign = np.sign(u1[np.arange(len(u1)), np.abs(u1).argmax(axis=1)])  # (R,)
-    sign[sign == 0] = 1.0
-    a = (xs @ (u1 * sign[:, None]).T).T  # (R, N)
-    b = np.matmul(yp, (v1 * sign[:, None])[:, :, None])[:, :, 0]  # (R, N)
+    n = xs.shape[0]
+    if crossfit is None:
+        crossfit = n < xs.shape[1] + ys.shape[1]
+    if not crossfit:
+        u, v = _signed_pair(xs, yp)  # (R, dx), (R, dy)
+        return (xs @ u.T).T, np.matmul(yp, v[:, :, None])[:, :, 0]
+    order = np.random.default_rng([seed, 3]).permutation(n)
+    half_a, half_b = order[:n // 2], order[n // 2:]
+    u_a, v_a = _signed_pair(xs[half_a], yp[:, half_a])
+    u_b, v_b = _signed_pair(xs[half_b], yp[:, half_b])
+    align = np.where(np.sum(u_a * u_b, axis=1) < 0, -1.0, 1.0)[:, None]  # (R, 1)
+    u_b, v_b = u_b * align, v_b * align
+    a, b = np.empty((len(yp), n)), np.empty((len(yp), n))
+    for rows, u, v in ((half_b, u_a, v_a), (half_a, u_b, v_b)):
+        # Each half standardized on its own: the two halves are projected on different
+        # directions, and a scale that differs by half would tie |a| to |b| through it.
+        a[:, rows] = _standardize_rows((xs[rows] @ u.T).T)  # (R, |half|)
+        b[:, rows] = _standardize_rows(np.matmul(yp[:, rows], v[:, :, None])[:, :, 0])
     return a, b
+
+
+def _standardize_rows(m: np.ndarray) -> np.ndarray:
+    """Each row to mean 0 and standard deviation 1 (a constant row to 0)."""
+    m = m - m.mean(axis=1, keepdims=True)
+    sd = m.std(axis=1, keepdims=True)
+    return np.divide(m, sd, out=np.zeros_like(m), where=sd > 0)
+
+
+def _signed_pair(xs: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Leading pair of x^T y_r for (N, dx) x and (R, N, dy) y, largest |u| component > 0."""
+    u, v = _leading_singular_pair(np.matmul(xs.T, yp))  # (R, dx), (R, dy)
+    sign = np.sign(u[np.arange(len(u)), np.abs(u).argmax(axis=1)])  # (R,)
+    sign[sign == 0] = 1.0
+    return u * sign[:, None], v * sign[:, None]
 
 
 def default_estimator() -> InfoNetEstimator:
@@ -282,7 +317,8 @@ def sliced_mi(x, y, n_slices: int = DEFAULT_N_SLICES, seed: int = DEFAULT_SEED,
     return float(estimate_rows(est, xs, ys, batch_rows).mean())
 
 
-def pls_mi(x, y, estimator: InfoNetEstimator | None = None) -> float:
+def pls_mi(x, y, estimator: InfoNetEstimator | None = None, crossfit: bool | None = None,
+           seed: int = DEFAULT_SEED) -> float:
     """
     MI (nats) of the leading-pair slice: x and y projected on the leading singular pair.
 
@@ -294,12 +330,15 @@ def pls_mi(x, y, estimator: InfoNetEstimator | None = None) -> float:
     :param x: (N, dx) samples, or (N,) for dx = 1.
     :param y: (N, dy) samples paired row by row with ``x``.
     :param estimator: an :class:`InfoNetEstimator`; None loads the shipped weights once.
+    :param crossfit: directions fitted out of fold; None: when N < dx + dy
+        (:func:`leading_pair_slices`).
+    :param seed: seed of the split into halves when cross-fitting.
 
     :return: The estimate as a float (0.0 when a side has no non-constant column).
 
     :raises ValueError: as :func:`project_slices`.
     """
-    a, b = leading_pair_slices(*_validated_sides(x, y))
+    a, b = leading_pair_slices(*_validated_sides(x, y), crossfit=crossfit, seed=seed)
     est = estimator or default_estimator()
     return float(est.estimate_batch(a, b)[0])
 
@@ -411,11 +450,12 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
 def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
     xm, ym = _validated_sides(x, y)
     est = estimator or default_estimator()
-    statistic = float(est.estimate_batch(*leading_pair_slices(xm, ym))[0])
+    statistic = float(est.estimate_batch(*leading_pair_slices(xm, ym, seed=seed))[0])
     perms = permutation_indices(xm.shape[0], n_permutations, seed)
     null = np.empty(len(perms))
     for start in range(0, len(perms), batch_rows):
-        a, b = leading_pair_slices(xm, ym, perms[start:start + batch_rows])  # (C, N) each
+        chunk = perms[start:start + batch_rows]
+        a, b = leading_pair_slices(xm, ym, chunk, seed=seed)  # (C, N) each
         null[start:start + len(a)] = est.estimate_batch(a, b)
     return _test_result(statistic, null, n_slices=1, kind='pls')
 

@@ -344,3 +344,37 @@ def test_pls_accepts_scalar_sides_and_rejects_bad_input(est):
         pls_mi(x, y[:-1], estimator=est)
     with pytest.raises(ValueError, match='statistic must be one of'):
         independence_test(x, y, estimator=est, statistic='max')
+
+
+def test_pls_fits_out_of_fold_when_samples_are_fewer_than_dimensions(est):
+    # N = 100 < dx + dy = 128: an in-sample pair is fitted to noise and reads independent
+    # data as strongly dependent; fitted on the other half, it reads them as ~independent
+    # and still sees the shared component. Means over 5 data sets.
+    rng = np.random.default_rng(34)
+    reads = {'in_sample': [], 'out_of_fold': [], 'dependent': []}
+    for _ in range(5):
+        x, y = shared_component(rng, 100, 64)
+        y_ind = rng.standard_normal((100, 64))
+        reads['in_sample'].append(pls_mi(x, y_ind, estimator=est, crossfit=False))
+        reads['out_of_fold'].append(pls_mi(x, y_ind, estimator=est))  # None cross-fits here
+        reads['dependent'].append(pls_mi(x, y, estimator=est))
+    m = {k: float(np.mean(v)) for k, v in reads.items()}
+    assert m['in_sample'] > 0.4 and abs(m['out_of_fold']) < 0.15, m
+    assert m['dependent'] > m['out_of_fold'] + 0.1, m
+    assert pls_mi(x, y_ind, estimator=est, crossfit=True) == reads['out_of_fold'][-1]
+    # Every row is projected on directions fitted to the other half: within a half, the
+    # projections are one linear map of x (then standardized).
+    xs, ys = x - x.mean(0), y - y.mean(0)
+    a, b = leading_pair_slices(xs, ys, seed=5)
+    half = np.random.default_rng([5, 3]).permutation(100)[:50]
+    design = np.c_[xs[half], np.ones(50)]
+    fit = design @ np.linalg.lstsq(design, a[0, half], rcond=None)[0]
+    np.testing.assert_allclose(fit, a[0, half], atol=1e-8)
+    assert a[0, half].std() == pytest.approx(1.0)
+    # The test refits out of fold on every permutation, with the test's seed.
+    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls', seed=5)
+    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est, seed=5), abs=1e-9)
+    perms = permutation_indices(100, 9, seed=5)
+    np.testing.assert_allclose(r.null_statistics[:2],
+                               [pls_mi(x, y[p], estimator=est, seed=5) for p in perms[:2]],
+                               atol=1e-5)

@@ -17,6 +17,9 @@ Cross-fitted estimates of independent data scatter around 0 and can be slightly 
 
 from __future__ import annotations
 
+from collections import OrderedDict
+import warnings
+
 import numpy as np
 import torch
 
@@ -30,6 +33,8 @@ MIN_SAMPLES = 32
 DEFAULT_DEVICE = 'auto'
 # Seed of the deterministic cross-fitting split (an estimate never depends on its batch).
 DEFAULT_SPLIT_SEED = 0
+# Traced networks kept by an estimator with jit=True, one per set size (least recent out).
+JIT_CACHE_SIZE = 8
 
 
 def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
@@ -84,17 +89,79 @@ def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     return x2, y2
 
 
+class TracedNetwork:
+    """
+    The network traced and frozen with TorchScript, one trace per set size.
+
+    Same numbers as the eager model (a trace records the very operations), in about a third
+    less time on a CPU: the frozen graph runs without Python between operations, which also
+    keeps it from waiting on the GIL while another thread (a ROS executor) holds it. A trace
+    bakes in the set size (log N is an input feature), so each new size is traced once
+    (~0.5-2 s); the batch size may vary.
+    """
+
+    def __init__(self, model: InfoNet, cache_size: int = JIT_CACHE_SIZE):
+        self.model = model
+        self.cache_size = cache_size
+        self._traced: OrderedDict = OrderedDict()
+        self.failure = ''  # why tracing failed, if it did: then the eager model runs
+
+    def __call__(self, uv: torch.Tensor) -> torch.Tensor:
+        """Critic tables of copula sets: (B, N, 2) -> (B, G, G), as ``model(uv)``."""
+        if self.failure:
+            return self.model(uv)
+        key = (uv.shape[1], uv.device, uv.dtype)
+        fn = self._traced.get(key)
+        if fn is None:
+            try:
+                fn = self._trace(uv[:1])
+            except Exception as exc:  # TorchScript is deprecated: a future torch may refuse
+                self.failure = f'{type(exc).__name__}: {exc}'
+                warnings.warn(f'TorchScript tracing failed, running the eager model (same '
+                              f'estimates, slower): {self.failure}', RuntimeWarning)
+                return self.model(uv)
+            self._traced[key] = fn
+            while len(self._traced) > self.cache_size:
+                self._traced.popitem(last=False)
+        self._traced.move_to_end(key)
+        return fn(uv)
+
+    def _trace(self, example: torch.Tensor):
+        with warnings.catch_warnings():
+            # The tracer warns that N becomes a constant (hence one trace per N); torch >= 2.10
+            # also flags TorchScript as deprecated, which the eager fallback above covers.
+            warnings.simplefilter('ignore', torch.jit.TracerWarning)
+            warnings.simplefilter('ignore', DeprecationWarning)
+            with torch.no_grad():
+                return torch.jit.freeze(torch.jit.trace(self.model, example))
+
+    def sizes(self) -> list[int]:
+        """Set sizes N traced so far (most recently used last)."""
+        return [k[0] for k in self._traced]
+
+
 class InfoNetEstimator:
     """Pretrained InfoNet mutual-information estimator (nats)."""
 
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
                  provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
-                 marginal: str = 'exact'):
+                 marginal: str = 'exact', jit: bool = False):
+        """
+        Wrap a model; ``from_pretrained`` is the usual way in.
+
+        :param jit: run the numpy API's forward passes through TorchScript traces
+            (:class:`TracedNetwork`): same estimates, about a third faster on a CPU, but the
+            first call for each series length traces the network (~0.5-2 s). For repeated
+            calls with few distinct lengths (a ROS node, a bag analysis); ``mi_torch``
+            always runs the eager model (gradients).
+        """
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.provenance = dict(provenance or {})
         self.split_seed = split_seed
         self.marginal = marginal
+        self.jit = bool(jit)
+        self._network = TracedNetwork(self.model) if self.jit else self.model
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -108,6 +175,16 @@ class InfoNetEstimator:
         dev = resolve_device(device)
         model, prov = load_checkpoint(path, map_location=dev)
         return cls(model, dev, prov, **kwargs)
+
+    @property
+    def jit_failure(self) -> str:
+        """Why TorchScript tracing failed ('' if it did not, or jit is off)."""
+        return getattr(self._network, 'failure', '')
+
+    def warm_up(self, n: int) -> None:
+        """Run one estimate of length ``n`` (with jit: trace for that length now)."""
+        rng = np.random.default_rng(0)
+        self.estimate_batch(rng.standard_normal((1, n)), rng.standard_normal((1, n)))
 
     # ---- numpy API ---------------------------------------------------------------------
 
@@ -163,7 +240,7 @@ class InfoNetEstimator:
             xy = torch.from_numpy(np.stack([x[live], y[live]], axis=-2))  # (B, 2, N)
             uv = rank_normalize(xy).transpose(1, 2)  # (B, N, 2), both ranked in one call
             uv = uv.to(self.device, torch.float32)
-            mi = crossfit_mi(self.model, uv, seed=self.split_seed, marginal=self.marginal)
+            mi = crossfit_mi(self._network, uv, seed=self.split_seed, marginal=self.marginal)
             out[live] = mi.double().cpu().numpy()
         return out
 

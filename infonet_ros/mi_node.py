@@ -96,6 +96,13 @@ def make_executor(requested: str, context=None):
     return SingleThreadedExecutor(context=context), kind
 
 
+def _jit_state(estimator) -> str:
+    """'on', 'off', or 'failed: <reason>' (the eager model runs instead)."""
+    if not estimator.jit:
+        return 'off'
+    return f'failed: {estimator.jit_failure}' if estimator.jit_failure else 'on'
+
+
 def _default_pair_names(topics, pairs) -> list:
     """Names built from the pairs, or [] when they do not parse (the config check says why)."""
     from infonet_ros.pairs import PairSpecError, parse_pairs
@@ -170,6 +177,9 @@ class MiNode(Node):
         self._load_estimator(self.cfg.device)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
+        # The first pass (and with jit, the trace for this window length) now, not in the
+        # first update.
+        self.estimator.warm_up(self.cfg.window)
 
         mode, warning = effective_sync_mode(self.cfg.sync_mode, _have_message_filters())
         if warning and any(not p.same_topic for p in self.cfg.pairs):
@@ -248,7 +258,8 @@ class MiNode(Node):
         except ValueError as exc:
             raise ConfigError(f'device: {exc}') from None
         self._weights_path = resolve_weights(self.cfg.weights)
-        self.estimator = InfoNetEstimator.from_pretrained(self._weights_path, dev)
+        self.estimator = InfoNetEstimator.from_pretrained(self._weights_path, dev,
+                                                          jit=self.cfg.jit)
 
     def _setup_message_filters(self):
         import message_filters
@@ -342,6 +353,7 @@ class MiNode(Node):
                 'model_steps': prov.get('steps', 'unknown'),
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
+                'jit': _jit_state(self.estimator),
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
@@ -373,7 +385,7 @@ class MiNode(Node):
             # Copy the model: the worker may be running the old one right now.
             import copy
             self.estimator = InfoNetEstimator(copy.deepcopy(est.model), dev, est.provenance,
-                                              est.split_seed, est.marginal)
+                                              est.split_seed, est.marginal, est.jit)
         if 'window' in changes:
             self.engine.set_window(changes['window'])
         self.cfg = dataclasses.replace(self.cfg, **changes)

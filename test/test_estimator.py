@@ -3,6 +3,7 @@
 """InfoNetEstimator with the shipped weights: accuracy, invariances, API contracts, errors."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -91,6 +92,40 @@ def test_batch_equals_loop(est):
     assert batch.shape == (5,) and batch.dtype == np.float64
     loop = np.array([est.estimate(x[i], y[i]) for i in range(5)])
     np.testing.assert_allclose(batch, loop, atol=1e-5)
+
+
+def test_jit_traces_give_the_eager_estimates_for_any_length_and_batch(est):
+    jit = InfoNetEstimator(est.model, 'cpu', est.provenance, jit=True)
+    jit._network.cache_size = 2  # small, to exercise the eviction of the oldest trace
+    rng = np.random.default_rng(5)
+    for n in (1000, 64, 257, 1000):
+        for b in (1, 7):
+            x, y = gaussian(rng, 0.8, (b, n))
+            np.testing.assert_allclose(jit.estimate_batch(x, y), est.estimate_batch(x, y),
+                                       atol=1e-6)
+    # Traces are per half-set size (cross-fitting halves); 500 came back and is the newest.
+    assert jit._network.sizes() == [128, 500] and jit.jit_failure == ''
+    # The differentiable path stays eager: gradients still reach the inputs.
+    xt = torch.tensor(x[0], requires_grad=True)
+    jit.mi_torch(xt, torch.tensor(y[0])).backward()
+    assert torch.isfinite(xt.grad).all() and xt.grad.abs().sum() > 0
+
+
+def test_jit_falls_back_to_the_eager_model_when_tracing_fails(est, monkeypatch):
+    jit = InfoNetEstimator(est.model, 'cpu', est.provenance, jit=True)
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError('no TorchScript here')
+    monkeypatch.setattr(torch.jit, 'trace', refuse)
+    rng = np.random.default_rng(8)
+    x, y = gaussian(rng, 0.5, (3, 200))
+    with pytest.warns(RuntimeWarning, match='no TorchScript here'):
+        got = jit.estimate_batch(x, y)
+    np.testing.assert_allclose(got, est.estimate_batch(x, y), atol=1e-6)
+    assert 'no TorchScript here' in jit.jit_failure
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # warned once: later calls just run the eager model
+        np.testing.assert_allclose(jit.estimate_batch(x, y), got, atol=0)
 
 
 def test_estimate_many_equals_estimate_for_mixed_lengths(est):

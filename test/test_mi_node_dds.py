@@ -298,6 +298,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['model_steps'] == str(est.provenance.get('steps', 'unknown'))
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
     assert info['executor'] == ('events' if have_events_executor() else 'single')
+    assert info['jit'] == 'on'
 
     # mi_echo printed one array, one line per pair, then stopped by itself. Its subscription
     # may have matched the node's (volatile) publisher only after the burst above: keep the
@@ -334,7 +335,7 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
         tmp_path, topics=['/t/js=sensor_msgs/msg/JointState'],
         pairs=['/t/js:position[3] ~ /t/js:velocity[0]'], pair_names=['knee'], window=32,
         update_rate=10.0, weights=weights, device='cpu', qos_reliability='reliable',
-        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single')
+        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single', jit=False)
     h = Harness(rclpy_context, spin_until)
     pub = h.publisher(JointState, '/t/js')
     proc = node_process(node_cmd(params))
@@ -373,6 +374,7 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
     # The other tests run the default executor ('events' where rclpy has it); this one the
     # SingleThreadedExecutor, so both are exercised over DDS.
     assert h.estimator_status()['executor'] == 'single'
+    assert h.estimator_status()['jit'] == 'off'
     assert proc.alive()
 
     # A jump back in time (bag loop): buffers cleared, counted, and the node goes on.

@@ -69,11 +69,13 @@ def main(argv=None) -> int:
     p.add_argument('--window', type=int, default=256)
     p.add_argument('--every', type=int, default=12)
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
+    p.add_argument('--no-jit', action='store_true',
+                   help='eager forward passes (default: TorchScript traces, as analyze)')
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     load_before = os.getloadavg()
-    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
+    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu', jit=not args.no_jit)
     fields = 'linear_acceleration.x,angular_velocity.z' if args.quick else IMU6
     spec = parse_matrix(f'legs=/thigh/imu:{fields} ~ /shank/imu:'
                         + ('linear_acceleration.x,angular_velocity.x,angular_velocity.z'
@@ -126,7 +128,8 @@ def main(argv=None) -> int:
         'settings': {'pairs': len(names), 'window': args.window, 'update_every': every,
                      'updates': result.updates, 'estimates': n, 'sync_mode': 'interpolate',
                      'batch_rows': result.options['batch_rows'],
-                     'torch_threads': torch.get_num_threads(), 'ksg': 'sklearn k=3, 1 core'},
+                     'torch_threads': torch.get_num_threads(), 'jit': est.jit,
+                     'ksg': 'sklearn k=3, 1 core'},
         'time': {'analysis_s': analysis_s, 'infonet_forward_s': t['infonet_s'],
                  'read_and_pair_s': t['read_and_pair_s'], 'ksg_s': t['ksg_s'],
                  'shuffle_control_s': t['control_s'], 'wall_with_ksg_and_control_s': wall,
@@ -155,7 +158,10 @@ def main(argv=None) -> int:
     s = summary
     md = ['# Offline bag analysis: walking recording', '',
           f"{s['settings']['pairs']} channel pairs, window {args.window}, update every {every} "
-          f'samples: {result.updates} updates, {n} estimates. Load average before/after: '
+          f'samples: {result.updates} updates, {n} estimates; '
+          f"{'TorchScript traces' if est.jit else 'eager forward passes'}, "
+          f"{s['settings']['torch_threads']} torch threads, {s['settings']['batch_rows']} rows "
+          'per pass. Load average before/after: '
           f'{load_before[0]:.1f} / {load_after[0]:.1f} on {os.cpu_count()} cores'
           + (' (machine under load: timings pessimistic)' if s['environment']['under_load']
              else '') + '.', '',

@@ -379,7 +379,7 @@ def load_estimator(cfg, weights=None, device=None):
     """Load the InfoNet estimator of a configuration (``weights`` / ``device`` override it)."""
     from infonet_ros.estimator import InfoNetEstimator
     return InfoNetEstimator.from_pretrained(weights or cfg.weights or None,
-                                            device or cfg.device)
+                                            device or cfg.device, jit=cfg.jit)
 
 
 def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, estimator=None,

@@ -199,7 +199,9 @@ def markdown(args, methods, rows, tests, notes):
     lines = ['# Independence detection: ROC-AUC and time', '',
              f'{args.trials} dependent + {args.trials} independent data sets per row '
              f'(null: {args.null}); all methods read the same samples. Weights: '
-             f'{args.weights_info}. torch threads: {args.torch_threads}. infonet: sliced MI '
+             f'{args.weights_info}. torch threads: {args.torch_threads}, '
+             f"{'eager forward passes' if args.no_jit else 'TorchScript traces (jit)'}. "
+             'infonet: sliced MI '
              "(mean over random slices, the authors' statistic); infonet_pls: InfoNet MI of "
              'the leading-pair (PLS) slice (`infonet_ros.sliced.pls_mi`, our addition).', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -278,6 +280,8 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
+    p.add_argument('--no-jit', action='store_true',
+                   help='eager forward passes (default: TorchScript traces; same statistics)')
     p.add_argument('--quick', action='store_true', help='smoke run: few trials and sizes')
     p.add_argument('--out', default=os.path.join(RESULTS, 'independence_auc'),
                    help='output path without extension (.json and .md are written)')
@@ -299,7 +303,7 @@ def main(argv=None):
     # After the baselines: importing dcor (numba) resets torch's thread count.
     if args.threads:
         torch.set_num_threads(args.threads)
-    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
+    est = InfoNetEstimator.from_pretrained(args.weights, device='cpu', jit=not args.no_jit)
     prov = est.provenance
     args.weights_info = (f"{os.path.basename(args.weights or 'infonet_default.pt')} "
                          f"(step {prov.get('steps', '?')}, commit {prov.get('commit', '?')})")

@@ -12,7 +12,8 @@ For each checkpoint (shipped names 'default' and 'fine', or files), and for KSG 
   (truth 0);
 - speed: median time of one ``estimate`` at N = 1000; per pair in one ``estimate_batch`` of
   64 pairs at N = 1000 and at N = 256 (the window of the bag example); KSG per pair on the
-  same pairs; the forward-pass cost as sets per second.
+  same pairs. Each checkpoint is timed twice: eager, and as TorchScript traces
+  (``InfoNetEstimator(jit=True)``, rows "(jit)"; same estimates, checked).
 
 The accuracy numbers are a smaller version of eval_accuracy.py (which has the full tables);
 this script exists to put every model in one table measured under the same conditions.
@@ -112,6 +113,17 @@ def run(args):
         r.update(speed(est.estimate_batch, est.estimate, np.random.default_rng(4), args.calls))
         rows.append(r)
         print(json.dumps(r), file=sys.stderr, flush=True)
+        if args.no_jit:
+            continue
+        # The same model through TorchScript traces: the same estimates (checked), timed.
+        jit = InfoNetEstimator(est.model, 'cpu', est.provenance, jit=True)
+        rj = {**r, 'model': r['model'] + ' (jit)'}
+        rj.update({k: errors(jit.estimate_batch, v) for k, v in sets.items()})
+        for k in sets:
+            assert abs(rj[k]['mae'] - r[k]['mae']) < 1e-5, (k, rj[k], r[k])
+        rj.update(speed(jit.estimate_batch, jit.estimate, np.random.default_rng(4), args.calls))
+        rows.append(rj)
+        print(json.dumps(rj), file=sys.stderr, flush=True)
     k = {'model': 'KSG (k=3)', 'file': '', 'parameters': None, 'decoder': '', 'steps': None,
          'commit': None}
     k.update({name: errors(ksg_rows, v) for name, v in sets.items()})
@@ -156,6 +168,8 @@ def main(argv=None):
     p.add_argument('--gmm', type=int, default=20, help='random Gaussian mixtures')
     p.add_argument('--calls', type=int, default=30, help='timed single calls')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
+    p.add_argument('--no-jit', action='store_true',
+                   help='skip the rows of the TorchScript-traced models (InfoNetEstimator jit)')
     p.add_argument('--out-dir', default=RESULTS)
     p.add_argument('--name', default='model_tradeoff', help='base name of the result files')
     p.add_argument('--title', default='Speed against accuracy of the InfoNet checkpoints')

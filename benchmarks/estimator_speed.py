@@ -9,7 +9,7 @@ Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method
   readout) against one ``ksg_mi`` call, at each N; MINE (``--mine-steps`` Adam steps) at
   N = 1000 only; median and 90th percentile over ``--repeats`` calls after 3 warm-up calls;
 - a batch of ``--batch`` pairs at N = 1000 (``estimate_batch``, one forward pass), per pair,
-  against KSG per pair;
+  against KSG per pair; InfoNet eager and as TorchScript traces (``jit=True``, rows "-jit");
 - the differentiable path (``mi_torch``, soft ranks, forward + backward) at N = 1000;
 - peak memory: each measurement runs once in a fresh subprocess that resets the kernel's
   resident-set high-water mark (``/proc/self/clear_refs``) after loading everything, then
@@ -126,14 +126,15 @@ def run(args):
     reps = args.repeats or (5 if q else 30)
     est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
     shuffle = InfoNetEstimator(est.model, est.device, est.provenance, marginal='shuffle')
+    jit = InfoNetEstimator(est.model, est.device, est.provenance, jit=True)
     rng = np.random.default_rng(0)
     res = {'single': [], 'batch': [], 'memory': []}
     for n in ns:
         x, y = pairs(rng, reps, n)
         data = list(zip(x, y))
         row = {'n': n}
-        for name, fn in (('InfoNet', est.estimate), ('InfoNet-shuffle', shuffle.estimate),
-                         ('KSG', ksg_mi)):
+        for name, fn in (('InfoNet', est.estimate), ('InfoNet-jit', jit.estimate),
+                         ('InfoNet-shuffle', shuffle.estimate), ('KSG', ksg_mi)):
             row[name] = timed(fn, data)
         if not args.no_mine and n == 1000:
             k = 3 if not q else 1
@@ -145,11 +146,14 @@ def run(args):
     n = 1000
     x, y = pairs(rng, args.batch, n)
     bt = timed(lambda a, b: est.estimate_batch(a, b), [(x, y)] * max(3, reps // 5), warmup=1)
+    bt_jit = timed(lambda a, b: jit.estimate_batch(a, b), [(x, y)] * max(3, reps // 5),
+                   warmup=1)
     kt = timed(ksg_mi, list(zip(x, y)), warmup=3)
     xt = [torch.tensor(x[i], requires_grad=True) for i in range(min(reps, args.batch))]
     gt = timed(lambda a, b: est.mi_torch(a, torch.tensor(b)).backward(),
                [(xt[i], y[i]) for i in range(len(xt))])
     res['batch'] = {'n': n, 'batch': args.batch, 'batch_s': bt, 'per_pair_s': bt[0] / args.batch,
+                    'jit_batch_s': bt_jit, 'jit_per_pair_s': bt_jit[0] / args.batch,
                     'ksg_per_pair_s': kt[0], 'mi_torch_fwd_bwd_s': gt}
     mem_jobs = [('InfoNet', m, 1) for m in ns] + [('KSG', m, 1) for m in ns]
     mem_jobs += [('InfoNet batch', 1000, args.batch), ('InfoNet mi_torch', 1000, 1)]
@@ -166,7 +170,7 @@ def markdown(res, est, args) -> str:
     ms = (lambda v: f'{1e3 * v:.2f}')
     rows = []
     for r in res['single']:
-        for name in ('InfoNet', 'InfoNet-shuffle', 'KSG', 'MINE'):
+        for name in ('InfoNet', 'InfoNet-jit', 'InfoNet-shuffle', 'KSG', 'MINE'):
             if name in r:
                 ratio = r[name][0] / r['KSG'][0]
                 rows.append([r['n'], name, ms(r[name][0]), ms(r[name][1]), f'{ratio:.3f}'])
@@ -174,15 +178,19 @@ def markdown(res, est, args) -> str:
     speed = md_table(['N', 'method', 'median ms', 'p90 ms', 'time / KSG time'], rows)
     single_1000 = next((r for r in res['single'] if r['n'] == 1000), None)
     t_rows = []
-    if single_1000:
-        t_rows.append(['one estimate, N = 1000: InfoNet / KSG',
-                       f"{single_1000['InfoNet'][0] / single_1000['KSG'][0]:.3f}", '<= 0.5'])
-    t_rows.append([f"batch of {b['batch']}, N = 1000: InfoNet per pair / KSG per pair",
-                   f"{b['per_pair_s'] / b['ksg_per_pair_s']:.4f}", '<= 0.05'])
+    for label, key in (('InfoNet', 'InfoNet'), ('InfoNet jit', 'InfoNet-jit')):
+        if single_1000 and key in single_1000:
+            t_rows.append([f'one estimate, N = 1000: {label} / KSG',
+                           f"{single_1000[key][0] / single_1000['KSG'][0]:.3f}", '<= 0.5'])
+    for label, key in (('InfoNet', 'per_pair_s'), ('InfoNet jit', 'jit_per_pair_s')):
+        if key in b:
+            t_rows.append([f"batch of {b['batch']}, N = 1000: {label} per pair / KSG per pair",
+                           f"{b[key] / b['ksg_per_pair_s']:.4f}", '<= 0.05'])
     batch = md_table(['measure', 'value'], [
         [f"InfoNet estimate_batch, {b['batch']} pairs, N = {b['n']} (median ms)",
          ms(b['batch_s'][0])],
         ['InfoNet per pair in the batch (ms)', ms(b['per_pair_s'])],
+        ['InfoNet jit per pair in the batch (ms)', ms(b['jit_per_pair_s'])],
         ['KSG per pair, same pairs (median ms)', ms(b['ksg_per_pair_s'])],
         ['InfoNet mi_torch forward + backward, N = 1000 (median ms)',
          ms(b['mi_torch_fwd_bwd_s'][0])]])

@@ -15,6 +15,7 @@ validity, only power, so the default uses few slices to afford many trials.
 
     python benchmarks/independence_type1.py                    # 1000 trials (~10 min)
     python benchmarks/independence_type1.py --trials 50        # smoke run
+    python benchmarks/independence_type1.py --statistic pls --extra-dims 120   # n < dx + dy
 """
 
 import argparse
@@ -37,10 +38,12 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 ALPHAS = (0.01, 0.05, 0.10)
 
 
-def make_independent(rng, n):
-    """X: (n, 6) correlated Gaussians; Y: (n, 7) mixed marginals, independent of X."""
+def make_independent(rng, n, extra_dims=0):
+    """X: (n, 6 + extra_dims) Gaussians, 6 correlated; Y: (n, 7) mixed marginals, apart."""
     mix = rng.standard_normal((6, 6))
     x = rng.standard_normal((n, 6)) @ mix
+    if extra_dims:
+        x = np.column_stack([x, rng.standard_normal((n, extra_dims))])
     y = np.column_stack([rng.standard_t(2, n), rng.exponential(1.0, n), rng.uniform(size=n),
                          rng.standard_normal(n), rng.standard_normal(n) ** 3,
                          np.round(rng.standard_normal(n) * 2), np.full(n, 0.3)])
@@ -64,6 +67,9 @@ def main(argv=None):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--statistic', choices=['sliced', 'pls'], default='sliced',
                    help="'sliced' (random slices) or 'pls' (the leading-pair slice)")
+    p.add_argument('--extra-dims', type=int, default=0,
+                   help='independent Gaussian columns added to X; with n < dx + dy the '
+                   'leading pair is fitted out of fold')
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--out', default=os.path.join(RESULTS, 'independence_type1'),
@@ -76,7 +82,7 @@ def main(argv=None):
     pvals = []
     t0 = time.perf_counter()
     for trial in range(args.trials):
-        x, y = make_independent(rng, args.n)
+        x, y = make_independent(rng, args.n, args.extra_dims)
         # A new direction seed per trial: the rate then averages over directions too.
         r = independence_test(x, y, n_slices=args.n_slices, n_permutations=args.n_permutations,
                               seed=args.seed * 100_000 + trial, estimator=est,
@@ -107,7 +113,8 @@ def main(argv=None):
     what = (f'{args.n_slices} slices' if args.statistic == 'sliced'
             else 'leading-pair (PLS) statistic')
     lines = [f'# Type-I error of the permutation test ({args.statistic})', '',
-             f'{args.trials} independent data sets, n = {args.n}, X 6-D, Y 7-D, '
+             f'{args.trials} independent data sets, n = {args.n}, X {6 + args.extra_dims}-D, '
+             'Y 7-D, '
              f'{what}, {args.n_permutations} permutations; '
              f'{elapsed:.0f} s in all.', '',
              '| alpha | exact level | rejections | rate | 95 % Wilson interval |',

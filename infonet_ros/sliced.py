@@ -69,6 +69,8 @@ DEFAULT_SEED = 0
 # Statistics of independence_test: the mean over random slices, or the leading-pair slice.
 STATISTICS = ('sliced', 'pls')
 DEFAULT_STATISTIC = 'sliced'
+# Random half-splits averaged by the out-of-fold leading-pair statistic (N < dx + dy).
+PLS_SPLITS = 8
 # Estimator rows per forward pass: bounds memory (~2 MB per row on a CPU) while keeping
 # the batch large enough for efficient matrix products.
 DEFAULT_BATCH_ROWS = 256
@@ -208,7 +210,7 @@ def _leading_singular_pair(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
-                        crossfit: bool | None = None, seed: int = DEFAULT_SEED
+                        crossfit: bool | None = None, seed: int = DEFAULT_SEED, split: int = 0
                         ) -> tuple[np.ndarray, np.ndarray]:
     """
     Project standardized sides on the leading singular pair of their cross-correlation.
@@ -222,6 +224,8 @@ def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None
         noise (docs/sliced_mi.md). The choice depends on (N, dx, dy) only, so it is the same
         for every permutation and the permutation test stays exact.
     :param seed: seed of the split into halves (crossfit only).
+    :param split: which split of that seed (crossfit only; :func:`pls_mi` averages
+        ``PLS_SPLITS`` of them).
 
     :return: (a, b), both (R, N) with R = 1 (no perms) or P: row r is (u_r^T x_i, v_r^T y_i)
         for the leading pair (u_r, v_r) of x^T y[perm_r], signs fixed so that the largest
@@ -230,12 +234,10 @@ def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None
     """
     yp = ys[None] if perms is None else ys[perms]  # (R, N, dy)
     n = xs.shape[0]
-    if crossfit is None:
-        crossfit = n < xs.shape[1] + ys.shape[1]
-    if not crossfit:
+    if not pls_crossfits(crossfit, xs.shape, ys.shape):
         u, v = _signed_pair(xs, yp)  # (R, dx), (R, dy)
         return (xs @ u.T).T, np.matmul(yp, v[:, :, None])[:, :, 0]
-    order = np.random.default_rng([seed, 3]).permutation(n)
+    order = np.random.default_rng([seed, 3, split]).permutation(n)
     half_a, half_b = order[:n // 2], order[n // 2:]
     u_a, v_a = _signed_pair(xs[half_a], yp[:, half_a])
     u_b, v_b = _signed_pair(xs[half_b], yp[:, half_b])
@@ -255,6 +257,30 @@ def _standardize_rows(m: np.ndarray) -> np.ndarray:
     m = m - m.mean(axis=1, keepdims=True)
     sd = m.std(axis=1, keepdims=True)
     return np.divide(m, sd, out=np.zeros_like(m), where=sd > 0)
+
+
+def pls_crossfits(crossfit: bool | None, x_shape, y_shape) -> bool:
+    """Whether the leading pair is fitted out of fold: ``crossfit``, or for None N < dx + dy."""
+    return bool(x_shape[0] < x_shape[1] + y_shape[1]) if crossfit is None else bool(crossfit)
+
+
+def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
+             crossfit: bool | None = None, seed: int = DEFAULT_SEED
+             ) -> tuple[np.ndarray, np.ndarray, int]:
+    """
+    Estimator rows of the leading-pair statistic: (a, b, K), a and b (R * K, N).
+
+    K = 1 in-sample, else ``PLS_SPLITS`` out-of-fold projections of different random splits
+    (row r * K + k: permutation r, split k); the statistic is the mean estimate over a
+    permutation's K rows. One split leaves the statistic at the mercy of where the halves fall;
+    the mean over eight raised the AUC at d = 128, n = 50 from 0.73 to 0.91 (docs/sliced_mi.md).
+    """
+    k = PLS_SPLITS if pls_crossfits(crossfit, xs.shape, ys.shape) else 1
+    parts = [leading_pair_slices(xs, ys, perms, crossfit, seed, split) for split in range(k)]
+    a = np.stack([p[0] for p in parts], axis=1)  # (R, K, N)
+    b = np.stack([p[1] for p in parts], axis=1)  # (R, K, N)
+    n = xs.shape[0]
+    return a.reshape(-1, n), b.reshape(-1, n), k
 
 
 def _signed_pair(xs: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -338,9 +364,9 @@ def pls_mi(x, y, estimator: InfoNetEstimator | None = None, crossfit: bool | Non
 
     :raises ValueError: as :func:`project_slices`.
     """
-    a, b = leading_pair_slices(*_validated_sides(x, y), crossfit=crossfit, seed=seed)
+    a, b, _ = pls_rows(*_validated_sides(x, y), crossfit=crossfit, seed=seed)
     est = estimator or default_estimator()
-    return float(est.estimate_batch(a, b)[0])
+    return float(est.estimate_batch(a, b).mean())
 
 
 @dataclass(frozen=True)
@@ -353,7 +379,8 @@ class IndependenceTestResult:
         statistic: sliced MI of the data (nats), or the leading-pair MI for 'pls'.
         p_value: (1 + #{null statistic >= statistic}) / (1 + n_permutations).
         n_permutations: permutations of y used for the null distribution.
-        n_slices: random direction pairs per statistic (1 for 'pls').
+        n_slices: estimator rows per statistic: random direction pairs, or for 'pls' 1
+            (in-sample) or ``PLS_SPLITS`` (out of fold).
         null_statistics: (n_permutations,) the statistic of each permuted data set.
         kind: 'sliced' or 'pls' (see :data:`STATISTICS`).
 
@@ -403,7 +430,8 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     ``n_slices=32, n_permutations=19`` (640 rows).
 
     ``statistic='pls'`` replaces the random slices by the leading-pair slice, refitted on
-    every permuted data set: 1 + n_permutations rows in all (n_slices is not used). Far more
+    every permuted data set: 1 + n_permutations rows in all, or ``PLS_SPLITS`` times that
+    when N < dx + dy (out-of-fold fits; n_slices is not used). Far more
     powerful for dependence through a shared linear component of many coordinates, and
     cheaper; blind to purely nonlinear dependence (module docstring, docs/sliced_mi.md).
 
@@ -450,14 +478,16 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
 def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
     xm, ym = _validated_sides(x, y)
     est = estimator or default_estimator()
-    statistic = float(est.estimate_batch(*leading_pair_slices(xm, ym, seed=seed))[0])
+    a, b, k = pls_rows(xm, ym, seed=seed)
+    statistic = float(est.estimate_batch(a, b).mean())
     perms = permutation_indices(xm.shape[0], n_permutations, seed)
     null = np.empty(len(perms))
-    for start in range(0, len(perms), batch_rows):
-        chunk = perms[start:start + batch_rows]
-        a, b = leading_pair_slices(xm, ym, chunk, seed=seed)  # (C, N) each
-        null[start:start + len(a)] = est.estimate_batch(a, b)
-    return _test_result(statistic, null, n_slices=1, kind='pls')
+    per_pass = max(1, batch_rows // k)  # whole permutations per pass
+    for start in range(0, len(perms), per_pass):
+        chunk = perms[start:start + per_pass]
+        a, b, _ = pls_rows(xm, ym, chunk, seed=seed)  # (C * K, N) each
+        null[start:start + len(chunk)] = est.estimate_batch(a, b).reshape(-1, k).mean(axis=1)
+    return _test_result(statistic, null, n_slices=k, kind='pls')
 
 
 def _test_result(statistic: float, null: np.ndarray, n_slices: int, kind: str

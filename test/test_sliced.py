@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
-from infonet_ros.sliced import (DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES, independence_test,
-                                IndependenceTestResult, leading_pair_slices,
-                                permutation_indices, pls_mi, project_slices, random_directions,
-                                sliced_mi)
+from infonet_ros.sliced import (_validated_sides, DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES,
+                                independence_test, IndependenceTestResult,
+                                leading_pair_slices, permutation_indices, pls_mi, pls_rows,
+                                PLS_SPLITS, project_slices, random_directions, sliced_mi)
 
 
 @pytest.fixture(scope='module')
@@ -371,8 +371,18 @@ def test_pls_fits_out_of_fold_when_samples_are_fewer_than_dimensions(est):
     fit = design @ np.linalg.lstsq(design, a[0, half], rcond=None)[0]
     np.testing.assert_allclose(fit, a[0, half], atol=1e-8)
     assert a[0, half].std() == pytest.approx(1.0)
-    # The test refits out of fold on every permutation, with the test's seed.
-    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls', seed=5)
+    # pls_mi is the mean over PLS_SPLITS such splits.
+    a, b, k = pls_rows(xs, ys, seed=5)
+    assert k == PLS_SPLITS and a.shape == (PLS_SPLITS, 100)
+    np.testing.assert_allclose(a[0], leading_pair_slices(xs, ys, seed=5)[0][0])
+    np.testing.assert_allclose(b[3], leading_pair_slices(xs, ys, seed=5, split=3)[1][0])
+    assert pls_mi(x, y, estimator=est, seed=5) == pytest.approx(
+        est.estimate_batch(*pls_rows(*_validated_sides(x, y), seed=5)[:2]).mean(), abs=1e-9)
+    # The test refits out of fold on every permutation, with the test's seed; batch_rows
+    # smaller than the splits of one permutation still passes whole permutations.
+    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls', seed=5,
+                          batch_rows=3)
+    assert r.n_slices == PLS_SPLITS
     assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est, seed=5), abs=1e-9)
     perms = permutation_indices(100, 9, seed=5)
     np.testing.assert_allclose(r.null_statistics[:2],

@@ -272,8 +272,8 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
 
     K = 1 in-sample, else ``PLS_SPLITS`` out-of-fold projections of different random splits
     (row r * K + k: permutation r, split k); the statistic is the mean estimate over a
-    permutation's K rows. One split leaves the statistic at the mercy of where the halves fall;
-    the mean over eight raised the AUC at d = 128, n = 50 from 0.73 to 0.91 (docs/sliced_mi.md).
+    permutation's K rows. One split leaves the statistic at the mercy of where the halves
+    fall, which costs power at small N (docs/sliced_mi.md).
     """
     k = PLS_SPLITS if pls_crossfits(crossfit, xs.shape, ys.shape) else 1
     parts = [leading_pair_slices(xs, ys, perms, crossfit, seed, split) for split in range(k)]

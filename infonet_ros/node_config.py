@@ -90,9 +90,9 @@ PARAMS = (
     _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),
-    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default' or 'fine' "
-       '(more accurate from ~300 samples, more biased below; docs/model_card.md); empty: '
-       "'default'.",
+    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default', 'fine' "
+       "(more accurate from ~300 samples, more biased below) or 'fast' (3-5x the throughput, "
+       "less accurate; docs/model_card.md); empty: 'default'.",
        read_only=True),
     _P('sync_mode', 'approximate',
        "Pairing of two topics: 'approximate' (message_filters ApproximateTimeSynchronizer; "

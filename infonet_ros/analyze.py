@@ -66,8 +66,9 @@ TIMESERIES_NAME = 'mi_timeseries.png'
 CSV_COLUMNS = ('update', 'time', 'pair', 'x_source', 'y_source', 'mi', 'sample_count',
                'window_start', 'window_end', 'method', 'sliced', 'n_slices', 'p_value')
 # Estimator rows per forward pass offline (windows of several updates together). On a 2-core
-# CPU a row of 256 samples costs ~6.6 ms in batches of 8-32 rows but ~12.7 ms in batches of
-# 512 (the 64 x 64 critic tables of large batches no longer fit the caches).
+# CPU a row of 256 samples with the default model costs about 1.7x more in batches of 512
+# than of 16-64 (the critic tables of large batches no longer fit the caches); 'fast' gains
+# a little from larger batches. --batch-rows tunes it.
 DEFAULT_BATCH_ROWS = 32
 # Figures: all pairs up to this many, else the pairs with the largest mean MI.
 MAX_PLOTTED_PAIRS = 6

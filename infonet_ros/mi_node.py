@@ -82,8 +82,8 @@ def make_executor(requested: str, context=None):
     Build the executor of the ``executor`` parameter; return (executor, its kind).
 
     rclpy's EventsExecutor (rclpy.experimental, Kilted and later) dispatches each message
-    without rebuilding a wait set: on 2 cores it took all of 4 x 1 kHz Imu input at 43 % of a
-    core where the SingleThreadedExecutor kept 67 % of it at 65 % (docs/node.md).
+    without rebuilding a wait set, which leaves the forward pass more of the CPU and the GIL
+    (benchmarks/node_latency.py: 8 instead of 2.7 updates per second, docs/node.md).
     """
     try:
         from rclpy.experimental import EventsExecutor

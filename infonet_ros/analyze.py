@@ -75,7 +75,7 @@ MAX_PLOTTED_PAIRS = 6
 # Node parameters that flags of ``analyze`` can override (same names, '-' for '_').
 OVERRIDABLE = ('window', 'update_rate', 'sync_mode', 'slop', 'queue_size', 'max_gap',
                'time_jump', 'use_receive_time', 'max_buffer', 'n_slices', 'slice_seed',
-               'p_value', 'n_permutations', 'device', 'weights')
+               'p_value', 'n_permutations', 'device', 'weights', 'jit')
 
 
 class AnalysisError(RuntimeError):

@@ -36,7 +36,9 @@ def main(argv=None) -> int:
     p.add_argument('--csv', required=True, help='CSV file with a header row')
     p.add_argument('--x', required=True, help='column name (or 0-based index) of x')
     p.add_argument('--y', required=True, help='column name (or 0-based index) of y')
-    p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
+    p.add_argument('--weights', default=None,
+                   help="checkpoint file, or a shipped model: 'default' (the default), 'fine' "
+                   "or 'fast' (docs/model_card.md)")
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
     args = p.parse_args(argv)
     from infonet_ros.estimator import InfoNetEstimator

@@ -104,14 +104,15 @@ def run_cli(tmp_path, weights):
     return run
 
 
-@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
-def test_csv_equals_estimator_on_the_same_windows(tmp_path, estimator, storage, run_cli):
+@pytest.mark.parametrize('storage, jit', [('mcap', '--jit'), ('sqlite3', '--no-jit')])
+def test_csv_equals_estimator_on_the_same_windows(tmp_path, estimator, storage, jit, run_cli):
+    # Traced (the default) or eager forward passes: the same numbers as the eager estimator.
     sig = make_signals()
     bag = write_bag(tmp_path / 'bag', sig, storage)
     rc, out = run_cli(bag, '--pair', PAIR_DEP, '--pair-name', 'dep', '--pair',
                       PAIR_IND, '--pair-name', 'ind', '--window', '64', '--update-every', '20',
                       '--sync-mode', 'interpolate', '--ksg', '--shuffle-control',
-                      '--no-plots')
+                      '--no-plots', jit)
     assert rc == 0
     rows = analyze.read_csv(out / analyze.CSV_NAME)
     # Updates after every 20 messages of /a/imu; windows end at sample 79, 99, ..., 299.

@@ -179,7 +179,7 @@ class InfoNetEstimator:
     @property
     def jit_failure(self) -> str:
         """Why TorchScript tracing failed ('' if it did not, or jit is off)."""
-        return getattr(self._network, 'failure', '')
+        return self._network.failure if self.jit else ''
 
     def warm_up(self, n: int) -> None:
         """Run one estimate of length ``n`` (with jit: trace for that length now)."""

@@ -290,8 +290,8 @@ def load_checkpoint(path=None, map_location='cpu'):
     """
     Load a checkpoint; return (model in eval mode, provenance dict).
 
-    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'fine'),
-        or None for the default.
+    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'fine',
+        'fast'), or None for the default.
     :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
     """
     path = resolve_weights(path)

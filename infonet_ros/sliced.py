@@ -233,8 +233,14 @@ def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None
         half's pair aligned to it). A side with no live column gives all-zero rows.
     """
     yp = ys[None] if perms is None else ys[perms]  # (R, N, dy)
+    return _project_on_pairs(xs, yp, pls_crossfits(crossfit, xs.shape, ys.shape), seed, split)
+
+
+def _project_on_pairs(xs: np.ndarray, yp: np.ndarray, crossfit: bool, seed: int, split: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`leading_pair_slices` for (R, N, dy) permuted y and a resolved ``crossfit``."""
     n = xs.shape[0]
-    if not pls_crossfits(crossfit, xs.shape, ys.shape):
+    if not crossfit:
         u, v = _signed_pair(xs, yp)  # (R, dx), (R, dy)
         return (xs @ u.T).T, np.matmul(yp, v[:, :, None])[:, :, 0]
     order = np.random.default_rng([seed, 3, split]).permutation(n)
@@ -275,8 +281,10 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
     permutation's K rows. One split leaves the statistic at the mercy of where the halves
     fall, which costs power at small N (docs/sliced_mi.md).
     """
-    k = PLS_SPLITS if pls_crossfits(crossfit, xs.shape, ys.shape) else 1
-    parts = [leading_pair_slices(xs, ys, perms, crossfit, seed, split) for split in range(k)]
+    crossfit = pls_crossfits(crossfit, xs.shape, ys.shape)
+    k = PLS_SPLITS if crossfit else 1
+    yp = ys[None] if perms is None else ys[perms]  # (R, N, dy), gathered once for all splits
+    parts = [_project_on_pairs(xs, yp, crossfit, seed, split) for split in range(k)]
     a = np.stack([p[0] for p in parts], axis=1)  # (R, K, N)
     b = np.stack([p[1] for p in parts], axis=1)  # (R, K, N)
     n = xs.shape[0]
@@ -463,15 +471,10 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     s, n = xs.shape
     statistic = float(estimate_rows(est, xs, ys, batch_rows).mean())
     perms = permutation_indices(n, int(n_permutations), seed)
-    null = np.empty(len(perms))
-    # Whole permutations per pass (at least one), so each pass stays near batch_rows rows.
-    per_pass = max(1, batch_rows // s)
-    for start in range(0, len(perms), per_pass):
-        chunk = perms[start:start + per_pass]  # (C, N)
-        ys_perm = ys[:, chunk].transpose(1, 0, 2).reshape(-1, n)  # (C * S, N)
-        xs_rep = np.tile(xs, (len(chunk), 1))  # (C * S, N)
-        rows = estimate_rows(est, xs_rep, ys_perm, batch_rows)
-        null[start:start + len(chunk)] = rows.reshape(len(chunk), s).mean(axis=1)
+
+    def rows_of(chunk):  # (C, N) permutations -> (C * S, N) rows each
+        return np.tile(xs, (len(chunk), 1)), ys[:, chunk].transpose(1, 0, 2).reshape(-1, n)
+    null = _null_statistics(est, perms, s, rows_of, batch_rows)
     return _test_result(statistic, null, n_slices=s, kind='sliced')
 
 
@@ -481,13 +484,26 @@ def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> Independence
     a, b, k = pls_rows(xm, ym, seed=seed)
     statistic = float(est.estimate_batch(a, b).mean())
     perms = permutation_indices(xm.shape[0], n_permutations, seed)
-    null = np.empty(len(perms))
-    per_pass = max(1, batch_rows // k)  # whole permutations per pass
-    for start in range(0, len(perms), per_pass):
-        chunk = perms[start:start + per_pass]
-        a, b, _ = pls_rows(xm, ym, chunk, seed=seed)  # (C * K, N) each
-        null[start:start + len(chunk)] = est.estimate_batch(a, b).reshape(-1, k).mean(axis=1)
+    null = _null_statistics(est, perms, k, lambda chunk: pls_rows(xm, ym, chunk, seed=seed)[:2],
+                            batch_rows)
     return _test_result(statistic, null, n_slices=k, kind='pls')
+
+
+def _null_statistics(est, perms, k, rows_of, batch_rows) -> np.ndarray:
+    """
+    Statistic of each permuted data set: the mean estimate over its ``k`` rows.
+
+    ``rows_of(chunk)`` gives the (C * k, N) x and y rows of C permutations. Whole
+    permutations per pass (at least one), so each pass stays near ``batch_rows`` rows.
+    """
+    null = np.empty(len(perms))
+    per_pass = max(1, batch_rows // k)
+    for start in range(0, len(perms), per_pass):
+        chunk = perms[start:start + per_pass]  # (C, N)
+        a, b = rows_of(chunk)
+        rows = estimate_rows(est, a, b, batch_rows)  # (C * k,)
+        null[start:start + len(chunk)] = rows.reshape(len(chunk), k).mean(axis=1)
+    return null
 
 
 def _test_result(statistic: float, null: np.ndarray, n_slices: int, kind: str

@@ -18,6 +18,7 @@ Cross-fitted estimates of independent data scatter around 0 and can be slightly 
 from __future__ import annotations
 
 from collections import OrderedDict
+import functools
 import warnings
 
 import numpy as np
@@ -25,7 +26,7 @@ import torch
 
 from infonet_ros.copula import DEFAULT_SOFT_RANK_TAU, rank_normalize, soft_rank_normalize
 from infonet_ros.model import InfoNet, load_checkpoint
-from infonet_ros.readout import crossfit_mi
+from infonet_ros.readout import crossfit_indices, crossfit_mi
 
 # Fewest samples per series: each cross-fitting half then holds at least 16 points.
 MIN_SAMPLES = 32
@@ -100,17 +101,21 @@ class TracedNetwork:
     (~0.5-2 s); the batch size may vary.
     """
 
-    def __init__(self, model: InfoNet, cache_size: int = JIT_CACHE_SIZE):
+    def __init__(self, model: torch.nn.Module, cache_size: int = JIT_CACHE_SIZE,
+                 prepare=None):
         self.model = model
         self.cache_size = cache_size
+        # Called with the example input before each trace: computes outside the trace what
+        # must become a constant of it (a tracer records every torch operation it sees).
+        self.prepare = prepare
         self._traced: OrderedDict = OrderedDict()
         self.failure = ''  # why tracing failed, if it did: then the eager model runs
 
     def __call__(self, uv: torch.Tensor) -> torch.Tensor:
-        """Critic tables of copula sets: (B, N, 2) -> (B, G, G), as ``model(uv)``."""
+        """``model(uv)`` for a batch (B, ...): traced once per shape of the rest."""
         if self.failure:
             return self.model(uv)
-        key = (uv.shape[1], uv.device, uv.dtype)
+        key = (tuple(uv.shape[1:]), uv.device, uv.dtype)
         fn = self._traced.get(key)
         if fn is None:
             try:
@@ -127,6 +132,8 @@ class TracedNetwork:
         return fn(uv)
 
     def _trace(self, example: torch.Tensor):
+        if self.prepare is not None:
+            self.prepare(example)
         with warnings.catch_warnings():
             # The tracer warns that N becomes a constant (hence one trace per N); torch >= 2.10
             # also flags TorchScript as deprecated, which the eager fallback above covers.
@@ -135,9 +142,27 @@ class TracedNetwork:
             with torch.no_grad():
                 return torch.jit.freeze(torch.jit.trace(self.model, example))
 
-    def sizes(self) -> list[int]:
-        """Set sizes N traced so far (most recently used last)."""
+    def shapes(self) -> list[tuple]:
+        """Input shapes but the batch dimension traced so far (most recently used last)."""
         return [k[0] for k in self._traced]
+
+
+def _rows_mi(network, xy: torch.Tensor, seed: int, marginal: str) -> torch.Tensor:
+    """Cross-fitted MI of raw pairs: (B, 2, N) float64 -> (B,) (copula, then the critic)."""
+    uv = rank_normalize(xy).transpose(1, 2).to(torch.float32)  # (B, N, 2), one sort for both
+    return crossfit_mi(network, uv, seed=seed, marginal=marginal)  # (B,)
+
+
+class _RowsMI(torch.nn.Module):
+    """The whole estimate as one module, so that a single trace covers it (see the estimator)."""
+
+    def __init__(self, model: InfoNet, seed: int):
+        super().__init__()
+        self.model = model
+        self.seed = seed
+
+    def forward(self, xy: torch.Tensor) -> torch.Tensor:
+        return _rows_mi(self.model, xy, self.seed, 'exact')
 
 
 class InfoNetEstimator:
@@ -161,7 +186,22 @@ class InfoNetEstimator:
         self.split_seed = split_seed
         self.marginal = marginal
         self.jit = bool(jit)
-        self._network = TracedNetwork(self.model) if self.jit else self.model
+        # With jit and the exact readout, ranks, network and readout are one trace: one call
+        # into TorchScript per pass, so a busy Python thread beside it (a ROS executor taking
+        # 4,000 messages/s) cannot hold it up between operations. The shuffle readout draws
+        # permutations, which a trace would freeze: only its network is traced.
+        self._traced = None
+        if self.jit and marginal == 'exact':
+            # The cross-fitting split of each length is drawn (and cached) before its trace.
+            self._traced = TracedNetwork(
+                _RowsMI(self.model, split_seed).eval(),
+                prepare=lambda xy: crossfit_indices(xy.shape[-1], split_seed))
+            self._rows = self._traced
+        else:
+            net = self.model
+            if self.jit:
+                self._traced = net = TracedNetwork(self.model)
+            self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal)
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -179,7 +219,7 @@ class InfoNetEstimator:
     @property
     def jit_failure(self) -> str:
         """Why TorchScript tracing failed ('' if it did not, or jit is off)."""
-        return self._network.failure if self.jit else ''
+        return self._traced.failure if self._traced is not None else ''
 
     def warm_up(self, n: int) -> None:
         """Run one estimate of length ``n`` (with jit: trace for that length now)."""
@@ -238,9 +278,7 @@ class InfoNetEstimator:
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
             xy = torch.from_numpy(np.stack([x[live], y[live]], axis=-2))  # (B, 2, N)
-            uv = rank_normalize(xy).transpose(1, 2)  # (B, N, 2), both ranked in one call
-            uv = uv.to(self.device, torch.float32)
-            mi = crossfit_mi(self._network, uv, seed=self.split_seed, marginal=self.marginal)
+            mi = self._rows(xy.to(self.device))  # (B,)
             out[live] = mi.double().cpu().numpy()
         return out
 

@@ -29,12 +29,16 @@ import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.parameter import Parameter
+from rclpy.serialization import deserialize_message
 
 from infonet_ros.batch_estimate import estimate_windows
+from infonet_ros.cdr_reader import CdrUnsupported
 from infonet_ros.diagnostics import DiagnosticsBuilder, LatencyStats
 from infonet_ros.fields import check_field_path, FieldError, header_stamp
 from infonet_ros.node_config import (ConfigError, effective_executor, effective_sync_mode,
                                      NodeConfig, PARAM_BY_NAME, PARAMS)
+from infonet_ros.pairs import normalize_msg_type
+from infonet_ros.raw_intake import RawIntake
 from infonet_ros.ros_conversions import (estimates_to_array, float_to_time,
                                          import_message_type, input_qos, MessageTypeError,
                                          OUTPUT_QOS)
@@ -162,10 +166,11 @@ class MiNode(Node):
         super().__init__(NODE_NAME, **kwargs)
         self.cfg = NodeConfig.from_params(self._declare_parameters())
         # Cheap checks first: a typo in the configuration fails before the model loads.
-        self._msg_types = {}
+        self._msg_types, self._type_names = {}, {}
         for entry in self.cfg.topics:
             topic, _, name = entry.partition('=')
             self._msg_types[topic.strip()] = import_message_type(name.strip())
+            self._type_names[topic.strip()] = normalize_msg_type(name.strip())
         for pair in self.cfg.pairs:
             for side in (pair.x, pair.y):
                 for f in side.fields:
@@ -207,9 +212,8 @@ class MiNode(Node):
         if mode == 'external':
             self._setup_message_filters()
         qos = input_qos(self.cfg.qos_profile, self.cfg.qos_reliability, self.cfg.qos_depth)
-        self._subs = [
-            self.create_subscription(self._msg_types[t], t, self._make_callback(t), qos)
-            for t in self.engine.topics]
+        self._raw, self._raw_off = {}, set()
+        self._subs = [self._subscribe(t, qos) for t in self.engine.topics]
 
         self.executor_kind = ''  # set by main() (or whoever spins the node)
         self._busy = threading.Event()
@@ -272,18 +276,51 @@ class MiNode(Node):
                 self.cfg.queue_size, self.cfg.slop)
             sync.registerCallback(self._on_synced, key)
 
-    def _make_callback(self, topic):
-        def callback(msg):
-            self._on_message(topic, msg)
-        return callback
+    def _subscribe(self, topic, qos):
+        msg_type = self._msg_types[topic]
+        if self.cfg.raw_intake:
+            try:
+                intake = RawIntake(self._type_names[topic], self.engine.topics[topic].fields,
+                                   lambda data: deserialize_message(data, msg_type))
+            except CdrUnsupported as exc:
+                self.get_logger().info(f'{topic}: decoding every message ({exc})')
+            else:
+                self._raw[topic] = intake
+                return self.create_subscription(
+                    msg_type, topic, lambda data: self._on_serialized(topic, data), qos,
+                    raw=True)
+        return self.create_subscription(msg_type, topic,
+                                        lambda msg: self._on_message(topic, msg), qos)
 
     # ---- input ---------------------------------------------------------------------------
+
+    def _on_serialized(self, topic, data):
+        intake = self._raw[topic]
+        got = intake.values(data)
+        if got is None:  # not for the fast path: decode, validate as any message
+            if intake.disabled and topic not in self._raw_off:
+                self._raw_off.add(topic)
+                self.get_logger().warning(f'{topic}: fast field reading off, decoding every '
+                                          f'message instead: {intake.disabled}')
+            try:
+                msg = deserialize_message(data, self._msg_types[topic])
+            except Exception as exc:  # noqa: B902 (whatever the type support raises)
+                self._warn(f'decode:{topic}', f'cannot decode a message on {topic}: {exc}')
+                return
+            self._on_message(topic, msg)
+            return
+        stamp, row = got
+        if self.cfg.use_receive_time or stamp is None:
+            stamp = self.get_clock().now().nanoseconds * 1e-9
+        self._after_add(topic, stamp, *self.engine.add_values(topic, stamp, row))
 
     def _on_message(self, topic, msg):
         stamp = None if self.cfg.use_receive_time else header_stamp(msg)
         if stamp is None:
             stamp = self.get_clock().now().nanoseconds * 1e-9
-        status, row = self.engine.add_message(topic, stamp, msg)
+        self._after_add(topic, stamp, *self.engine.add_message(topic, stamp, msg))
+
+    def _after_add(self, topic, stamp, status, row):
         if status in (OK, TIME_JUMP):
             if status == TIME_JUMP:
                 self._warn(f'jump:{topic}', f'time jumped back on {topic} (stamp {stamp:.3f}); '
@@ -353,12 +390,25 @@ class MiNode(Node):
                 'model_steps': prov.get('steps', 'unknown'),
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
-                'jit': _jit_state(self.estimator),
+                'jit': _jit_state(self.estimator), 'intake': self._intake_state(),
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
         self._diag_pub.publish(self._diag.build(self.get_clock().now().to_msg(), self.engine,
                                                 info, self._latency, dict(self._last)))
+
+    def _intake_state(self) -> str:
+        """Per topic: fields read from the bytes or decoded messages, and how many."""
+        parts = []
+        for topic in self.engine.topics:
+            intake = self._raw.get(topic)
+            if intake is None:
+                parts.append(f'{topic}: decoded')
+            elif intake.disabled:
+                parts.append(f'{topic}: decoded (fast reading off: {intake.disabled})')
+            else:
+                parts.append(f'{topic}: raw {intake.fast}, decoded {intake.decoded}')
+        return '; '.join(parts)
 
     # ---- parameters ----------------------------------------------------------------------
 

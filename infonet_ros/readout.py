@@ -85,7 +85,8 @@ def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',
     One forward pass over a batch of 2B half-sets.
     """
     b, n, _ = uv.shape
-    idx = [i.to(uv.device) for i in crossfit_indices(n, seed)]
+    # int(): under a trace n is a traced size; the split is a constant of each traced length.
+    idx = [i.to(uv.device) for i in crossfit_indices(int(n), seed)]
     build_a, score_a, build_b, score_b = idx
     tables = model(torch.cat([uv[:, build_a], uv[:, build_b]], dim=0))  # (2B, G, G)
     t_a, t_b = tables[:b], tables[b:]

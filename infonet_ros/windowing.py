@@ -404,11 +404,11 @@ class WindowEngine:
             return 'missing_field', None
         return self._accept(t, float(stamp), row)
 
-    def add_values(self, topic: str, stamp: float, values) -> str:
-        """Like :meth:`add_message` for values already read (topic field order); -> status."""
+    def add_values(self, topic: str, stamp: float, values) -> tuple[str, list | None]:
+        """Like :meth:`add_message` for values already read (in the topic's field order)."""
         t = self.topics[topic]
         t.stats.received += 1
-        return self._accept(t, float(stamp), [float(v) for v in values])[0]
+        return self._accept(t, float(stamp), [float(v) for v in values])
 
     def _accept(self, t: _Topic, stamp: float, row: list):
         if not all(map(math.isfinite, row)):

@@ -96,15 +96,15 @@ def test_batch_equals_loop(est):
 
 def test_jit_traces_give_the_eager_estimates_for_any_length_and_batch(est):
     jit = InfoNetEstimator(est.model, 'cpu', est.provenance, jit=True)
-    jit._network.cache_size = 2  # small, to exercise the eviction of the oldest trace
+    jit._traced.cache_size = 2  # small, to exercise the eviction of the oldest trace
     rng = np.random.default_rng(5)
     for n in (1000, 64, 257, 1000):
         for b in (1, 7):
             x, y = gaussian(rng, 0.8, (b, n))
             np.testing.assert_allclose(jit.estimate_batch(x, y), est.estimate_batch(x, y),
                                        atol=1e-6)
-    # Traces are per half-set size (cross-fitting halves); 500 came back and is the newest.
-    assert jit._network.sizes() == [128, 500] and jit.jit_failure == ''
+    # One trace per series length (ranks, network and readout); 1000 came back: the newest.
+    assert jit._traced.shapes() == [(2, 257), (2, 1000)] and jit.jit_failure == ''
     # The differentiable path stays eager: gradients still reach the inputs.
     xt = torch.tensor(x[0], requires_grad=True)
     jit.mi_torch(xt, torch.tensor(y[0])).backward()

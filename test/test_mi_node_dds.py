@@ -299,6 +299,8 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
     assert info['executor'] == ('events' if have_events_executor() else 'single')
     assert info['jit'] == 'on'
+    # Fields read from the serialized messages, checked against decoding, none decoded.
+    assert '/t/a: raw 300, decoded 0' in info['intake'], info['intake']
 
     # mi_echo printed one array, one line per pair, then stopped by itself. Its subscription
     # may have matched the node's (volatile) publisher only after the burst above: keep the
@@ -329,13 +331,15 @@ def joint_state(ns, pos3=0.0, vel0=0.0, n_pos=4):
     return m
 
 
+@pytest.mark.parametrize('raw_intake', [True, False], ids=['raw', 'decoded'])
 def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_context,
-                                                   spin_until, node_process):
+                                                   spin_until, node_process, raw_intake):
     params = write_params(
         tmp_path, topics=['/t/js=sensor_msgs/msg/JointState'],
         pairs=['/t/js:position[3] ~ /t/js:velocity[0]'], pair_names=['knee'], window=32,
         update_rate=10.0, weights=weights, device='cpu', qos_reliability='reliable',
-        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single', jit=False)
+        qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single', jit=False,
+        raw_intake=raw_intake)
     h = Harness(rclpy_context, spin_until)
     pub = h.publisher(JointState, '/t/js')
     proc = node_process(node_cmd(params))
@@ -375,6 +379,9 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
     # SingleThreadedExecutor, so both are exercised over DDS.
     assert h.estimator_status()['executor'] == 'single'
     assert h.estimator_status()['jit'] == 'off'
+    # The fast path reads the good messages and leaves the missing field to decoding.
+    assert h.estimator_status()['intake'] == (
+        '/t/js: raw 56, decoded 2' if raw_intake else '/t/js: decoded')
     assert proc.alive()
 
     # A jump back in time (bag loop): buffers cleared, counted, and the node goes on.

@@ -87,9 +87,9 @@ def test_time_jump_back_clears_all_buffers():
 
 def test_add_values_validates_like_messages():
     e = engine(['/a:x ~ /a:y'], window=2)
-    assert e.add_values('/a', 1.0, [1.0, 2.0]) == 'ok'
-    assert e.add_values('/a', 2.0, [float('nan'), 2.0]) == 'nan'
-    assert e.add_values('/a', 1.0, [1.0, 2.0]) == 'duplicate'
+    assert e.add_values('/a', 1.0, [1.0, 2.0]) == ('ok', [1.0, 2.0])
+    assert e.add_values('/a', 2.0, [float('nan'), 2.0]) == ('nan', None)
+    assert e.add_values('/a', 1.0, [1.0, 2.0]) == ('duplicate', None)
 
 
 # ---- same-topic windows ------------------------------------------------------------------

@@ -18,7 +18,8 @@ Measured:
   the updates the node skipped because the previous pass was still running;
 - a sweep of input rates: the highest rate per topic held without dropping any message.
 
-    python benchmarks/node_latency.py [--quick] [--weights FILE] [--out-dir DIR]
+    python benchmarks/node_latency.py [--quick] [--weights FILE] [--executor E] [--no-raw-intake]
+                                       [--out-dir DIR]
 
 Prints a table and writes NAME.json and NAME.md (--name, default node_latency) to --out-dir
 (default benchmarks/results). Needs the built package (source install/setup.bash).
@@ -134,7 +135,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
               'update_rate': args.update_rate, 'sync_mode': 'interpolate', 'device': 'cpu',
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
               'torch_threads': args.threads, 'executor': args.executor,
-              'diagnostics_period': 0.5}
+              'raw_intake': not args.no_raw_intake, 'diagnostics_period': 0.5}
     cfg = os.path.join(tmp, f'params_{rate:g}.yaml')
     with open(cfg, 'w') as f:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, f)
@@ -241,7 +242,8 @@ def render(result: dict) -> str:
         '# mi_node end-to-end latency', '',
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
         " (0 = the node's default: all cores but one); executor "
-        f"{result['config'].get('executor', 'single (before the parameter existed)')}.", '',
+        f"{result['config'].get('executor', 'single (before the parameter existed)')}; "
+        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
         f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
@@ -295,6 +297,8 @@ def main(argv=None) -> int:
                    help="torch threads of mi_node (0: the node's default, all cores but one)")
     p.add_argument('--executor', default='auto', choices=('auto', 'events', 'single'),
                    help="executor of mi_node (its 'executor' parameter)")
+    p.add_argument('--no-raw-intake', action='store_true',
+                   help="decode every input message (the node's raw_intake parameter false)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
     p.add_argument('--note', default='', help='free text added to the results')
@@ -332,7 +336,7 @@ def main(argv=None) -> int:
         'config': {'topics': args.topics, 'pairs': args.pairs, 'window': args.window,
                    'update_rate': args.update_rate, 'qos_depth': args.qos_depth,
                    'threads': args.threads, 'executor': args.executor,
-                   'weights': args.weights or 'default',
+                   'raw_intake': not args.no_raw_intake, 'weights': args.weights or 'default',
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,

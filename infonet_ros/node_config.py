@@ -137,7 +137,7 @@ PARAMS = (
        read_only=True),
     _P('raw_intake', True, 'Take input messages serialized and read the watched fields '
        'straight from the bytes (checked against full decoding on the first messages; '
-       'types it cannot walk are decoded): about half the CPU per message.', read_only=True),
+       'types it cannot walk are decoded): less CPU per message.', read_only=True),
     _P('executor', 'auto', "Executor that runs the node: 'events' (rclpy's EventsExecutor, "
        "Kilted and later: takes 1 kHz input at far less CPU), 'single' "
        "(SingleThreadedExecutor) or 'auto' (events where rclpy has it).", read_only=True,

@@ -92,13 +92,13 @@ def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
 
 class TracedNetwork:
     """
-    The network traced and frozen with TorchScript, one trace per set size.
+    A module traced and frozen with TorchScript, one trace per input shape but the batch.
 
-    Same numbers as the eager model (a trace records the very operations), in about a third
-    less time on a CPU: the frozen graph runs without Python between operations, which also
-    keeps it from waiting on the GIL while another thread (a ROS executor) holds it. A trace
-    bakes in the set size (log N is an input feature), so each new size is traced once
-    (~0.5-2 s); the batch size may vary.
+    Same numbers as the eager module (a trace records the very operations), in less time on
+    a CPU: the frozen graph runs without Python between operations, which also keeps it from
+    waiting on the GIL while another thread (a ROS executor) holds it. A trace bakes in the
+    set size (log N is an input feature), so each new size is traced once (~0.5-2 s); the
+    batch size may vary.
     """
 
     def __init__(self, model: torch.nn.Module, cache_size: int = JIT_CACHE_SIZE,
@@ -174,9 +174,10 @@ class InfoNetEstimator:
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
 
-        :param jit: run the numpy API's forward passes through TorchScript traces
-            (:class:`TracedNetwork`): same estimates, about a third faster on a CPU, but the
-            first call for each series length traces the network (~0.5-2 s). For repeated
+        :param jit: run the numpy API's estimates (ranks, network and readout) as
+            TorchScript traces (:class:`TracedNetwork`): same estimates, a single estimate
+            about twice as fast on a CPU, but the first call for each series length traces
+            (~0.5-2 s). For repeated
             calls with few distinct lengths (a ROS node, a bag analysis); ``mi_torch``
             always runs the eager model (gradients).
         """

@@ -132,8 +132,9 @@ PARAMS = (
     _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
        'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
-    _P('jit', True, 'Run the network as TorchScript traces, one per window length: same '
-       'estimates, about a third faster; each new length is traced once (~1 s).',
+    _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
+       'one per window length: same estimates, faster; each new length is traced once '
+       '(~1 s).',
        read_only=True),
     _P('raw_intake', True, 'Take input messages serialized and read the watched fields '
        'straight from the bytes (checked against full decoding on the first messages; '

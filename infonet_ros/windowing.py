@@ -185,6 +185,27 @@ def interpolation_plan(t_slow, t_fast, max_gap: float):
     return sel, lo, hi_c, w
 
 
+def _tail_plan(t_slow, t_fast, max_gap: float, n: int):
+    """
+    :func:`interpolation_plan` of the newest slow samples only, if they give ``n`` pairs.
+
+    The plan of a slow sample depends only on the fast samples around its stamp, so the
+    plan of the last few slow samples against the fast samples from just before the first
+    of them equals the tail of the whole plan (indices shifted back). A window needs the
+    last ``n`` pairs: a tail with an eighth to spare, instead of the whole buffers (twice a
+    window or more). None when the tail has gaps that leave fewer than ``n`` pairs.
+    """
+    k = n + n // 8 + 2
+    if len(t_slow) <= k:
+        return None
+    s0 = len(t_slow) - k
+    f0 = max(int(np.searchsorted(t_fast, t_slow[s0], side='left')) - 1, 0)
+    sel, lo, hi, w = interpolation_plan(t_slow[s0:], t_fast[f0:], max_gap)
+    if len(sel) < n:
+        return None
+    return sel + s0, lo + f0, hi + f0, w
+
+
 def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
     """
     Pair each slow sample with the fast stream linearly interpolated at its stamp.
@@ -543,12 +564,15 @@ class WindowEngine:
             return None
         s, x_is_slow, sel, lo, hi, w = cached
         (_, vx), (_, vy) = tx.buffer.last(), ty.buffer.last()
+        # Rows and columns gathered in one step: (n, k) values, not (n, all columns) first.
         if x_is_slow:
-            x = vx[sel][:, ix]
-            y = vy[lo][:, iy] + w[:, None] * (vy[hi][:, iy] - vy[lo][:, iy])
+            x = vx[sel[:, None], ix]
+            y_lo = vy[lo[:, None], iy]
+            y = y_lo + w[:, None] * (vy[hi[:, None], iy] - y_lo)
         else:
-            y = vy[sel][:, iy]
-            x = vx[lo][:, ix] + w[:, None] * (vx[hi][:, ix] - vx[lo][:, ix])
+            y = vy[sel[:, None], iy]
+            x_lo = vx[lo[:, None], ix]
+            x = x_lo + w[:, None] * (vx[hi[:, None], ix] - x_lo)
         return s.copy(), x, y
 
     def _interp_plan(self, tx, ty, until):
@@ -564,7 +588,10 @@ class WindowEngine:
         x_is_slow = mean_interval(t1) >= mean_interval(t2)
         (slow, t_slow), (fast, t_fast) = (((tx, t1), (ty, t2)) if x_is_slow
                                           else ((ty, t2), (tx, t1)))
-        sel, lo, hi, w = interpolation_plan(t_slow, t_fast, self.max_gap)
+        plan = _tail_plan(t_slow, t_fast, self.max_gap, n)
+        if plan is None:  # gaps in the tail: plan over the whole buffers
+            plan = interpolation_plan(t_slow, t_fast, self.max_gap)
+        sel, lo, hi, w = plan
         if len(sel) < n:
             if until is None:
                 self._grow(slow, fast, t_slow, t_fast)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from infonet_ros.pairs import parse_pairs
-from infonet_ros.windowing import (interpolate_pairs, replay, RingBuffer, TIME_JUMP,
-                                   WindowEngine)
+from infonet_ros.windowing import (_tail_plan, interpolate_pairs, interpolation_plan, replay,
+                                   RingBuffer, TIME_JUMP, WindowEngine)
 
 TOPICS = ['/a=test_msgs/msg/A', '/b=test_msgs/msg/B']
 
@@ -171,6 +171,26 @@ def test_interpolate_pairs_never_bridges_a_long_gap_but_takes_exact_matches():
     assert list(s) == [0.99] and vf[0, 0] == 7.0
     s, _, _ = interpolate_pairs([], np.zeros((0, 1)), [0.0, 1.0], [[0.0], [1.0]], 0.1)
     assert len(s) == 0
+
+
+@pytest.mark.parametrize('gaps', [0, 3, 40])
+def test_the_tail_plan_equals_the_tail_of_the_whole_plan(gaps):
+    # The engine plans only the newest slow samples: same pairs as planning everything.
+    rng = np.random.default_rng(gaps)
+    n = 200
+    t_fast = np.cumsum(rng.uniform(0.002, 0.006, 3000))
+    t_slow = np.sort(rng.uniform(t_fast[0] - 0.1, t_fast[-1] + 0.1, 800))
+    t_slow[::97] = t_fast[::97][:len(t_slow[::97])]  # some exact matches
+    t_slow.sort()
+    for g in rng.choice(len(t_fast) - 30, gaps, replace=False):  # fast-stream gaps
+        t_fast[g:] += 0.05
+    whole = [a[-n:] for a in interpolation_plan(t_slow, t_fast, max_gap=0.03)]
+    tail = _tail_plan(t_slow, t_fast, max_gap=0.03, n=n)
+    if tail is None:  # too many unpaired slow samples in the tail: the engine plans it all
+        assert gaps == 40
+        return
+    for a, b in zip(tail, whole):
+        np.testing.assert_array_equal(a[-n:], b)
 
 
 @pytest.mark.parametrize('x_topic_is_fast', [False, True])

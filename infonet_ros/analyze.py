@@ -65,11 +65,10 @@ SUMMARY_NAME = 'summary.json'
 TIMESERIES_NAME = 'mi_timeseries.png'
 CSV_COLUMNS = ('update', 'time', 'pair', 'x_source', 'y_source', 'mi', 'sample_count',
                'window_start', 'window_end', 'method', 'sliced', 'n_slices', 'p_value')
-# Estimator rows per forward pass offline (windows of several updates together). On a 2-core
-# CPU a row of 256 samples with the default model costs about 1.7x more in batches of 512
-# than of 16-64 (the critic tables of large batches no longer fit the caches); 'fast' gains
-# a little from larger batches. --batch-rows tunes it.
-DEFAULT_BATCH_ROWS = 32
+# Estimator rows per forward pass offline (windows of several updates together); 0: chosen
+# by timing the first passes (infonet_ros.batch_tuner: the best size depends on the model and
+# the machine, from 32 rows for 'default' on a 2-core CPU to thousands on a GPU).
+DEFAULT_BATCH_ROWS = 0
 # Figures: all pairs up to this many, else the pairs with the largest mean MI.
 MAX_PLOTTED_PAIRS = 6
 # Node parameters that flags of ``analyze`` can override (same names, '-' for '_').
@@ -325,10 +324,12 @@ class _Estimator:
     """Batches windows of many updates into forward passes; KSG and control on request."""
 
     def __init__(self, estimator, cfg, batch_rows, ksg, shuffle_control, seed=0):
+        from infonet_ros.batch_tuner import BatchTuner
         self.estimator, self.cfg = estimator, cfg
-        self.batch_rows = max(int(batch_rows), 1)
+        self.fixed_rows = max(int(batch_rows), 0)
+        self.tuner = None if self.fixed_rows else BatchTuner()
         self.ksg, self.shuffle_control, self.seed = ksg, shuffle_control, seed
-        self.pending = []  # (update, time, window)
+        self.pending = []  # (update, time, window, index of the window in its update)
         self.rows = 0
         self.records = []
         self.infonet_s = self.ksg_s = self.control_s = 0.0
@@ -338,28 +339,36 @@ class _Estimator:
         return 1 if (w.x.shape[1] == 1 and w.y.shape[1] == 1) else self.cfg.n_slices
 
     def add(self, update, t, windows):
-        for w in windows:
-            self.pending.append((update, t, w))
+        for k, w in enumerate(windows):
+            self.pending.append((update, t, w, k))
             self.rows += self._rows(w)
         if self.rows >= self.batch_rows:
             self.flush()
+
+    @property
+    def batch_rows(self) -> int:
+        """Rows of the next forward pass."""
+        return self.fixed_rows or self.tuner.size
 
     def flush(self):
         from infonet_ros.batch_estimate import estimate_windows
         if not self.pending:
             return
         cfg = self.cfg
-        wins = [w for _, _, w in self.pending]
+        wins = [p[2] for p in self.pending]
         t0 = time.perf_counter()
         ests, _ = estimate_windows(self.estimator, wins, cfg.n_slices, cfg.slice_seed,
                                    cfg.p_value, cfg.n_permutations)
-        self.infonet_s += time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
+        self.infonet_s += elapsed
+        if self.tuner is not None:
+            self.tuner.record(self.rows, elapsed)
         recs = [Record(u, t, e.pair, e.mi, e.sample_count, e.window_start, e.window_end,
-                       e.n_slices, e.p_value) for (u, t, _), e in zip(self.pending, ests)]
+                       e.n_slices, e.p_value) for (u, t, _, _), e in zip(self.pending, ests)]
         if self.shuffle_control:
             t0 = time.perf_counter()
-            shuffled = [_shuffled(w, np.random.default_rng([self.seed, u, i]))
-                        for i, (u, _, w) in enumerate(self.pending)]
+            shuffled = [_shuffled(w, np.random.default_rng([self.seed, u, k]))
+                        for u, _, w, k in self.pending]  # seeded per window, not batch
             ctrl, _ = estimate_windows(self.estimator, shuffled, cfg.n_slices, cfg.slice_seed)
             for r, c in zip(recs, ctrl):
                 r.mi_shuffled = c.mi
@@ -400,7 +409,9 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
     msg_files, msg_dirs, use_ament: message definitions (see infonet_ros.bag_reader).
     :param ksg: also estimate every scalar window with KSG (k = 3).
     :param shuffle_control: also estimate every window with y permuted in time.
-    :param batch_rows: estimator rows per forward pass.
+    :param batch_rows: estimator rows per forward pass; 0: the size that is fastest per row in
+        the first passes (:class:`infonet_ros.batch_tuner.BatchTuner`). Estimates do not
+        depend on it.
     :param progress: show a progress bar on stderr.
     :param keep_signals: keep the raw values of the fields (for figures).
 
@@ -410,6 +421,9 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
     """
     from infonet_ros.pairs import topic_fields
     from infonet_ros.windowing import replay, WindowEngine
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 0:
+        raise AnalysisError(f'batch rows must be an integer >= 0 (0: chosen by timing), got '
+                            f'{batch_rows!r}')
     t_start = time.perf_counter()
     with BagSource(bag_path, msg_files, msg_dirs, use_ament) as bag:
         bag_topics = bag.topics()
@@ -467,7 +481,11 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
     result.timings = {'total_s': total, 'infonet_s': est.infonet_s, 'ksg_s': est.ksg_s,
                       'control_s': est.control_s, 'ksg_windows': est.n_ksg,
                       'read_and_pair_s': total - est.infonet_s - est.ksg_s - est.control_s}
-    result.options = {'ksg': ksg, 'shuffle_control': shuffle_control, 'batch_rows': batch_rows}
+    result.options = {'ksg': ksg, 'shuffle_control': shuffle_control,
+                      'batch_rows': batch_rows or f'auto ({est.batch_rows})'}
+    if est.tuner is not None:  # what the search measured: ms per row by batch size
+        result.options['batch_ms_per_row'] = {k: round(v * 1e3, 4)
+                                              for k, v in est.tuner.costs.items()}
     return result
 
 
@@ -868,7 +886,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument('--shuffle-control', action='store_true',
                    help='also estimate each window with y permuted in time (expect ~0)')
     g.add_argument('--batch-rows', type=int, default=DEFAULT_BATCH_ROWS,
-                   help=f'estimator rows per forward pass (default {DEFAULT_BATCH_ROWS})')
+                   help='estimator rows per forward pass (default 0: the fastest per row in '
+                        'the first passes)')
     g.add_argument('--plot-pairs', help='comma list of pairs to plot (default: up to '
                                         f'{MAX_PLOTTED_PAIRS} with the largest mean MI)')
     g.add_argument('--matrix-at', type=float, action='append', default=[],

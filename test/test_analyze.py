@@ -142,6 +142,26 @@ def test_csv_equals_estimator_on_the_same_windows(tmp_path, estimator, storage, 
     assert summary['ksg']['windows'] == len(rows)
 
 
+def test_batch_rows_chosen_by_timing_give_the_same_estimates(tmp_path, estimator):
+    sig = make_signals()
+    bag = write_bag(tmp_path / 'bag', sig)
+    params = {'pairs': [PAIR_DEP, PAIR_IND], 'window': 32, 'sync_mode': 'interpolate'}
+    policy = analyze.UpdatePolicy('every', every=2)
+    auto = analyze.run_analysis(bag, params=params, policy=policy, estimator=estimator,
+                                shuffle_control=True)
+    fixed = analyze.run_analysis(bag, params=params, policy=policy, estimator=estimator,
+                                 batch_rows=3, shuffle_control=True)
+    assert auto.options['batch_rows'].startswith('auto (')
+    assert len(auto.options['batch_ms_per_row']) >= 2  # the search timed several sizes
+    assert len(auto.records) == len(fixed.records) > 200
+    # Estimates and the shuffled control do not depend on how windows were batched.
+    for field in ('mi', 'mi_shuffled'):
+        np.testing.assert_allclose([getattr(r, field) for r in auto.records],
+                                   [getattr(r, field) for r in fixed.records], atol=1e-6)
+    with pytest.raises(analyze.AnalysisError, match='batch rows'):
+        analyze.run_analysis(bag, params=params, estimator=estimator, batch_rows=-1)
+
+
 def test_matrix_batched_equals_per_pair(tmp_path, estimator):
     sig = make_signals()
     bag = write_bag(tmp_path / 'bag', sig)

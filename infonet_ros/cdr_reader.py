@@ -50,7 +50,7 @@ HEADER = 4
 
 _SEQUENCE = re.compile(r'sequence<(.+?)(?:,\s*\d+)?>')
 _ARRAY = re.compile(r'(.+)\[(\d+)\]')
-_STRING = re.compile(r'string(?:<=\d+)?')
+_STRING = re.compile(r'string(?:<\d+>|<=\d+)?')  # bounded: 'string<255>' (rosidl_generator_py)
 _NESTED = re.compile(r'([A-Za-z_]\w*)/(?:msg/)?([A-Za-z_]\w*)')
 
 

@@ -105,6 +105,30 @@ def test_elements_with_strings_and_nested_sequences_are_skipped_exactly():
     assert read(serialize_message(arr)) == (0.0, 2.0, 12345.0)
 
 
+def test_bounded_sequences_of_messages():
+    from rcl_interfaces.msg import IntegerRange, ParameterDescriptor
+    p = ParameterDescriptor(name='gain', description='a' * 7, additional_constraints='b',
+                            integer_range=[IntegerRange(from_value=-3, to_value=9, step=2)])
+    paths = ['integer_range[0].step', 'integer_range[0].from_value', 'type']
+    read = compile_cdr_reader(ros_fields_of, 'rcl_interfaces/msg/ParameterDescriptor', paths)
+    assert read(serialize_message(p)) == decoded(p, paths)
+
+
+def test_bounded_strings():
+    # type_description_interfaces (Iron and later) has bounded strings ('string<255>').
+    tdi = pytest.importorskip('type_description_interfaces.msg')
+    Field, FieldType, IndividualTypeDescription = (
+        tdi.Field, tdi.FieldType, tdi.IndividualTypeDescription)
+    d = IndividualTypeDescription(type_name='pkg/msg/T' * 3)
+    d.fields = [Field(name='f' * k, type=FieldType(type_id=k, capacity=10 * k,
+                                                   nested_type_name='n' * k))
+                for k in range(1, 4)]
+    paths = ['fields[2].type.capacity', 'fields[0].type.type_id']
+    read = compile_cdr_reader(ros_fields_of, 'type_description_interfaces/msg/'
+                              'IndividualTypeDescription', paths)
+    assert read(serialize_message(d)) == (30.0, 1.0)
+
+
 def test_small_integers_and_booleans_read_as_floats():
     m = NavSatFix()
     m.header.frame_id = 'gps'

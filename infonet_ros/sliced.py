@@ -192,16 +192,18 @@ def _leading_singular_pair(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     v = c[np.arange(len(c)), rows.argmax(axis=1)]  # (R, dy)
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
     # Each matrix stops on its own, so its result does not depend on the others in the batch.
+    # The still-moving matrices are gathered only when some stop (a gather copies them all).
     active = np.arange(len(c))
+    ca = c  # (A, dx, dy)
     for _ in range(PLS_MAX_ITER):
-        ca = c[active]  # (A, dx, dy)
         u = np.matmul(ca, v[active, :, None])[:, :, 0]  # (A, dx)
         u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-300)
         v_new = np.matmul(u[:, None, :], ca)[:, 0, :]  # (A, dy)
         v_new /= np.maximum(np.linalg.norm(v_new, axis=1, keepdims=True), 1e-300)
         moving = np.max(np.abs(v_new - v[active]), axis=1) >= PLS_TOL  # (A,)
         v[active] = v_new
-        active = active[moving]
+        if not moving.all():
+            active, ca = active[moving], ca[moving]
         if not len(active):
             break
     u = np.matmul(c, v[:, :, None])[:, :, 0]

@@ -65,6 +65,9 @@ class RawIntake:
             got = self._read(data)
         except (FieldError, struct.error, IndexError):
             got = None
+        except Exception as exc:  # noqa: B902 (a reader bug must not take the node down)
+            self.disabled = f'CDR reader failed: {type(exc).__name__}: {exc}'
+            got = None
         if got is None:
             self.decoded += 1
             return None
@@ -74,8 +77,12 @@ class RawIntake:
         else:
             stamp, row = None, list(got)
         if self.to_check > 0:
+            try:
+                reason = self._differs(data, stamp, row)
+            except Exception:  # noqa: B902 (undecodable: the caller's decoding reports it)
+                self.decoded += 1
+                return None
             self.to_check -= 1
-            reason = self._differs(data, stamp, row)
             if reason:
                 self.disabled = reason
                 self.decoded += 1

@@ -272,6 +272,22 @@ def test_raw_intake_leaves_missing_fields_and_foreign_encodings_to_decoding():
         serialize_message(JointState(position=[0.0, 3.0])))[0] == 0.0
 
 
+def test_raw_intake_leaves_undecodable_messages_and_reader_bugs_to_the_caller():
+    def refuse(data):
+        raise RuntimeError('cannot decode')
+    intake = RawIntake('sensor_msgs/msg/Imu', ['linear_acceleration.x'], refuse)
+    assert intake.values(imu_bytes(1.0)) is None  # the check cannot decode it: caller's turn
+    assert (intake.fast, intake.decoded, intake.disabled, intake.to_check) == (0, 1, '', 20)
+
+    def broken(data):
+        raise ZeroDivisionError('reader bug')
+    intake = RawIntake('sensor_msgs/msg/Imu', ['linear_acceleration.x'],
+                       lambda b: deserialize_message(b, Imu))
+    intake._read = broken
+    assert intake.values(imu_bytes(1.0)) is None
+    assert 'ZeroDivisionError: reader bug' in intake.disabled
+
+
 def test_types_without_header_give_no_stamp():
     from std_msgs.msg import Float64
     intake = RawIntake('std_msgs/msg/Float64', ['data'],

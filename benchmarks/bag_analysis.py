@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         result = analyze.run_analysis(bag, params=params, matrices=[spec], policy=policy,
                                       estimator=est, batch_rows=args.batch_rows,
                                       keep_signals=False)
-        chosen = int(str(result.options['batch_rows']).strip('auto ()'))
+        chosen = result.options['batch_rows_used']
         t0 = time.perf_counter()
         compared = analyze.run_analysis(bag, params=params, matrices=[spec], policy=policy,
                                         estimator=est, batch_rows=chosen, ksg=True,

@@ -482,7 +482,8 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
                       'control_s': est.control_s, 'ksg_windows': est.n_ksg,
                       'read_and_pair_s': total - est.infonet_s - est.ksg_s - est.control_s}
     result.options = {'ksg': ksg, 'shuffle_control': shuffle_control,
-                      'batch_rows': batch_rows or f'auto ({est.batch_rows})'}
+                      'batch_rows': batch_rows or f'auto ({est.batch_rows})',
+                      'batch_rows_used': est.batch_rows}
     if est.tuner is not None:  # what the search measured: ms per row by batch size
         result.options['batch_ms_per_row'] = {k: round(v * 1e3, 4)
                                               for k, v in est.tuner.costs.items()}

@@ -104,7 +104,7 @@ class _Gen:
         self.c = 0  # payload-relative: CDR aligns from the end of the encapsulation header
         self.k = 8
         self.n_vars = 0
-        self.n_out = 0
+        self.slots = []  # the field path read into each out[] slot
         self._fields = {}
 
     def fields(self, type_name):
@@ -158,7 +158,7 @@ class _Gen:
             self.emit(f'p += {self.c} + {n}')
             self.c, self.k = 0, 1
         elif kind == 'msg':
-            self.skip_fields(detail, None)
+            self.skip_fields(detail)
         elif kind == 'array':
             elem, n = detail
             self.skip_many(elem, str(n), n)
@@ -197,24 +197,22 @@ class _Gen:
         self.emit('pass')
         self.indent -= 1
 
-    def skip_fields(self, type_name, upto):
+    def skip_fields(self, type_name):
         fields = self.fields(type_name)
         if not fields:
             self.skip('uint8')  # a structure has at least one member
             return
-        for name, t in fields.items():
-            if name == upto:
-                return
+        for t in fields.values():
             self.skip(t)
 
     # ---- reading ----------------------------------------------------------------------
 
-    def read_msg(self, type_name, tree, path, top=False):
+    def read_msg(self, type_name, tree, path, tail):
         """
         Walk a message, reading the leaves of ``tree`` (field -> subtree) in field order.
 
-        A nested message is walked to its end (its parent goes on after it); the top-level one
-        stops after its last wanted field.
+        ``tail``: nothing is read after this message, so the walk stops at its last wanted
+        field; otherwise it goes to the message's end, where its parent goes on.
         """
         fields = self.fields(type_name)
         wanted = set(tree)
@@ -222,15 +220,15 @@ class _Gen:
             if name not in fields:
                 raise CdrUnsupported(f'{type_name} has no field {name!r}')
         for name, t in fields.items():
-            if top and not wanted:
+            if tail and not wanted:
                 return
             if name in wanted:
                 wanted.discard(name)
-                self.read(t, tree[name], f'{path}{name}')
+                self.read(t, tree[name], f'{path}{name}', tail and not wanted)
             else:
                 self.skip(t)
 
-    def read(self, t, sub, path):
+    def read(self, t, sub, path, tail):
         kind, detail = _kind(t)
         if kind == 'prim':
             if sub is not None:
@@ -242,15 +240,15 @@ class _Gen:
         elif kind == 'msg':
             if not isinstance(sub, dict) or any(isinstance(k, int) for k in sub):
                 raise CdrUnsupported(f'{path} is a message: name a field of it')
-            self.read_msg(detail, sub, f'{path}.')
+            self.read_msg(detail, sub, f'{path}.', tail)
         elif kind in ('array', 'seq'):
             if not isinstance(sub, dict) or not all(isinstance(k, int) for k in sub):
                 raise CdrUnsupported(f'{path} is an array: index it')
-            self.read_indexed(kind, detail, sub, path)
+            self.read_indexed(kind, detail, sub, path, tail)
         else:
             raise CdrUnsupported(f'{path} is a string, not a number')
 
-    def read_indexed(self, kind, detail, sub, path):
+    def read_indexed(self, kind, detail, sub, path, tail):
         if kind == 'array':
             elem, static_n = detail
             count = str(static_n)
@@ -267,19 +265,22 @@ class _Gen:
                 j = self.index(idx, count, static_n, path)
                 self.emit(f'out[{self.out(f"{path}[{idx}]")}] = float({_NAMES[edetail]}('
                           f'b, {self.at(f" + {size} * {j}")})[0])')
-            self.skip_many(elem, count, static_n)
+            if not tail:
+                self.skip_many(elem, count, static_n)
             return
         # Composite elements: step through them in order, descending into the wanted ones.
         if any(idx < 0 for idx in sub):
             raise CdrUnsupported(f'{path}: negative index into composite elements')
         done = 0
+        last = max(sub)
         for idx in sorted(sub):
             self.index(idx, count, static_n, path)
             self.skip_many(elem, str(idx - done), idx - done)
-            self.read(elem, sub[idx], f'{path}[{idx}]')
+            self.read(elem, sub[idx], f'{path}[{idx}]', tail and idx == last)
             done = idx + 1
-        # The rest of the array only matters if more fields follow; skipped in any case
-        # (cheap) so the walk stays simple.
+        # The rest of the array, only if more fields follow.
+        if tail:
+            return
         if static_n is not None:
             self.skip_many(elem, str(static_n - done), static_n - done)
         else:
@@ -338,13 +339,12 @@ def compile_cdr_reader(fields_of, type_name: str, paths):
     """
     parsed = [parse_field_path(p) if isinstance(p, str) else tuple(p) for p in paths]
     gen = _Gen(fields_of)
-    gen.slots = []
     gen.emit('if b[0] != 0 or b[1] != 1:')
     gen.emit('    return None')
     gen.emit('p = 0')
     gen.emit('out = [0.0] * {n_out}')
     try:
-        gen.read_msg(type_name, _tree(parsed), '', top=True)
+        gen.read_msg(type_name, _tree(parsed), '', tail=True)
     except RecursionError:
         raise CdrUnsupported(f'{type_name}: nesting too deep') from None
     # Paths are unique in the tree but may repeat in the request: map each to its slot.

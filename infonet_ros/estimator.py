@@ -177,9 +177,8 @@ class InfoNetEstimator:
         :param jit: run the numpy API's estimates (ranks, network and readout) as
             TorchScript traces (:class:`TracedNetwork`): same estimates, a single estimate
             about twice as fast on a CPU, but the first call for each series length traces
-            (~0.5-2 s). For repeated
-            calls with few distinct lengths (a ROS node, a bag analysis); ``mi_torch``
-            always runs the eager model (gradients).
+            (~0.5-2 s). For repeated calls with few distinct lengths (a ROS node, a bag
+            analysis); ``mi_torch`` always runs the eager model (gradients).
         """
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()

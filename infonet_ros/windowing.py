@@ -564,16 +564,13 @@ class WindowEngine:
             return None
         s, x_is_slow, sel, lo, hi, w = cached
         (_, vx), (_, vy) = tx.buffer.last(), ty.buffer.last()
+        (v_slow, i_slow), (v_fast, i_fast) = (((vx, ix), (vy, iy)) if x_is_slow
+                                              else ((vy, iy), (vx, ix)))
         # Rows and columns gathered in one step: (n, k) values, not (n, all columns) first.
-        if x_is_slow:
-            x = vx[sel[:, None], ix]
-            y_lo = vy[lo[:, None], iy]
-            y = y_lo + w[:, None] * (vy[hi[:, None], iy] - y_lo)
-        else:
-            y = vy[sel[:, None], iy]
-            x_lo = vx[lo[:, None], ix]
-            x = x_lo + w[:, None] * (vx[hi[:, None], ix] - x_lo)
-        return s.copy(), x, y
+        slow = v_slow[sel[:, None], i_slow]
+        fast_lo = v_fast[lo[:, None], i_fast]
+        fast = fast_lo + w[:, None] * (v_fast[hi[:, None], i_fast] - fast_lo)
+        return (s.copy(), slow, fast) if x_is_slow else (s.copy(), fast, slow)
 
     def _interp_plan(self, tx, ty, until):
         """(stamps, x_is_slow, sel, lo, hi, w) of the newest window of two topics, or None."""

@@ -8,6 +8,7 @@ uniform marginals on (0, 1]. That makes the estimate invariant to any strictly m
 transform of either variable, as mutual information is.
 """
 
+import numpy as np
 import torch
 
 # Temperature of the soft rank, as a fraction of each series' standard deviation. Small
@@ -41,6 +42,38 @@ def rank_normalize(x: torch.Tensor) -> torch.Tensor:
     dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
     ranks_sorted = (first + last + 2).to(dtype) / (2.0 * n)  # (..., N)
     return torch.empty_like(ranks_sorted).scatter_(-1, order, ranks_sorted)
+
+
+def rank_normalize_numpy(x: np.ndarray) -> np.ndarray:
+    """
+    :func:`rank_normalize` of a float64 array in numpy: the same values, bit for bit.
+
+    The estimator's inference path uses it because numpy's vectorized sort is 2-3x faster
+    than torch's on the CPU for rows of hundreds to thousands of samples.
+
+    :param x: (..., N) float64 array, no NaN.
+
+    :return: (..., N) float64 array in (0, 1], ties averaged.
+    """
+    n = x.shape[-1]
+    order = np.argsort(x, axis=-1)  # (..., N)
+    s = np.take_along_axis(x, order, axis=-1)  # (..., N) sorted values
+    pos = np.arange(n)
+    starts = np.ones(s.shape, dtype=bool)
+    starts[..., 1:] = s[..., 1:] != s[..., :-1]
+    if starts.all():
+        # No ties anywhere: first = last = position, so the rank is (pos + 1) / n, which
+        # rounds exactly as (2 pos + 2) / (2 n) does.
+        ranks_sorted = np.broadcast_to((pos + 1.0) / n, x.shape)
+    else:
+        ends = np.ones_like(starts)
+        ends[..., :-1] = starts[..., 1:]
+        first = np.maximum.accumulate(np.where(starts, pos, 0), axis=-1)  # (..., N)
+        last = np.minimum.accumulate(np.where(ends, pos, n - 1)[..., ::-1], axis=-1)[..., ::-1]
+        ranks_sorted = (first + last + 2) / (2.0 * n)  # (..., N)
+    out = np.empty(x.shape, dtype=np.float64)
+    np.put_along_axis(out, order, ranks_sorted, axis=-1)
+    return out
 
 
 def soft_rank_normalize(x: torch.Tensor, tau: float = DEFAULT_SOFT_RANK_TAU) -> torch.Tensor:

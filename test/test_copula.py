@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 import torch
 
-from infonet_ros.copula import rank_normalize, soft_rank_normalize
+from infonet_ros.copula import rank_normalize, rank_normalize_numpy, soft_rank_normalize
 
 
 def test_ranks_of_distinct_values_are_k_over_n():
@@ -41,6 +41,25 @@ def test_random_ties_match_scipy_in_every_row(n_values):
         x = rng.integers(0, n_values, size=(4, n)).astype(np.float64)
         np.testing.assert_allclose(rank_normalize(torch.from_numpy(x)).numpy(),
                                    stats.rankdata(x, axis=-1) / n)
+
+
+@pytest.mark.parametrize('n_values', [None, 1, 3, 40])
+@pytest.mark.parametrize('shape', [(1,), (7,), (2, 1000), (3, 2, 257)])
+def test_numpy_ranks_equal_torch_ranks_bit_for_bit(n_values, shape):
+    # The estimator ranks in numpy; training and mi_torch rank in torch: they must agree.
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape) if n_values is None \
+        else rng.integers(0, n_values, size=shape).astype(np.float64)
+    got = rank_normalize_numpy(x)
+    assert got.dtype == np.float64 and got.shape == x.shape
+    np.testing.assert_array_equal(got, rank_normalize(torch.from_numpy(x)).numpy())
+
+
+def test_numpy_ranks_with_ties_in_one_row_only():
+    # One row tied, the other distinct: the tie path must not disturb the distinct row.
+    x = np.array([[0.3, -1.0, 2.0, 0.7], [1.0, 1.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(rank_normalize_numpy(x),
+                                  [[0.5, 0.25, 1.0, 0.75], [0.75, 0.75, 0.25, 0.75]])
 
 
 def test_constant_row_maps_to_the_middle():

@@ -12,6 +12,8 @@ InfoNetEstimator: mutual information of scalar pairs from one forward pass.
 Input rules (``ValueError`` naming the problem otherwise): real, finite, equal lengths, at
 least ``MIN_SAMPLES`` samples, 1-D for ``estimate`` and 2-D for ``estimate_batch``. A constant
 series carries no information: its estimate is exactly 0.0 (no network call for that row).
+Tied values (quantized sensors, integer fields) are ranked in a fixed pseudo-random order
+(``infonet_ros.copula.pair_ranks``): the estimate is then that of the quantized variables.
 Cross-fitted estimates of independent data scatter around 0 and can be slightly negative.
 """
 
@@ -24,8 +26,7 @@ import warnings
 import numpy as np
 import torch
 
-from infonet_ros.copula import (DEFAULT_SOFT_RANK_TAU, rank_normalize, rank_normalize_numpy,
-                                soft_rank_normalize)
+from infonet_ros.copula import DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_rank_normalize
 from infonet_ros.model import InfoNet, load_checkpoint
 from infonet_ros.readout import crossfit_indices, crossfit_mi
 
@@ -279,10 +280,9 @@ class InfoNetEstimator:
         # A constant row carries no information: exactly 0, and no network call.
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
-            # Ranks in numpy (the same values as rank_normalize): its sort is 2-3x faster
-            # than torch's on the CPU, and a GPU then receives float32 ranks, not float64.
+            # Ranks in numpy, ties broken (pair_ranks); a GPU then receives float32 ranks.
             xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
-            ranks = torch.from_numpy(rank_normalize_numpy(xy).astype(np.float32))
+            ranks = torch.from_numpy(pair_ranks(xy).astype(np.float32))
             mi = self._rows(ranks.to(self.device))  # (B,)
             out[live] = mi.double().cpu().numpy()
         return out
@@ -296,7 +296,9 @@ class InfoNetEstimator:
 
         :param x: (N,) or (B, N) tensor; gradients flow to it through the soft rank.
         :param y: same shape as ``x``.
-        :param soft: use the soft rank (differentiable); False uses hard ranks (no input grads).
+        :param soft: use the soft rank (differentiable); False uses the hard ranks of
+            ``estimate`` (ties broken; no input gradients). Soft ranks of tied values are
+            equal, so on quantized data use ``soft=False`` or the numpy API.
         :param tau: soft-rank temperature as a fraction of each series' standard deviation.
 
         :return: A scalar tensor for 1-D inputs, else (B,).
@@ -311,8 +313,12 @@ class InfoNetEstimator:
             raise ValueError('x and y must be finite (no NaN or inf)')
         squeeze = x.dim() == 1
         xb, yb = (x[None], y[None]) if squeeze else (x, y)
-        rank = (lambda t: soft_rank_normalize(t, tau)) if soft else rank_normalize
-        uv = torch.stack([rank(xb), rank(yb)], dim=-1)  # (B, N, 2)
+        if soft:
+            uv = torch.stack([soft_rank_normalize(xb, tau), soft_rank_normalize(yb, tau)],
+                             dim=-1)  # (B, N, 2)
+        else:
+            xy = torch.stack([xb, yb], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
+            uv = torch.from_numpy(pair_ranks(xy)).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
         mi = crossfit_mi(self.model, uv.to(p.device, p.dtype), seed=self.split_seed,
                          marginal=self.marginal)

@@ -53,7 +53,7 @@ BIAS_REL = 0.05  # target: |bias| within 5 % of the true MI ...
 BIAS_MAX_MI = 2.0  # ... for true MI up to 2 nats
 BIAS_ABS_AT_ZERO = 0.01  # for a true MI of 0 the 5 % rule is replaced by 0.01 nats
 # Seeds of the sample streams: every method sees the same samples, runs are reproducible.
-SECTION_IDS = {'gaussian': 101, 'gmm': 202, 'unseen': 303}
+SECTION_IDS = {'gaussian': 101, 'gmm': 202, 'unseen': 303, 'quantized': 404}
 
 
 def add_arguments(p: argparse.ArgumentParser):
@@ -262,6 +262,8 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
     fams = sorted({r['family'] for r in _select(records, section='unseen')})
     groups += [(('unseen', f), f'unseen: {f}') for f in fams]
     groups.append(('unseen', 'unseen: all families'))
+    if _select(records, section='quantized'):
+        groups.append(('quantized', 'quantized Gaussians (ties)'))
     rows = []
     for key, label in groups:
         for n in ns:
@@ -286,26 +288,29 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
     md.append(md_table(['group', 'N', 'InfoNet MAE', 'InfoNet bias', 'KSG MAE', 'KSG bias',
                         'MINE MAE', 'MINE bias'], rows))
 
-    # Unseen cases in detail at N = 1000 (or the middle N).
+    # Unseen and quantized cases in detail at N = 1000 (or the middle N).
     n_mid = MINE_N if MINE_N in ns else ns[len(ns) // 2]
-    rows = []
-    for case in dict.fromkeys(r['case'] for r in _select(records, section='unseen')):
-        recs = _select(records, section='unseen', case=case, n=n_mid)
-        truth = recs[0]['truth']
-        row = [recs[0]['family'], case, _fmt(truth)]
-        for m in methods[:3]:
-            rm = _select(recs, method=m)
-            if rm:
-                s = _errors(rm)
-                summary['per_case'].append({'section': 'unseen', 'case': case, 'n': n_mid,
-                                            'method': m, 'truth': truth, **s})
-                row += [_fmt(s['bias']), _fmt(s['mae'])]
-            else:
-                row += ['-', '-']
-        rows.append(row)
-    md.append(f'\n### Unseen families, case by case (N = {n_mid})\n')
-    md.append(md_table(['family', 'case', 'true MI', 'InfoNet bias', 'InfoNet MAE',
-                        'KSG bias', 'KSG MAE', 'MINE bias', 'MINE MAE'], rows))
+    for section, title in (('unseen', 'Unseen families'),
+                           ('quantized', 'Quantized Gaussians (rounded to a step: ties)')):
+        rows = []
+        for case in dict.fromkeys(r['case'] for r in _select(records, section=section)):
+            recs = _select(records, section=section, case=case, n=n_mid)
+            truth = recs[0]['truth']
+            row = [recs[0]['family'], case, _fmt(truth)]
+            for m in methods[:3]:
+                rm = _select(recs, method=m)
+                if rm:
+                    s = _errors(rm)
+                    summary['per_case'].append({'section': section, 'case': case, 'n': n_mid,
+                                                'method': m, 'truth': truth, **s})
+                    row += [_fmt(s['bias']), _fmt(s['mae'])]
+                else:
+                    row += ['-', '-']
+            rows.append(row)
+        if rows:
+            md.append(f'\n### {title}, case by case (N = {n_mid})\n')
+            md.append(md_table(['family', 'case', 'true MI', 'InfoNet bias', 'InfoNet MAE',
+                                'KSG bias', 'KSG MAE', 'MINE bias', 'MINE MAE'], rows))
 
     # 4. Order preservation.
     rows = []
@@ -439,6 +444,12 @@ def run(args, log=print) -> tuple[dict, str]:
     for i, case in enumerate(cases):
         runner.run_case('unseen', case, i, lambda n, s: ['InfoNet', 'KSG'] + (
             ['MINE'] if _mine_ok(cfg, n, s, 1) else []))
+    log(f'  {time.time() - t_start:.0f} s')
+
+    cases = gt.quantized_cases()
+    log(f'quantized Gaussians ({len(cases)} cases, tied samples)')
+    for i, case in enumerate(cases):
+        runner.run_case('quantized', case, i, lambda n, s: ['InfoNet', 'KSG'])
     log(f'  {time.time() - t_start:.0f} s')
 
     log(f"order preservation ({cfg['triplets']} GMM + {cfg['triplets']} Gaussian triplets)")

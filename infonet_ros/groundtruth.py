@@ -17,6 +17,8 @@ Families:
   (quadrature); ``student_t`` bivariate t (closed form from the t entropies);
   ``monotone`` Gaussian pairs seen through x^3 or asinh (the Gaussian MI);
   ``bimodal`` two-component mixtures of bivariate t (Monte-Carlo truth).
+- ``quantized``: Gaussian pairs rounded to a step (many ties, as from a sensor's ADC); the
+  MI of the discrete pair, exact by quadrature.
 - :func:`gmm_triplets` / :func:`gaussian_triplets`: (X, Y, Z) with known I(X;Y), I(X;Z),
   for the order-preservation test.
 """
@@ -83,6 +85,46 @@ def monotone_case(rho: float, transform: str) -> Case:
         return f(x), f(y)
     return Case('monotone', f'{transform}, rho={rho:g}', gaussian_mi(rho), sample,
                 params={'rho': rho, 'transform': transform})
+
+
+# ---- quantized (tied) samples -------------------------------------------------------------
+
+def quantized_gaussian_mi(rho: float, step: float) -> float:
+    """
+    I(round(X / step); round(Y / step)) of a standard bivariate Gaussian, exactly.
+
+    The pair is discrete: I = sum p_ij log(p_ij / (p_i p_j)) over the cells. p_ij integrates
+    the density of X over cell i (16-point Gauss-Legendre per cell, |x| <= 9) times
+    P(Y in cell j | X = x), a difference of normal CDFs. step -> 0 gives the Gaussian MI.
+    """
+    if step <= 0:
+        raise ValueError(f'step must be positive, got {step}')
+    if not -1.0 < rho < 1.0:
+        raise ValueError(f'rho must be in (-1, 1), got {rho}')
+    k = int(math.ceil(9.0 / step)) + 1
+    inner = (np.arange(-k, k + 1) + 0.5) * step
+    inner = inner[np.abs(inner) < 9.0]  # (K - 1,) finite cell edges
+    x_edges = np.concatenate([[-9.0], inner, [9.0]])  # (K + 1,) x integration bounds
+    y_edges = np.concatenate([[-np.inf], inner, [np.inf]])  # (K + 1,)
+    nodes, weights = np.polynomial.legendre.leggauss(16)
+    mid, half = (x_edges[1:] + x_edges[:-1]) / 2, (x_edges[1:] - x_edges[:-1]) / 2
+    xs = mid[:, None] + half[:, None] * nodes  # (K, 16)
+    w = half[:, None] * weights * np.exp(-0.5 * xs * xs) / math.sqrt(2.0 * math.pi)  # (K, 16)
+    cdf = special.ndtr((y_edges - rho * xs[..., None]) / math.sqrt(1.0 - rho * rho))
+    p = np.einsum('kq,kqj->kj', w, np.diff(cdf, axis=-1))  # (K, K)
+    p /= p.sum()
+    outer = np.outer(p.sum(axis=1), p.sum(axis=0))
+    m = p > 0
+    return float(np.sum(p[m] * np.log(p[m] / outer[m])))
+
+
+def quantized_gaussian_case(rho: float, step: float) -> Case:
+    """Bivariate standard Gaussian with correlation rho, both sides rounded to ``step``."""
+    def sample(n, rng):
+        x, y = _gaussian_pair(n, rng, rho)
+        return np.round(x / step) * step, np.round(y / step) * step
+    return Case('quantized', f'rho={rho:g}, step={step:g}', quantized_gaussian_mi(rho, step),
+                sample, params={'rho': rho, 'step': step})
 
 
 # ---- additive uniform noise --------------------------------------------------------------
@@ -370,3 +412,11 @@ def unseen_cases() -> list[Case]:
     cases += [monotone_case(r, t) for t in MONOTONE for r in (0.5, 0.9)]
     cases += [bimodal_case(s, r) for s, r in ((1.0, 0.9), (2.0, 0.5), (3.0, 0.95))]
     return cases
+
+
+QUANTIZED = tuple((rho, step) for rho in (0.0, 0.5, 0.9) for step in (2.0, 0.5, 0.2))
+
+
+def quantized_cases() -> list[Case]:
+    """Return rounded Gaussian pairs: 3 to 30 levels per side (heavy ties), 0 to 0.82 nats."""
+    return [quantized_gaussian_case(rho, step) for rho, step in QUANTIZED]

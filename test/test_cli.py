@@ -121,14 +121,19 @@ def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
     md = (tmp_path / 'tiny_quick.md').read_text()
     assert md.strip() == out.strip()
     for heading in ('### Targets', '### Bivariate Gaussians', '### Accuracy by family',
-                    '### Order preservation', '### Readout ablation'):
+                    '### Order preservation', '### Readout ablation',
+                    '### Quantized Gaussians (rounded to a step: ties), case by case'):
         assert heading in md
     res = json.loads((tmp_path / 'tiny_quick.json').read_text())
     assert res['settings']['ns'] == [300] and res['settings']['mine'] is False
     methods = {r['method'] for r in res['records']}
     assert methods == {'InfoNet', 'InfoNet-shuffle', 'KSG'}
     sections = {r['section'] for r in res['records']}
-    assert sections == {'gaussian', 'gmm', 'unseen'}
+    assert sections == {'gaussian', 'gmm', 'unseen', 'quantized'}
+    # Independent rounded Gaussians (ties) read about 0, not the -1.5 of averaged ranks.
+    tied = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'
+            and r['method'] == 'InfoNet' and r['case'].startswith('rho=0,')]
+    assert len(tied) == 3 and all(abs(v) < 0.1 for v in tied)
     # Every method saw the same sample sets: one record per method and set.
     gauss = [r for r in res['records'] if r['section'] == 'gaussian']
     assert len(gauss) == 7 * 3

@@ -1,13 +1,13 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Copula transforms: hard ranks (ties averaged) and the differentiable soft rank."""
+"""Copula transforms: hard ranks (ties averaged or broken) and the differentiable soft rank."""
 
 import numpy as np
 import pytest
 from scipy import stats
 import torch
 
-from infonet_ros.copula import rank_normalize, rank_normalize_numpy, soft_rank_normalize
+from infonet_ros.copula import pair_ranks, rank_normalize, soft_rank_normalize
 
 
 def test_ranks_of_distinct_values_are_k_over_n():
@@ -43,23 +43,51 @@ def test_random_ties_match_scipy_in_every_row(n_values):
                                    stats.rankdata(x, axis=-1) / n)
 
 
-@pytest.mark.parametrize('n_values', [None, 1, 3, 40])
-@pytest.mark.parametrize('shape', [(1,), (7,), (2, 1000), (3, 2, 257)])
-def test_numpy_ranks_equal_torch_ranks_bit_for_bit(n_values, shape):
-    # The estimator ranks in numpy; training and mi_torch rank in torch: they must agree.
-    rng = np.random.default_rng(len(shape))
-    x = rng.standard_normal(shape) if n_values is None \
-        else rng.integers(0, n_values, size=shape).astype(np.float64)
-    got = rank_normalize_numpy(x)
-    assert got.dtype == np.float64 and got.shape == x.shape
-    np.testing.assert_array_equal(got, rank_normalize(torch.from_numpy(x)).numpy())
+@pytest.mark.parametrize('shape', [(1, 2, 40), (3, 2, 257), (2, 2, 1000)])
+def test_pair_ranks_without_ties_equal_rank_normalize_bit_for_bit(shape):
+    xy = np.random.default_rng(shape[-1]).standard_normal(shape)
+    got = pair_ranks(xy)
+    assert got.dtype == np.float64 and got.shape == xy.shape
+    np.testing.assert_array_equal(got, rank_normalize(torch.from_numpy(xy)).numpy())
 
 
-def test_numpy_ranks_with_ties_in_one_row_only():
-    # One row tied, the other distinct: the tie path must not disturb the distinct row.
-    x = np.array([[0.3, -1.0, 2.0, 0.7], [1.0, 1.0, 0.0, 1.0]])
-    np.testing.assert_array_equal(rank_normalize_numpy(x),
-                                  [[0.5, 0.25, 1.0, 0.75], [0.75, 0.75, 0.25, 0.75]])
+@pytest.mark.parametrize('n_values', [1, 2, 5, 50])
+def test_pair_ranks_break_ties_into_a_permutation_in_value_order(n_values):
+    rng = np.random.default_rng(n_values)
+    xy = rng.integers(0, n_values, size=(4, 2, 301)).astype(np.float64)
+    r = pair_ranks(xy)
+    n = xy.shape[-1]
+    for row, rrow in zip(xy.reshape(-1, n), r.reshape(-1, n)):
+        # Uniform marginal: every rank k / n exactly once.
+        np.testing.assert_array_equal(np.sort(rrow), (np.arange(n) + 1.0) / n)
+        # Still ranks: a smaller value never gets a larger rank.
+        order = np.argsort(rrow)
+        assert np.all(np.diff(row[order]) >= 0)
+
+
+def test_pair_ranks_are_deterministic_and_do_not_depend_on_the_batch():
+    rng = np.random.default_rng(3)
+    xy = np.round(rng.standard_normal((5, 2, 200)))
+    whole = pair_ranks(xy)
+    np.testing.assert_array_equal(whole, pair_ranks(xy.copy()))
+    for b in range(5):
+        np.testing.assert_array_equal(whole[b], pair_ranks(xy[b:b + 1])[0])
+
+
+def test_pair_ranks_order_ties_of_x_and_y_differently():
+    # Samples tied on both sides must not be ranked alike on both (a spurious dependence).
+    xy = np.zeros((1, 2, 500))
+    r = pair_ranks(xy)
+    assert abs(np.corrcoef(r[0, 0], r[0, 1])[0, 1]) < 0.15
+
+
+def test_pair_ranks_leave_untied_rows_alone_next_to_tied_ones():
+    xy = np.array([[[0.3, -1.0, 2.0, 0.7], [5.0, 6.0, 7.0, 8.0]],
+                   [[1.0, 1.0, 1.0, 1.0], [0.0, 2.0, 1.0, 3.0]]])
+    r = pair_ranks(xy)
+    np.testing.assert_array_equal(r[0], [[0.5, 0.25, 1.0, 0.75], [0.25, 0.5, 0.75, 1.0]])
+    np.testing.assert_array_equal(r[1, 1], [0.25, 0.75, 0.5, 1.0])
+    np.testing.assert_array_equal(np.sort(r[1, 0]), [0.25, 0.5, 0.75, 1.0])
 
 
 def test_constant_row_maps_to_the_middle():

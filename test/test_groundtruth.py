@@ -112,3 +112,32 @@ def test_unseen_cases_span_a_range_of_mi():
     for c in cases:
         x, y = c.sample(100, np.random.default_rng(0))
         assert x.shape == y.shape == (100,) and np.isfinite(x).all() and np.isfinite(y).all()
+
+
+@pytest.mark.parametrize('rho', [0.0, 0.5, 0.9])
+def test_quantized_gaussian_mi_matches_the_plug_in_of_a_large_sample(rho):
+    # Plug-in MI of a million quantized samples: its bias, (cells - 1)^2 / (2 n), is ~1e-4.
+    case = gt.quantized_gaussian_case(rho, 0.5)
+    x, y = case.sample(1_000_000, np.random.default_rng(7))
+    _, xi = np.unique(x, return_inverse=True)
+    _, yi = np.unique(y, return_inverse=True)
+    p = np.zeros((xi.max() + 1, yi.max() + 1))
+    np.add.at(p, (xi, yi), 1.0)
+    p /= p.sum()
+    outer = np.outer(p.sum(axis=1), p.sum(axis=0))
+    m = p > 0
+    plug_in = float(np.sum(p[m] * np.log(p[m] / outer[m])))
+    assert case.truth == pytest.approx(plug_in, abs=3e-3)
+
+
+def test_quantized_gaussian_mi_limits():
+    assert gt.quantized_gaussian_mi(0.0, 0.5) == pytest.approx(0.0, abs=1e-9)
+    # A fine step approaches the continuous MI from below (data processing).
+    fine = gt.quantized_gaussian_mi(0.9, 0.05)
+    assert fine < gt.gaussian_mi(0.9)
+    assert fine == pytest.approx(gt.gaussian_mi(0.9), abs=0.01)
+    assert gt.quantized_gaussian_mi(0.9, 1.0) < gt.quantized_gaussian_mi(0.9, 0.5) < fine
+    with pytest.raises(ValueError, match='step'):
+        gt.quantized_gaussian_mi(0.5, 0.0)
+    with pytest.raises(ValueError, match='rho'):
+        gt.quantized_gaussian_mi(1.0, 0.5)

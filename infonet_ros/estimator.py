@@ -26,7 +26,8 @@ import warnings
 import numpy as np
 import torch
 
-from infonet_ros.copula import DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_rank_normalize
+from infonet_ros.copula import (DEFAULT_SOFT_RANK_TAU, pair_ranks, rank_normalize,
+                                soft_rank_normalize)
 from infonet_ros.model import InfoNet, load_checkpoint
 from infonet_ros.readout import crossfit_indices, crossfit_mi
 
@@ -36,6 +37,10 @@ MIN_SAMPLES = 32
 DEFAULT_DEVICE = 'auto'
 # Seed of the deterministic cross-fitting split (an estimate never depends on its batch).
 DEFAULT_SPLIT_SEED = 0
+# Tied values: 'break' ranks them in a fixed pseudo-random order (uniform marginals, as the
+# readout assumes); 'average' gives them their mean rank (the textbook copula transform).
+TIES = ('break', 'average')
+DEFAULT_TIES = 'break'
 # Traced networks kept by an estimator with jit=True, one per set size (least recent out).
 JIT_CACHE_SIZE = 8
 
@@ -172,9 +177,13 @@ class InfoNetEstimator:
 
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
                  provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
-                 marginal: str = 'exact', jit: bool = False):
+                 marginal: str = 'exact', jit: bool = False, ties: str = DEFAULT_TIES):
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
+
+        :param ties: 'break' (default): tied values ranked in a fixed pseudo-random order
+            (:func:`infonet_ros.copula.pair_ranks`); 'average': averaged ranks, which break
+            the estimate on quantized data (kept for the evaluation's ablation).
 
         :param jit: run the numpy API's estimates (network and readout) as
             TorchScript traces (:class:`TracedNetwork`): same estimates, a single estimate
@@ -188,6 +197,9 @@ class InfoNetEstimator:
         self.split_seed = split_seed
         self.marginal = marginal
         self.jit = bool(jit)
+        if ties not in TIES:
+            raise ValueError(f'ties must be one of {TIES}, got {ties!r}')
+        self.ties = ties
         # With jit and the exact readout, network and readout are one trace: one call into
         # TorchScript per pass, so a busy Python thread beside it (a ROS executor taking
         # 4,000 messages/s) cannot hold it up between operations. The shuffle readout draws
@@ -280,12 +292,16 @@ class InfoNetEstimator:
         # A constant row carries no information: exactly 0, and no network call.
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
-            # Ranks in numpy, ties broken (pair_ranks); a GPU then receives float32 ranks.
-            xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
-            ranks = torch.from_numpy(pair_ranks(xy).astype(np.float32))
-            mi = self._rows(ranks.to(self.device))  # (B,)
+            ranks = self._ranks(np.stack([x[live], y[live]], axis=-2))  # (B, 2, N)
+            mi = self._rows(ranks.to(torch.float32).to(self.device))  # (B,)
             out[live] = mi.double().cpu().numpy()
         return out
+
+    def _ranks(self, xy: np.ndarray) -> torch.Tensor:
+        """(B, 2, N) float64 pairs -> (B, 2, N) float64 copula ranks, ties as configured."""
+        if self.ties == 'break':
+            return torch.from_numpy(pair_ranks(xy))  # numpy: a faster sort than torch's
+        return rank_normalize(torch.from_numpy(xy))
 
     # ---- torch API ---------------------------------------------------------------------
 
@@ -318,7 +334,7 @@ class InfoNetEstimator:
                              dim=-1)  # (B, N, 2)
         else:
             xy = torch.stack([xb, yb], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
-            uv = torch.from_numpy(pair_ranks(xy)).transpose(1, 2)  # (B, N, 2)
+            uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
         mi = crossfit_mi(self.model, uv.to(p.device, p.dtype), seed=self.split_seed,
                          marginal=self.marginal)

@@ -94,6 +94,19 @@ def test_quantized_samples_give_the_mi_of_the_quantized_pair(est, rho, step, rel
     assert estimates.mean() == pytest.approx(case.truth, rel=rel, abs=0.03)
 
 
+def test_averaged_ranks_of_ties_break_the_estimate_and_bad_ties_are_refused(est):
+    # The failure that tie breaking fixes, kept reachable for the evaluation's ablation.
+    from infonet_ros.groundtruth import quantized_gaussian_case
+    x, y = quantized_gaussian_case(0.0, 0.5).sample(N, np.random.default_rng(2))
+    averaged = InfoNetEstimator(est.model, 'cpu', ties='average')
+    assert averaged.estimate(x, y) < -0.5
+    assert est.estimate(x, y) == pytest.approx(0.0, abs=0.05)
+    x2 = np.random.default_rng(3).standard_normal(N)  # no ties: both the same
+    assert averaged.estimate(x2, x2 + 1.0 * np.cos(x2)) == est.estimate(x2, x2 + np.cos(x2))
+    with pytest.raises(ValueError, match='ties'):
+        InfoNetEstimator(est.model, 'cpu', ties='random')
+
+
 def test_binary_series_give_the_mi_of_the_two_by_two_table(est):
     # Signs of a Gaussian pair: P(both positive) = 1/4 + asin(rho) / (2 pi), a closed form.
     rho = 0.9

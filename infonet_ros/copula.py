@@ -69,8 +69,8 @@ def pair_ranks(xy: np.ndarray) -> np.ndarray:
     uniform, as the exact product-of-marginals term of the DV readout
     (:func:`infonet_ros.readout.dv_exact`) assumes. Averaged ranks (:func:`rank_normalize`)
     stack tied samples on one coordinate; on quantized data that term is then wrong:
-    independent Gaussians rounded to 12 levels read -1.5 nats with averaged ranks, ~0 with
-    broken ties. Breaking ties is adding an infinitesimal independent jitter inside each run
+    independent Gaussians rounded to a step of 0.5 read -1.6 nats with averaged ranks, ~0
+    with broken ties (benchmarks/results/eval_accuracy.md). Breaking ties is adding an infinitesimal independent jitter inside each run
     of equal values, so the estimate is that of the quantized variables' MI (as KSG's added
     noise does). The order inside a run is fixed (:func:`tie_order`, different for x and y so
     that samples tied on both sides are not ordered alike), so estimates are deterministic and

@@ -83,8 +83,8 @@ def test_invariance_under_monotone_transforms(est):
     (0.0, 0.5, 0.0), (0.0, 2.0, 0.0), (0.5, 0.2, 0.15), (0.9, 0.2, 0.1), (0.9, 0.5, 0.2)])
 def test_quantized_samples_give_the_mi_of_the_quantized_pair(est, rho, step, rel):
     # Rounded Gaussians (5 to 30 levels, as from a coarse ADC) are full of ties. With tied
-    # samples stacked on one rank the readout's uniform-marginal term is wrong (-1.5 nats on
-    # independent 12-level data); broken ties give the discrete pair's MI, known exactly.
+    # samples stacked on one rank the readout's uniform-marginal term is wrong (-1.6 nats on
+    # independent data at a step of 0.5); broken ties give the discrete pair's MI, exactly known.
     from infonet_ros.groundtruth import quantized_gaussian_case
     case = quantized_gaussian_case(rho, step)
     rng = np.random.default_rng(int(10 * rho + step))

@@ -170,10 +170,20 @@ class _Gen:
         kind, detail = _kind(elem)
         if kind == 'prim':
             size = struct.calcsize(detail)
-            self.align(size)
             if static_count is not None:
+                self.align(size)
                 self.c += static_count * size
+            elif size > 4:
+                # A sequence's count leaves the position 4-aligned; writers (Fast CDR,
+                # Cyclone) pad to an 8-byte element only when there is one: an empty
+                # sequence<double> has no padding after its count.
+                self.flush()
+                self.emit(f'if {count}:')
+                self.emit(f'    p = (p + {size - 1}) & {-size}')
+                self.emit(f'p += {count} * {size}')
+                self.k = 4
             else:
+                self.align(size)
                 self.flush()
                 self.emit(f'p += {count} * {size}')
                 self.k = size

@@ -66,6 +66,37 @@ def test_sequences_after_strings_with_positive_and_negative_indices(names):
     assert read(serialize_message(m)) == decoded(m, paths)
 
 
+@pytest.mark.parametrize('frame_id', ['', 'ab', 'base', 'base_link'])
+@pytest.mark.parametrize('names', [[], ['hip'], ['hip', 'knee']])
+def test_empty_sequences_of_doubles_have_no_padding(frame_id, names):
+    # Writers align to an 8-byte element only when there is one: an empty position or
+    # velocity must not move the fields after it (found by review: a reader that always
+    # aligned read velocity 4 bytes late whenever the empty count ended off an 8-byte line).
+    m = JointState()
+    m.header.frame_id = frame_id
+    m.name = names
+    m.position = []
+    m.velocity = []
+    m.effort = [2.5, -7.0]
+    paths = ['effort[1]', 'effort[0]']
+    read = compile_cdr_reader(ros_fields_of, 'sensor_msgs/msg/JointState', paths)
+    assert read(serialize_message(m)) == decoded(m, paths) == (-7.0, 2.5)
+    m.velocity = [1.5]
+    paths = ['velocity[0]', 'effort[-1]']
+    read = compile_cdr_reader(ros_fields_of, 'sensor_msgs/msg/JointState', paths)
+    assert read(serialize_message(m)) == decoded(m, paths) == (1.5, -7.0)
+
+
+def test_empty_sequence_of_doubles_before_fixed_fields():
+    # The same rule when the fields after the empty sequence are known statically.
+    types = {'t/Msg': {'a': 'sequence<double>', 'b': 'int32', 'c': 'int32'}}
+    read = compile_cdr_reader(types.__getitem__, 't/Msg', ['b', 'c'])
+    empty = bytes([0, 1, 0, 0]) + struct.pack('<Iii', 0, 42, 7)
+    assert read(empty) == (42.0, 7.0)
+    one = bytes([0, 1, 0, 0]) + struct.pack('<I4xdii', 1, 0.5, 42, 7)
+    assert read(one) == (42.0, 7.0)
+
+
 def test_an_index_past_the_end_of_a_sequence_raises_field_error_like_decoding():
     m = JointState()
     m.position = [1.0, 2.0]

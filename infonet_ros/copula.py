@@ -70,11 +70,12 @@ def pair_ranks(xy: np.ndarray) -> np.ndarray:
     (:func:`infonet_ros.readout.dv_exact`) assumes. Averaged ranks (:func:`rank_normalize`)
     stack tied samples on one coordinate; on quantized data that term is then wrong:
     independent Gaussians rounded to a step of 0.5 read -1.6 nats with averaged ranks, ~0
-    with broken ties (benchmarks/results/eval_accuracy.md). Breaking ties is adding an infinitesimal independent jitter inside each run
-    of equal values, so the estimate is that of the quantized variables' MI (as KSG's added
-    noise does). The order inside a run is fixed (:func:`tie_order`, different for x and y so
-    that samples tied on both sides are not ordered alike), so estimates are deterministic and
-    do not depend on the batch. Rows without ties get exactly :func:`rank_normalize`'s values.
+    with broken ties (benchmarks/results/eval_accuracy.md). Breaking ties is adding an
+    infinitesimal independent jitter inside each run of equal values, so the estimate is
+    that of the quantized variables' MI (as KSG's added noise does). The order inside a run
+    is fixed (:func:`tie_order`, different for x and y so that samples tied on both sides are
+    not ordered alike), so estimates are deterministic and do not depend on the batch. Rows
+    without ties get exactly :func:`rank_normalize`'s values.
 
     :param xy: (B, 2, N) float64 array: x in ``xy[:, 0]``, y in ``xy[:, 1]``, no NaN.
 

@@ -36,6 +36,8 @@ import torch
 from infonet_ros import simulate
 
 MC_SAMPLES = 100_000
+# numpy >= 2.0 names it trapezoid; Humble's and Jazzy's system numpy (1.21, 1.26) trapz.
+_trapezoid = getattr(np, 'trapezoid', None) or np.trapz
 
 
 @dataclass
@@ -144,7 +146,7 @@ def gaussian_uniform_noise_mi(a: float, n_grid: int = 200_001) -> float:
     y = np.linspace(-a - 10.0, a + 10.0, n_grid)
     p = (special.ndtr(y + a) - special.ndtr(y - a)) / (2.0 * a)
     plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    h = -np.trapezoid(plogp, y)
+    h = -_trapezoid(plogp, y)
     return float(h - math.log(2.0 * a))
 
 

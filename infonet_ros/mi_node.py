@@ -85,9 +85,10 @@ def make_executor(requested: str, context=None):
     """
     Build the executor of the ``executor`` parameter; return (executor, its kind).
 
-    rclpy's EventsExecutor (rclpy.experimental, Kilted and later) dispatches each message
-    without rebuilding a wait set, which leaves the forward pass more of the CPU and the GIL
-    (benchmarks/node_latency.py: 8 instead of 2.7 updates per second, docs/node.md).
+    rclpy's EventsExecutor (rclpy.experimental: Kilted, Jazzy from rclpy 7.1.4) dispatches
+    each message without rebuilding a wait set, which leaves the forward pass more of the CPU
+    and the GIL (benchmarks/node_latency.py: 8 instead of 2.7 updates per second,
+    docs/node.md).
     """
     try:
         from rclpy.experimental import EventsExecutor
@@ -471,7 +472,13 @@ def main(args=None):
         # busy-waits in spin() (~65 % of a core with no input) and ignores Ctrl-C there;
         # spin_once with a timeout sleeps until work arrives and sees the shutdown.
         while rclpy.ok():
-            executor.spin_once(timeout_sec=SPIN_TIMEOUT)
+            try:
+                executor.spin_once(timeout_sec=SPIN_TIMEOUT)
+            except RuntimeError:
+                # Humble's wait set raises once a signal has shut the context down in the
+                # middle of spin_once; that is a shutdown, anything else is a real error.
+                if rclpy.ok():
+                    raise
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ConfigError, MessageTypeError, WeightsError) as exc:

@@ -40,7 +40,7 @@ setup(
         'scipy',
         'scikit-learn',
         'matplotlib',
-        'rosbags',
+        'rosbags>=0.11',  # single-file bags, the Kilted type store
         'tqdm',
         'pyyaml',
     ],

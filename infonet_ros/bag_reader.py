@@ -18,7 +18,9 @@ resolved, each from the first source that defines it:
 2. ``.msg`` files given explicitly (``msg_files``; type ``pkg/msg/Name`` from a path
    ``.../pkg/msg/Name.msg``, or ``pkg/msg/Name=path``);
 3. ``.msg`` files under ``msg_dirs`` (any ``<pkg>/msg/<Name>.msg`` below each directory);
-4. the standard ROS 2 Kilted types that ``rosbags`` ships (std, geometry, sensor msgs, ...);
+4. the standard types that ``rosbags`` ships (std, geometry, sensor msgs, ...) of the
+   distribution that recorded the bag (:func:`builtin_store`: its ``ros_distro``, else Iron
+   when the bag records type hashes, else Humble);
 5. ``share/<pkg>/msg/<Name>.msg`` under each prefix of ``AMENT_PREFIX_PATH`` (a sourced
    workspace), for types still unknown.
 
@@ -109,7 +111,8 @@ def referenced_types(fields) -> list[str]:
 class _DefinitionSources:
     """Lazily parsed type definitions, in priority order (see module docstring)."""
 
-    def __init__(self, bag_defs: dict, msg_files: dict[str, Path], msg_dirs, ament: bool):
+    def __init__(self, bag_defs: dict, msg_files: dict[str, Path], msg_dirs, ament: bool,
+                 builtin: str = 'ROS2_KILTED'):
         _, typesys = _rosbags()
         self.typesys = typesys
         self.bag = bag_defs
@@ -118,7 +121,8 @@ class _DefinitionSources:
         for d in msg_dirs:
             for name, p in index_msg_dir(d).items():
                 self.dirs.setdefault(name, p)
-        self.builtin = typesys.get_typestore(typesys.Stores.ROS2_KILTED).fielddefs
+        self.builtin_name = builtin
+        self.builtin = typesys.get_typestore(typesys.Stores[builtin]).fielddefs
         self._ament_enabled = ament
         self._ament: dict[str, Path] | None = None
 
@@ -135,7 +139,7 @@ class _DefinitionSources:
             if name in table:
                 return f'{label} {table[name]}', self._parse(name, table[name])
         if name in self.builtin:
-            return 'rosbags ROS2_KILTED', self.builtin[name]
+            return f'rosbags {self.builtin_name}', self.builtin[name]
         if name in self.ament():
             path = self.ament()[name]
             return f'AMENT_PREFIX_PATH {path}', self._parse(name, path)
@@ -149,6 +153,30 @@ class _DefinitionSources:
             raise BagError(f'cannot read definition of {name} from {path}: {exc}') from None
         except Exception as exc:  # the rosbags parser raises several kinds
             raise BagError(f'cannot parse {path} as {name}: {exc}') from None
+
+
+def builtin_store(ros_distro: str | None, connections) -> str:
+    """
+    Name of rosbags' built-in type store for a bag without stored definitions.
+
+    Standard types changed between distributions (sensor_msgs/Range gained ``variance``
+    after Humble), so a message must be decoded with the definitions of the distribution that
+    recorded it: the bag's ``ros_distro`` (metadata version 8 on); without it, type hashes
+    (RIHS01, recorded from Iron on) mean Iron or later, and their absence Humble or older.
+    """
+    _, typesys = _rosbags()
+    name = f'ROS2_{(ros_distro or "").upper()}'
+    if ros_distro and name in typesys.Stores.__members__:
+        return name
+    if any((c.digest or '').startswith('RIHS01_') for c in connections):
+        return 'ROS2_KILTED' if ros_distro else 'ROS2_IRON'
+    return 'ROS2_HUMBLE'
+
+
+def _without_directives(idl: str) -> str:
+    # rosbags 0.11 refuses the ``#include`` lines of the IDL text rosbag2 stores; the
+    # included types are stored beside it anyway.
+    return '\n'.join(line for line in idl.splitlines() if not line.lstrip().startswith('#'))
 
 
 def definitions_from_bag(connections) -> dict:
@@ -168,7 +196,7 @@ def definitions_from_bag(connections) -> dict:
                 parts = data.split(sep)[1:] if data.startswith(sep + 'IDL: ') else [data]
                 for part in parts:
                     idl = part.split('\n', 1)[1] if part.startswith('IDL: ') else part
-                    typs.update(typesys.get_types_from_idl(idl))
+                    typs.update(typesys.get_types_from_idl(_without_directives(idl)))
         except Exception as exc:  # a stored definition rosbags cannot parse: fall back
             typs.pop(conn.msgtype, None)
             typs.setdefault('__unparsed__', []).append(f'{conn.msgtype}: {exc}')
@@ -224,6 +252,14 @@ class BagSource:
                                if p.suffix in ('.mcap', '.db3'))
                 hint = (f' (no metadata.yaml: pass the storage file itself, e.g. '
                         f'{self.path / files[0]})' if files else ' (no metadata.yaml)')
+            if isinstance(exc, KeyError):
+                # rosbag2 (Iron on) stores a definition it could not find with an empty
+                # encoding; rosbags refuses the whole sqlite3 bag for it.
+                hint += (f' (a message definition stored with the unknown encoding {exc}; '
+                         'rosbag2 writes an empty one for a type it had no definition of. '
+                         'Drop those rows from a copy of the bag, e.g. sqlite3 BAG.db3 '
+                         '"DELETE FROM message_definitions WHERE encoding = \'\'", and pass '
+                         'the types with --msg or --msg-dir)')
             if 'magic' in str(exc).lower():
                 # An mcap file without its footer: the recorder was killed, or a copy broke.
                 hint += (' (the file is truncated or not mcap; an interrupted recording can be '
@@ -298,7 +334,10 @@ class BagSource:
         for problem in bag_defs.pop('__unparsed__', []):
             self.warnings.append(f'stored definition not parsable, using other sources: '
                                  f'{problem}')
-        sources = _DefinitionSources(bag_defs, self.msg_files, self.msg_dirs, self.use_ament)
+        store = builtin_store(getattr(self._check(), 'ros_distro', None),
+                              self._check().connections)
+        sources = _DefinitionSources(bag_defs, self.msg_files, self.msg_dirs, self.use_ament,
+                                     store)
         resolved: dict = {}
         missing: dict[str, str] = {}
         queue = deque((c.msgtype, f'topic {c.topic}') for c in conns)

@@ -217,7 +217,9 @@ def write_imu_bag(out, inputs, storage: str = 'mcap', start_time: float = DEFAUL
     tmp_root = Path(tempfile.mkdtemp(prefix=f'.{out.name}.', dir=out.parent))
     tmp = tmp_root / out.name
     try:
-        with Writer(tmp, version=Writer.VERSION_LATEST, storage_plugin=plugin) as writer:
+        # Metadata version 8: version 9 writes the QoS profiles as a YAML list, which
+        # Humble's rosbag2 cannot parse (ros2/rosbag2#2013); newer rosbag2 reads 8.
+        with Writer(tmp, version=8, storage_plugin=plugin) as writer:
             conns = [writer.add_connection(topic, IMU_TYPE, typestore=typestore)
                      for topic in topics]
             # Write in time order over all topics, as a recorder would have received them.

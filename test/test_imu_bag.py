@@ -55,6 +55,12 @@ def test_walking_bag_round_trip(tmp_path, storage):
     assert rc == 0
     up, low = imu_bag.read_xsens(UPPER), imu_bag.read_xsens(LOWER)
     got = {'/thigh/imu': [], '/shank/imu': []}
+    # Metadata version 8 with the QoS profiles as a string: readable by Humble's rosbag2.
+    import yaml
+    info = yaml.safe_load((out / 'metadata.yaml').read_text())['rosbag2_bagfile_information']
+    assert info['version'] == 8
+    assert all(isinstance(t['topic_metadata']['offered_qos_profiles'], str)
+               for t in info['topics_with_message_count'])
     with BagSource(out) as bag:
         assert bag.storage == storage
         assert bag.topics() == {'/thigh/imu': ('sensor_msgs/msg/Imu', 3511),

@@ -263,7 +263,11 @@ class BagSource:
             if 'magic' in str(exc).lower():
                 # An mcap file without its footer: the recorder was killed, or a copy broke.
                 hint += (' (the file is truncated or not mcap; an interrupted recording can be '
-                         'repaired with `mcap recover` or `ros2 bag reindex`)')
+                         'repaired with `mcap recover`)')
+            files = [self.path] if self.path.is_file() else list(self.path.glob('*'))
+            if any(p.suffix == '.zstd' for p in files):
+                hint += (' (zstd-compressed storage: open the bag directory with its '
+                         'metadata.yaml, or decompress the file with `zstd -d`)')
             raise BagError(f'cannot open bag {self.path}: {exc or type(exc).__name__}'
                            f'{hint}') from None
         self.reader = reader
@@ -290,9 +294,10 @@ class BagSource:
         ident = getattr(files, 'storage_identifier', '') if files else ''
         if ident:
             return ident
-        suffixes = {p.suffix for p in ([self.path] if self.path.is_file()
-                                       else self.path.glob('*'))}
-        return 'mcap' if '.mcap' in suffixes else 'sqlite3'
+        names = [p.name for p in ([self.path] if self.path.is_file()
+                                  else self.path.glob('*'))]
+        # A compressed file is named like 'bag_0.mcap.zstd'.
+        return 'mcap' if any('.mcap' in n for n in names) else 'sqlite3'
 
     def topics(self) -> dict[str, tuple[str, int]]:
         """{topic: (message type, message count from the bag's index)}."""
@@ -364,7 +369,12 @@ class BagSource:
         for c in conns:
             src = self.type_sources.get(c.msgtype, '')
             if c.digest and c.digest.startswith('RIHS01_') and src != 'bag':
-                have = store.hash_rihs01(c.msgtype)
+                try:
+                    have = store.hash_rihs01(c.msgtype)
+                except Exception as exc:  # a definition rosbags parsed but cannot hash
+                    self.warnings.append(f'{c.msgtype} on {c.topic}: type hash not computable '
+                                         f'({exc}); values may be misread')
+                    continue
                 if have != c.digest:
                     self.warnings.append(
                         f'{c.msgtype} on {c.topic}: definition from {src} differs from the '
@@ -407,8 +417,14 @@ class BagSource:
         short = {t: (seen[t], n) for t, n in expected.items() if n and seen[t] < n}
         if short:
             detail = ', '.join(f'{t}: {a} of {n}' for t, (a, n) in short.items())
+            hint = ''
+            if not sum(seen.values()):
+                # rosbags pairs metadata.yaml's topics with the storage's by name, type and
+                # QoS: an edited or foreign metadata.yaml yields no messages at all.
+                hint = ('; none at all: if the storage does hold messages, metadata.yaml may '
+                        'not match it (topic, type or QoS): pass the storage file itself')
             raise BagError(f'bag {self.path} is truncated: read fewer messages than its '
-                           f'metadata announces ({detail})')
+                           f'metadata announces ({detail}){hint}')
 
     def message_count(self, topics) -> int:
         """Messages of ``topics`` according to the bag's index (for progress bars)."""

@@ -215,6 +215,36 @@ def test_definition_stored_with_an_empty_encoding_is_explained(tmp_path):
             pass
 
 
+def test_metadata_that_does_not_match_the_storage_is_not_called_a_plain_truncation(tmp_path):
+    # rosbags matches metadata.yaml's topics to the storage's by QoS too: an edited
+    # metadata.yaml reads as zero messages; the error says so and how to read the storage.
+    import yaml
+    path = write_sample_bag(tmp_path / 'b', 'sqlite3')
+    meta = path / 'metadata.yaml'
+    info = yaml.safe_load(meta.read_text())
+    topic = info['rosbag2_bagfile_information']['topics_with_message_count'][0]
+    topic['topic_metadata']['offered_qos_profiles'] = [{
+        'history': 'keep_last', 'depth': 7, 'reliability': 'best_effort',
+        'durability': 'volatile', 'deadline': {'sec': 0, 'nsec': 0},
+        'lifespan': {'sec': 0, 'nsec': 0}, 'liveliness': 'automatic',
+        'liveliness_lease_duration': {'sec': 0, 'nsec': 0},
+        'avoid_ros_namespace_conventions': False}]
+    meta.write_text(yaml.safe_dump(info))
+    with BagSource(path, use_ament=False) as bag:
+        with pytest.raises(BagError, match=r'0 of 60.*metadata.yaml may not match'):
+            _read_all(bag)
+    with BagSource(next(path.glob('*.db3')), use_ament=False) as bag:
+        assert len(_read_all(bag)) == N
+
+
+def test_compressed_storage_file_gets_a_hint(tmp_path):
+    f = tmp_path / 'bag_0.mcap.zstd'
+    f.write_bytes(bytes.fromhex('28b52ffd') + b'\0' * 64)
+    with pytest.raises(BagError, match='zstd'):
+        with BagSource(f, use_ament=False):
+            pass
+
+
 def test_missing_topic_lists_the_bag_topics(tmp_path):
     bag_path = write_sample_bag(tmp_path / 'b')
     with BagSource(bag_path) as bag:

@@ -237,6 +237,25 @@ def test_metadata_that_does_not_match_the_storage_is_not_called_a_plain_truncati
         assert len(_read_all(bag)) == N
 
 
+@pytest.mark.parametrize('mode', ['FILE', 'MESSAGE'])
+def test_zstd_compressed_bags_are_read_through_their_metadata(tmp_path, mode):
+    path = tmp_path / 'z'
+    ts = _typestore()
+    t = ts.types
+    w = rosbag2.Writer(path, version=9, storage_plugin=rosbag2.StoragePlugin.MCAP)
+    w.set_compression(getattr(rosbag2.CompressionMode, mode), rosbag2.CompressionFormat.ZSTD)
+    with w:
+        conn = w.add_connection('/s', 'my_pkg/msg/Sample', typestore=ts)
+        for k in range(5):
+            msg = t['my_pkg/msg/Sample'](
+                header=t['std_msgs/msg/Header'](stamp=t['builtin_interfaces/msg/Time'](
+                    sec=k, nanosec=0), frame_id='f'), a=float(k), pts=[])
+            w.write(conn, (k + 1) * 10**9, ts.serialize_cdr(msg, 'my_pkg/msg/Sample'))
+    with BagSource(path, use_ament=False) as bag:
+        assert bag.storage == 'mcap'
+        assert [m.a for _, _, m in _read_all(bag)] == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
 def test_compressed_storage_file_gets_a_hint(tmp_path):
     f = tmp_path / 'bag_0.mcap.zstd'
     f.write_bytes(bytes.fromhex('28b52ffd') + b'\0' * 64)

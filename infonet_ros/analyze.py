@@ -876,9 +876,9 @@ def build_parser() -> argparse.ArgumentParser:
                                           'topic of the first pair)')
     g = p.add_argument_group('message definitions')
     g.add_argument('--msg', action='append', default=[], metavar='[pkg/msg/Name=]FILE',
-                   help='a .msg file (type from .../<pkg>/msg/<Name>.msg)')
+                   help='a .msg or .idl file (type from .../<pkg>/msg/<Name>.msg)')
     g.add_argument('--msg-dir', action='append', default=[],
-                   help='directory searched for <pkg>/msg/<Name>.msg')
+                   help='directory searched for <pkg>/msg/<Name>.msg (or .idl)')
     g.add_argument('--no-ament', action='store_true',
                    help='do not search AMENT_PREFIX_PATH for definitions')
     g = p.add_argument_group('analysis and output')

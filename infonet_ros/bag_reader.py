@@ -15,14 +15,15 @@ resolved, each from the first source that defines it:
 
 1. the bag itself (rosbag2 stores the definitions in newer bags: mcap schemas, and the
    ``message_definitions`` table of sqlite3 bags since Iron);
-2. ``.msg`` files given explicitly (``msg_files``; type ``pkg/msg/Name`` from a path
-   ``.../pkg/msg/Name.msg``, or ``pkg/msg/Name=path``);
-3. ``.msg`` files under ``msg_dirs`` (any ``<pkg>/msg/<Name>.msg`` below each directory);
+2. ``.msg`` (or ``.idl``) files given explicitly (``msg_files``; type ``pkg/msg/Name`` from
+   a path ``.../pkg/msg/Name.msg``, or ``pkg/msg/Name=path``);
+3. ``.msg`` files under ``msg_dirs`` (any ``<pkg>/msg/<Name>.msg``, else ``.idl``, below each
+   directory);
 4. the standard types that ``rosbags`` ships (std, geometry, sensor msgs, ...) of the
    distribution that recorded the bag (:func:`builtin_store`: its ``ros_distro``, else Iron
    when the bag records type hashes, else Humble);
-5. ``share/<pkg>/msg/<Name>.msg`` under each prefix of ``AMENT_PREFIX_PATH`` (a sourced
-   workspace), for types still unknown.
+5. ``share/<pkg>/msg/<Name>.msg`` (else ``.idl``) under each prefix of ``AMENT_PREFIX_PATH``
+   (a sourced workspace), for types still unknown.
 
 When the bag records a type hash (RIHS01, Iron and later) and the definition came from
 elsewhere, a hash mismatch is reported as a warning (the values may be misread).
@@ -39,6 +40,9 @@ import os
 from pathlib import Path
 
 MSG_SUFFIX = '.msg'
+# Definition files, in the order of preference when a type has both (rosidl installs an .idl
+# generated from every .msg; packages of .idl-only types have just the .idl).
+DEFINITION_SUFFIXES = (MSG_SUFFIX, '.idl')
 
 
 class BagError(RuntimeError):
@@ -52,23 +56,25 @@ def _rosbags():
 
 
 def msg_type_from_path(path: Path) -> str:
-    """``.../pkg/msg/Name.msg`` -> ``pkg/msg/Name``; ValueError for other layouts."""
+    """``.../pkg/msg/Name.msg`` (or ``.idl``) -> ``pkg/msg/Name``; ValueError otherwise."""
     path = Path(path)
-    if path.suffix != MSG_SUFFIX or path.parent.name != 'msg' or not path.parent.parent.name:
+    if (path.suffix not in DEFINITION_SUFFIXES or path.parent.name != 'msg'
+            or not path.parent.parent.name):
         raise ValueError(f'cannot tell the type name of {path}: expected .../<pkg>/msg/'
-                         '<Name>.msg, or give it as pkg/msg/Name=PATH')
+                         '<Name>.msg (or .idl), or give it as pkg/msg/Name=PATH')
     return f'{path.parent.parent.name}/msg/{path.stem}'
 
 
 def index_msg_dir(root) -> dict[str, Path]:
-    """Every ``<pkg>/msg/<Name>.msg`` below ``root`` -> {'pkg/msg/Name': path}."""
+    """Every ``<pkg>/msg/<Name>.msg`` (else ``.idl``) below ``root`` -> {'pkg/msg/Name': path}."""
     root = Path(root)
     if not root.is_dir():
         raise BagError(f'message directory {root} does not exist')
     found: dict[str, Path] = {}
-    for p in sorted(root.rglob('*' + MSG_SUFFIX)):
-        if p.parent.name == 'msg' and p.parent.parent != p.parent:
-            found.setdefault(msg_type_from_path(p), p)
+    for suffix in DEFINITION_SUFFIXES:
+        for p in sorted(root.rglob('*' + suffix)):
+            if p.parent.name == 'msg' and p.parent.parent != p.parent:
+                found.setdefault(msg_type_from_path(p), p)
     return found
 
 
@@ -79,8 +85,9 @@ def index_ament_prefixes(prefixes: str | None = None) -> dict[str, Path]:
     for prefix in prefixes.split(os.pathsep):
         if not prefix:
             continue
-        for p in sorted(Path(prefix).glob('share/*/msg/*' + MSG_SUFFIX)):
-            found.setdefault(msg_type_from_path(p), p)
+        for suffix in DEFINITION_SUFFIXES:
+            for p in sorted(Path(prefix).glob('share/*/msg/*' + suffix)):
+                found.setdefault(msg_type_from_path(p), p)
     return found
 
 
@@ -148,6 +155,8 @@ class _DefinitionSources:
     def _parse(self, name: str, path: Path):
         try:
             text = Path(path).read_text(encoding='utf-8')
+            if Path(path).suffix == '.idl':
+                return self.typesys.get_types_from_idl(_without_directives(text))[name]
             return self.typesys.get_types_from_msg(text, name)[name]
         except OSError as exc:
             raise BagError(f'cannot read definition of {name} from {path}: {exc}') from None

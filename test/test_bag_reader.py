@@ -179,16 +179,12 @@ module my_pkg {
 """
 
 
-@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
-def test_stored_idl_definitions_with_include_lines_are_used(tmp_path, storage):
-    # rosbag2 stores .idl types as IDL text with their #include lines, which rosbags' parser
-    # refuses: the definition is in the bag and must be found there.
+def _reading_bag(path, storage, msgdef):
+    """Three my_pkg/msg/Reading (an .idl type) on /r with the given stored definition."""
     ts = typesys.get_typestore(typesys.Stores.ROS2_KILTED)
     ts.register(typesys.get_types_from_idl(READING_IDL.split('\n', 1)[1]))
     t = ts.types
-    msgdef = '=' * 80 + '\nIDL: my_pkg/msg/Reading\n' + READING_IDL
     plugin = {'mcap': rosbag2.StoragePlugin.MCAP, 'sqlite3': rosbag2.StoragePlugin.SQLITE3}
-    path = tmp_path / 'idl'
     with rosbag2.Writer(path, version=9, storage_plugin=plugin[storage]) as w:
         conn = w.add_connection('/r', 'my_pkg/msg/Reading', msgdef=msgdef, rihs01='x')
         for k in range(3):
@@ -196,10 +192,36 @@ def test_stored_idl_definitions_with_include_lines_are_used(tmp_path, storage):
                 stamp=t['builtin_interfaces/msg/Time'](sec=k, nanosec=0), frame_id=''),
                 value=0.5 * k)
             w.write(conn, (k + 1) * 10**9, ts.serialize_cdr(msg, 'my_pkg/msg/Reading'))
-    with BagSource(path, use_ament=False) as bag:
+    return path
+
+
+@pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
+def test_stored_idl_definitions_with_include_lines_are_used(tmp_path, storage):
+    # rosbag2 stores .idl types as IDL text with their #include lines, which rosbags' parser
+    # refuses: the definition is in the bag and must be found there.
+    msgdef = '=' * 80 + '\nIDL: my_pkg/msg/Reading\n' + READING_IDL
+    with BagSource(_reading_bag(tmp_path / 'idl', storage, msgdef), use_ament=False) as bag:
         msgs = _read_all(bag, '/r')
         assert bag.type_sources['my_pkg/msg/Reading'] == 'bag'
     assert [m.value for _, _, m in msgs] == [0.0, 0.5, 1.0]
+
+
+def test_idl_only_types_from_msg_dir_and_ament_prefix(tmp_path, monkeypatch):
+    bag_path = _reading_bag(tmp_path / 'idl', 'mcap', '')  # no stored definition
+    src = tmp_path / 'src' / 'my_pkg' / 'msg'
+    src.mkdir(parents=True)
+    (src / 'Reading.idl').write_text(READING_IDL)
+    with BagSource(bag_path, msg_dirs=[tmp_path / 'src'], use_ament=False) as bag:
+        assert [m.value for _, _, m in _read_all(bag, '/r')] == [0.0, 0.5, 1.0]
+        assert bag.type_sources['my_pkg/msg/Reading'].endswith('Reading.idl')
+    with BagSource(bag_path, msg_files=[str(src / 'Reading.idl')], use_ament=False) as bag:
+        assert [m.value for _, _, m in _read_all(bag, '/r')] == [0.0, 0.5, 1.0]
+    share = tmp_path / 'install' / 'share' / 'my_pkg' / 'msg'
+    share.mkdir(parents=True)
+    (share / 'Reading.idl').write_text(READING_IDL)
+    monkeypatch.setenv('AMENT_PREFIX_PATH', str(tmp_path / 'install'))
+    with BagSource(bag_path) as bag:
+        assert [m.value for _, _, m in _read_all(bag, '/r')] == [0.0, 0.5, 1.0]
 
 
 def test_definition_stored_with_an_empty_encoding_is_explained(tmp_path):

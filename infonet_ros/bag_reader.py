@@ -208,7 +208,7 @@ def definitions_from_bag(connections) -> dict:
                     typs.update(typesys.get_types_from_idl(_without_directives(idl)))
         except Exception as exc:  # a stored definition rosbags cannot parse: fall back
             typs.pop(conn.msgtype, None)
-            typs.setdefault('__unparsed__', []).append(f'{conn.msgtype}: {exc}')
+            typs.setdefault('__unparsed__', {})[conn.msgtype] = str(exc).strip()
     return typs
 
 
@@ -345,9 +345,10 @@ class BagSource:
         _, typesys = _rosbags()
         conns = self._connections(topics)
         bag_defs = definitions_from_bag(conns)
-        for problem in bag_defs.pop('__unparsed__', []):
+        unparsed = bag_defs.pop('__unparsed__', {})
+        for name, problem in unparsed.items():
             self.warnings.append(f'stored definition not parsable, using other sources: '
-                                 f'{problem}')
+                                 f'{name}: {problem}')
         store = builtin_store(getattr(self._check(), 'ros_distro', None),
                               self._check().connections)
         sources = _DefinitionSources(bag_defs, self.msg_files, self.msg_dirs, self.use_ament,
@@ -367,9 +368,12 @@ class BagSource:
             queue.extend((dep, name) for dep in referenced_types(found[1][1]))
         if missing:
             lines = '; '.join(f'{n} (used by {b})' for n, b in missing.items())
-            raise BagError(f'no message definition for {lines}. The bag does not store it: '
-                           'pass its .msg file with --msg PATH, its package with --msg-dir '
-                           'DIR, or source the workspace that defines it (AMENT_PREFIX_PATH)')
+            stored = '; '.join(f'{n}: {unparsed[n][:300]}' for n in missing if n in unparsed)
+            why = (f'The bag stores it, but rosbags cannot parse that ({stored})' if stored
+                   else 'The bag does not store it')
+            raise BagError(f'no message definition for {lines}. {why}: pass its .msg file '
+                           'with --msg PATH, its package with --msg-dir DIR, or source the '
+                           'workspace that defines it (AMENT_PREFIX_PATH)')
         store = typesys.get_typestore(typesys.Stores.EMPTY)
         try:
             store.register(resolved)

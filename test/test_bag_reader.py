@@ -206,6 +206,14 @@ def test_stored_idl_definitions_with_include_lines_are_used(tmp_path, storage):
     assert [m.value for _, _, m in msgs] == [0.0, 0.5, 1.0]
 
 
+def test_a_stored_definition_rosbags_cannot_parse_is_named_in_the_error(tmp_path):
+    msgdef = '=' * 80 + '\nIDL: my_pkg/msg/Reading\nmodule my_pkg { struct ??? };\n'
+    with BagSource(_reading_bag(tmp_path / 'bad', 'mcap', msgdef), use_ament=False) as bag:
+        with pytest.raises(BagError, match=r'Reading.*stores it, but rosbags cannot parse'):
+            _read_all(bag, '/r')
+        assert any('not parsable' in w for w in bag.warnings)
+
+
 def test_idl_only_types_from_msg_dir_and_ament_prefix(tmp_path, monkeypatch):
     bag_path = _reading_bag(tmp_path / 'idl', 'mcap', '')  # no stored definition
     src = tmp_path / 'src' / 'my_pkg' / 'msg'

@@ -314,7 +314,8 @@ class InfoNetEstimator:
         :param y: same shape as ``x``.
         :param soft: use the soft rank (differentiable); False uses the hard ranks of
             ``estimate`` (ties broken; no input gradients). Soft ranks of tied values are
-            equal, so on quantized data use ``soft=False`` or the numpy API.
+            equal, so on quantized data use ``soft=False`` or the numpy API (soft ranks of
+            tied values warn).
         :param tau: soft-rank temperature as a fraction of each series' standard deviation.
 
         :return: A scalar tensor for 1-D inputs, else (B,).
@@ -330,6 +331,11 @@ class InfoNetEstimator:
         squeeze = x.dim() == 1
         xb, yb = (x[None], y[None]) if squeeze else (x, y)
         if soft:
+            if _has_ties(xb) or _has_ties(yb):
+                warnings.warn('mi_torch(soft=True) on tied values (quantized data): soft ranks '
+                              'give ties one rank and the estimate can be far too low; use '
+                              'soft=False or estimate() for such data', RuntimeWarning,
+                              stacklevel=2)
             uv = torch.stack([soft_rank_normalize(xb, tau), soft_rank_normalize(yb, tau)],
                              dim=-1)  # (B, N, 2)
         else:
@@ -339,6 +345,12 @@ class InfoNetEstimator:
         mi = crossfit_mi(self.model, uv.to(p.device, p.dtype), seed=self.split_seed,
                          marginal=self.marginal)
         return mi[0] if squeeze else mi
+
+
+def _has_ties(t: torch.Tensor) -> bool:
+    """Tell whether some row of ``t`` (B, N) holds a value twice."""
+    s = t.detach().sort(dim=-1).values
+    return bool((s[..., 1:] == s[..., :-1]).any())
 
 
 _DEFAULT: dict = {}

@@ -107,6 +107,19 @@ def test_averaged_ranks_of_ties_break_the_estimate_and_bad_ties_are_refused(est)
         InfoNetEstimator(est.model, 'cpu', ties='random')
 
 
+def test_mi_torch_warns_about_soft_ranks_of_ties_and_hard_ranks_break_them(est):
+    from infonet_ros.groundtruth import quantized_gaussian_case
+    x, y = (torch.from_numpy(a) for a in
+            quantized_gaussian_case(0.0, 0.5).sample(N, np.random.default_rng(4)))
+    with pytest.warns(RuntimeWarning, match='tied values'):
+        est.mi_torch(x, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        hard = float(est.mi_torch(x, y, soft=False).detach())
+        est.mi_torch(torch.randn(N, dtype=torch.float64), torch.randn(N, dtype=torch.float64))
+    assert hard == pytest.approx(est.estimate(x.numpy(), y.numpy()), abs=1e-5)
+
+
 def test_binary_series_give_the_mi_of_the_two_by_two_table(est):
     # Signs of a Gaussian pair: P(both positive) = 1/4 + asin(rho) / (2 pi), a closed form.
     rho = 0.9

@@ -261,6 +261,10 @@ class BagSource:
                                if p.suffix in ('.mcap', '.db3'))
                 hint = (f' (no metadata.yaml: pass the storage file itself, e.g. '
                         f'{self.path / files[0]})' if files else ' (no metadata.yaml)')
+                if len(files) > 1:
+                    hint += (f'; this bag is split into {len(files)} files, and one file holds '
+                             'only its part: `ros2 bag reindex` rebuilds metadata.yaml for the '
+                             'whole bag')
             if isinstance(exc, KeyError):
                 # rosbag2 (Iron on) stores a definition it could not find with an empty
                 # encoding; rosbags refuses the whole sqlite3 bag for it.

@@ -341,6 +341,11 @@ def test_missing_metadata_suggests_the_storage_file(tmp_path):
     # ... and the file itself is readable.
     with BagSource(next(bag_path.glob('*.mcap'))) as bag:
         assert len(_read_all(bag)) == N
+    # A split bag: one file is only a part of it.
+    shutil.copy(next(bag_path.glob('*.mcap')), bag_path / 'b_1.mcap')
+    with pytest.raises(BagError, match=r'split into 2 files.*ros2 bag reindex'):
+        with BagSource(bag_path):
+            pass
 
 
 def test_not_a_bag(tmp_path):

@@ -243,6 +243,8 @@ class _Gen:
         if kind == 'prim':
             if sub is not None:
                 raise CdrUnsupported(f'{path} is a number: nothing below it')
+            if t == 'char':  # a 1-character str in rclpy, not a number (fields._to_float)
+                raise CdrUnsupported(f'{path} is a char, not a number')
             size = struct.calcsize(detail)
             self.align(size)
             self.emit(f'out[{self.out(path)}] = float({_NAMES[detail]}(b, {self.at()})[0])')

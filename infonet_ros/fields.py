@@ -59,6 +59,11 @@ def _to_float(value, path: str) -> float:
         return float(value)
     if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in 'biuf':
         return float(value)
+    # rclpy gives a 'byte' (octet) field as bytes of length 1: its value, as the
+    # serialized-message reader (cdr_reader) reads it. Strings (and 'char', a str in
+    # Python) are not numbers.
+    if isinstance(value, bytes) and len(value) == 1:
+        return float(value[0])
     raise FieldError(f'field {path!r} is not a number (got {type(value).__name__})')
 
 

@@ -170,6 +170,28 @@ def test_small_integers_and_booleans_read_as_floats():
     assert read(serialize_message(m)) == (-1.0, 4.0, 48.1, 2.0)
 
 
+def test_byte_fields_read_the_same_serialized_and_decoded():
+    # rclpy gives an octet (.msg 'byte') as bytes of length 1: both paths read its value.
+    from std_msgs.msg import Byte
+    m = DiagnosticArray()
+    m.status = [DiagnosticStatus(level=bytes([2]), name='a')]
+    read = compile_cdr_reader(ros_fields_of, 'diagnostic_msgs/msg/DiagnosticArray',
+                              ['status[0].level'])
+    assert read(serialize_message(m)) == decoded(m, ['status[0].level']) == (2.0,)
+    b = Byte(data=bytes([200]))
+    read = compile_cdr_reader(ros_fields_of, 'std_msgs/msg/Byte', ['data'])
+    assert read(serialize_message(b)) == decoded(b, ['data']) == (200.0,)
+
+
+def test_idl_char_fields_are_not_numbers():
+    # An IDL 'char' is a 1-character str in rclpy: refused like a string, so the caller
+    # decodes and reports it as not a number.
+    with pytest.raises(CdrUnsupported, match='char'):
+        compile_cdr_reader({'t/C': {'c': 'char', 'x': 'double'}}.__getitem__, 't/C', ['c'])
+    read = compile_cdr_reader({'t/C': {'c': 'char', 'x': 'double'}}.__getitem__, 't/C', ['x'])
+    assert read(bytes([0, 1, 0, 0]) + struct.pack('<c7xd', b'z', 2.5)) == (2.5,)
+
+
 def test_messages_of_this_package_round_trip():
     from infonet_ros.msg import MutualInformation, MutualInformationArray
     arr = MutualInformationArray()

@@ -333,7 +333,14 @@ class MiNode(Node):
                     self._setup_message_filters()
             source = self._sync_inputs.get(topic)
             if source is not None:
-                source.signalMessage(_Stamped(stamp, row))
+                try:
+                    source.signalMessage(_Stamped(stamp, row))
+                except Exception as exc:  # noqa: B902 (the node must not die of one message)
+                    # e.g. a negative stamp: message_filters converts every stamp to an
+                    # rclpy Time, which refuses it.
+                    self._warn(f'sync:{topic}', f'cannot pair a message on {topic} (stamp '
+                               f'{stamp:.9f}) in approximate mode: {type(exc).__name__}: '
+                               f'{exc}')
             return
         st = self.engine.topics[topic].stats
         counts = ', '.join(f'{k} {st.dropped[k]}' for k in DROP_REASONS if st.dropped[k])

@@ -530,6 +530,31 @@ def test_approximate_sync_with_message_filters(tmp_path, weights, rclpy_context,
     assert h.estimator_status() == {} or h.estimator_status()['sync_mode'] == 'external'
 
 
+def test_approximate_sync_survives_a_negative_stamp(tmp_path, weights, rclpy_context,
+                                                    spin_until, node_process):
+    # message_filters turns each stamp into an rclpy Time, which refuses negative ones: that
+    # message cannot be paired, but the node goes on (it must not die of its input).
+    pytest.importorskip('message_filters')
+    window = 60
+    h, pubs, proc = start_approximate_node(tmp_path, weights, rclpy_context, spin_until,
+                                           node_process, window, queue_size=50)
+    rng = np.random.default_rng(4)
+    pubs['/t/a'].publish(imu(-500_000_000, 1.0))  # stamp -0.5 s
+    n = 100
+    ns = T0_NS + 10_000_000 * np.arange(n)
+    ax = rng.standard_normal(n)
+    bx = 0.9 * ax + math.sqrt(0.19) * rng.standard_normal(n)
+    for k in range(n):
+        pubs['/t/a'].publish(imu(ns[k], ax[k]))
+        pubs['/t/b'].publish(imu(ns[k], bx[k]))
+    t = ns * 1e-9
+    assert h.spin_until(lambda: any(abs(secs(e.window_end) - t[-1]) < 1e-6
+                                    for e in h.estimates('dep'))), proc.output()
+    assert proc.alive(), proc.output()
+    assert 'cannot pair a message on /t/a' in proc.output()
+    assert_windows_match_the_library(h.estimates('dep'), weights, t, ax, bx, window)
+
+
 def test_approximate_sync_resumes_after_a_time_jump(tmp_path, weights, rclpy_context,
                                                     spin_until, node_process):
     # A bag played in a loop. /t/a runs at twice the rate of /t/b, so half of its messages

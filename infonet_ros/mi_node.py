@@ -492,6 +492,8 @@ def main(args=None):
         error = str(exc)
     except rclpy.exceptions.ParameterException as exc:
         error = f'invalid parameter: {exc}'
+        if 'INTEGER' in str(exc) and 'DOUBLE' in str(exc):
+            error += ' (a float parameter needs a decimal point in YAML: 5.0, not 5)'
     finally:
         if executor is not None:
             executor.shutdown()

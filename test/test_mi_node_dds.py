@@ -464,6 +464,7 @@ CONFIG_ERRORS = [
      'linear_acceleration.w'),
     ({'pairs': ['/demo/imu_a:linear_acceleration.x ~ /t/missing:data']}, '/t/missing'),
     ({'device': 'tpu'}, 'device'),
+    ({'update_rate': 5}, 'needs a decimal point'),  # an int for a float parameter
 ]
 
 

@@ -255,35 +255,43 @@ class BagSource:
             reader = rosbag2.Reader(self.path)
             reader.open()
         except Exception as exc:  # rosbags, sqlite3/apsw and mcap parsing raise many kinds
-            hint = ''
-            if self.path.is_dir() and not (self.path / 'metadata.yaml').exists():
-                files = sorted(p.name for p in self.path.glob('*')
-                               if p.suffix in ('.mcap', '.db3'))
-                hint = (f' (no metadata.yaml: pass the storage file itself, e.g. '
-                        f'{self.path / files[0]})' if files else ' (no metadata.yaml)')
-                if len(files) > 1:
-                    hint += (f'; this bag is split into {len(files)} files, and one file holds '
-                             'only its part: `ros2 bag reindex` rebuilds metadata.yaml for the '
-                             'whole bag')
-            if isinstance(exc, KeyError):
-                # rosbag2 (Iron on) stores a definition it could not find with an empty
-                # encoding; rosbags refuses the whole sqlite3 bag for it.
-                hint += (f' (a message definition stored with the unknown encoding {exc}; '
-                         'rosbag2 writes an empty one for a type it had no definition of. '
-                         'Drop those rows from a copy of the bag, e.g. sqlite3 BAG.db3 '
-                         '"DELETE FROM message_definitions WHERE encoding = \'\'", and pass '
-                         'the types with --msg or --msg-dir)')
-            if 'magic' in str(exc).lower():
-                # An mcap file without its footer: the recorder was killed, or a copy broke.
-                hint += (' (the file is truncated or not mcap; an interrupted recording can be '
-                         'repaired with `mcap recover`)')
-            files = [self.path] if self.path.is_file() else list(self.path.glob('*'))
-            if any(p.suffix == '.zstd' for p in files):
-                hint += (' (zstd-compressed storage: open the bag directory with its '
-                         'metadata.yaml, or decompress the file with `zstd -d`)')
+            hint = self._open_hint(exc)
             raise BagError(f'cannot open bag {self.path}: {exc or type(exc).__name__}'
                            f'{hint}') from None
         self.reader = reader
+
+    def _files(self) -> list[Path]:
+        """Return the bag's files: the one file given, or all files in the bag directory."""
+        return [self.path] if self.path.is_file() else sorted(self.path.glob('*'))
+
+    def _open_hint(self, exc: Exception) -> str:
+        """Tell what to do about a bag that rosbags could not open ('' if nothing to add)."""
+        hint = ''
+        files = self._files()
+        if self.path.is_dir() and not (self.path / 'metadata.yaml').exists():
+            storage = [p for p in files if p.suffix in ('.mcap', '.db3')]
+            hint = (f' (no metadata.yaml: pass the storage file itself, e.g. {storage[0]})'
+                    if storage else ' (no metadata.yaml)')
+            if len(storage) > 1:
+                hint += (f'; this bag is split into {len(storage)} files, and one file holds '
+                         'only its part: `ros2 bag reindex` rebuilds metadata.yaml for the '
+                         'whole bag')
+        if isinstance(exc, KeyError):
+            # rosbag2 (Iron on) stores a definition it could not find with an empty
+            # encoding; rosbags refuses the whole sqlite3 bag for it.
+            hint += (f' (a message definition stored with the unknown encoding {exc}; '
+                     'rosbag2 writes an empty one for a type it had no definition of. '
+                     'Drop those rows from a copy of the bag, e.g. sqlite3 BAG.db3 '
+                     '"DELETE FROM message_definitions WHERE encoding = \'\'", and pass '
+                     'the types with --msg or --msg-dir)')
+        if 'magic' in str(exc).lower():
+            # An mcap file without its footer: the recorder was killed, or a copy broke.
+            hint += (' (the file is truncated or not mcap; an interrupted recording can be '
+                     'repaired with `mcap recover`)')
+        if any(p.suffix == '.zstd' for p in files):
+            hint += (' (zstd-compressed storage: open the bag directory with its '
+                     'metadata.yaml, or decompress the file with `zstd -d`)')
+        return hint
 
     def close(self) -> None:
         """Close the bag (idempotent)."""
@@ -307,10 +315,8 @@ class BagSource:
         ident = getattr(files, 'storage_identifier', '') if files else ''
         if ident:
             return ident
-        names = [p.name for p in ([self.path] if self.path.is_file()
-                                  else self.path.glob('*'))]
         # A compressed file is named like 'bag_0.mcap.zstd'.
-        return 'mcap' if any('.mcap' in n for n in names) else 'sqlite3'
+        return 'mcap' if any('.mcap' in p.name for p in self._files()) else 'sqlite3'
 
     def topics(self) -> dict[str, tuple[str, int]]:
         """{topic: (message type, message count from the bag's index)}."""

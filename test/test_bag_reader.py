@@ -17,6 +17,7 @@ typesys = pytest.importorskip('rosbags.typesys')
 SAMPLE_MSG = 'std_msgs/Header header\nfloat64 a\nPoint2[] pts\n'
 POINT_MSG = 'float32 x\nfloat32 y\n'
 N = 60
+PLUGINS = {'mcap': rosbag2.StoragePlugin.MCAP, 'sqlite3': rosbag2.StoragePlugin.SQLITE3}
 
 
 def _typestore():
@@ -32,8 +33,7 @@ def write_sample_bag(path, storage='mcap', store_definitions=True):
     """Bag of N my_pkg/msg/Sample on /s (a = k, pts = [(k, -k)]) at 1 + k/10 s."""
     ts = _typestore()
     t = ts.types
-    plugin = {'mcap': rosbag2.StoragePlugin.MCAP, 'sqlite3': rosbag2.StoragePlugin.SQLITE3}
-    with rosbag2.Writer(path, version=9, storage_plugin=plugin[storage]) as w:
+    with rosbag2.Writer(path, version=9, storage_plugin=PLUGINS[storage]) as w:
         kw = {} if store_definitions else {'msgdef': '',
                                            'rihs01': ts.hash_rihs01('my_pkg/msg/Sample')}
         conn = w.add_connection('/s', 'my_pkg/msg/Sample', typestore=ts, **kw)
@@ -184,8 +184,7 @@ def _reading_bag(path, storage, msgdef):
     ts = typesys.get_typestore(typesys.Stores.ROS2_KILTED)
     ts.register(typesys.get_types_from_idl(READING_IDL.split('\n', 1)[1]))
     t = ts.types
-    plugin = {'mcap': rosbag2.StoragePlugin.MCAP, 'sqlite3': rosbag2.StoragePlugin.SQLITE3}
-    with rosbag2.Writer(path, version=9, storage_plugin=plugin[storage]) as w:
+    with rosbag2.Writer(path, version=9, storage_plugin=PLUGINS[storage]) as w:
         conn = w.add_connection('/r', 'my_pkg/msg/Reading', msgdef=msgdef, rihs01='x')
         for k in range(3):
             msg = t['my_pkg/msg/Reading'](header=t['std_msgs/msg/Header'](

@@ -9,7 +9,10 @@ Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method
   readout) against one ``ksg_mi`` call, at each N; MINE (``--mine-steps`` Adam steps) at
   N = 1000 only; median and 90th percentile over ``--repeats`` calls after 3 warm-up calls;
 - a batch of ``--batch`` pairs at N = 1000 (``estimate_batch``, one forward pass), per pair,
-  against KSG per pair; InfoNet eager and as TorchScript traces (``jit=True``, rows "-jit");
+  against KSG per pair; InfoNet eager and as TorchScript traces (``jit=True``, rows "-jit"),
+  each with the default row workers (``workers='auto'``: the rows shared by the torch
+  threads, one intra-op thread each) and with ``workers=1`` (torch's own threading), timed
+  in alternation so that drift of the machine's speed hits all four alike;
 - the differentiable path (``mi_torch``, soft ranks, forward + backward) at N = 1000;
 - peak memory: each measurement runs once in a fresh subprocess that resets the kernel's
   resident-set high-water mark (``/proc/self/clear_refs``) after loading everything, then
@@ -63,6 +66,20 @@ def timed(fn, args_list, warmup=3):
         fn(*a)
         ts.append(time.perf_counter() - t0)
     return float(np.median(ts)), float(np.percentile(ts, 90))
+
+
+def interleaved(fns, rounds, warmup=1):
+    """Median and 90th percentile (seconds) of each fn, called in turn ``rounds`` times."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    ts = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            ts[k].append(time.perf_counter() - t0)
+    return {k: (float(np.median(v)), float(np.percentile(v, 90))) for k, v in ts.items()}
 
 
 def _proc_status_kb(field):
@@ -145,15 +162,23 @@ def run(args):
                                             if k != 'n'), file=sys.stderr)
     n = 1000
     x, y = pairs(rng, args.batch, n)
-    bt = timed(lambda a, b: est.estimate_batch(a, b), [(x, y)] * max(3, reps // 5), warmup=1)
-    bt_jit = timed(lambda a, b: jit.estimate_batch(a, b), [(x, y)] * max(3, reps // 5),
-                   warmup=1)
+    variants = {'eager': est, 'jit': jit,
+                'eager_workers1': InfoNetEstimator(est.model, est.device, est.provenance,
+                                                   workers=1),
+                'jit_workers1': InfoNetEstimator(est.model, est.device, est.provenance,
+                                                 jit=True, workers=1)}
+    bts = interleaved({k: (lambda e=e: e.estimate_batch(x, y)) for k, e in variants.items()},
+                      rounds=max(3, reps // 5))
+    bt, bt_jit = bts['eager'], bts['jit']
     kt = timed(ksg_mi, list(zip(x, y)), warmup=3)
     xt = [torch.tensor(x[i], requires_grad=True) for i in range(min(reps, args.batch))]
     gt = timed(lambda a, b: est.mi_torch(a, torch.tensor(b)).backward(),
                [(xt[i], y[i]) for i in range(len(xt))])
     res['batch'] = {'n': n, 'batch': args.batch, 'batch_s': bt, 'per_pair_s': bt[0] / args.batch,
                     'jit_batch_s': bt_jit, 'jit_per_pair_s': bt_jit[0] / args.batch,
+                    'row_workers': est.worker_count(),
+                    'workers1_per_pair_s': bts['eager_workers1'][0] / args.batch,
+                    'jit_workers1_per_pair_s': bts['jit_workers1'][0] / args.batch,
                     'ksg_per_pair_s': kt[0], 'mi_torch_fwd_bwd_s': gt}
     mem_jobs = [('InfoNet', m, 1) for m in ns] + [('KSG', m, 1) for m in ns]
     mem_jobs += [('InfoNet batch', 1000, args.batch), ('InfoNet mi_torch', 1000, 1)]
@@ -189,8 +214,13 @@ def markdown(res, est, args) -> str:
     batch = md_table(['measure', 'value'], [
         [f"InfoNet estimate_batch, {b['batch']} pairs, N = {b['n']} (median ms)",
          ms(b['batch_s'][0])],
-        ['InfoNet per pair in the batch (ms)', ms(b['per_pair_s'])],
-        ['InfoNet jit per pair in the batch (ms)', ms(b['jit_per_pair_s'])],
+        [f"InfoNet per pair in the batch (ms), {b.get('row_workers', '?')} row workers",
+         ms(b['per_pair_s'])],
+        [f"InfoNet jit per pair in the batch (ms), {b.get('row_workers', '?')} row workers",
+         ms(b['jit_per_pair_s'])],
+        ['InfoNet per pair, workers=1 (torch threads) (ms)', ms(b['workers1_per_pair_s'])],
+        ['InfoNet jit per pair, workers=1 (torch threads) (ms)',
+         ms(b['jit_workers1_per_pair_s'])],
         ['KSG per pair, same pairs (median ms)', ms(b['ksg_per_pair_s'])],
         ['InfoNet mi_torch forward + backward, N = 1000 (median ms)',
          ms(b['mi_torch_fwd_bwd_s'][0])]])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -30,6 +31,7 @@ from infonet_ros.copula import (DEFAULT_SOFT_RANK_TAU, pair_ranks, rank_normaliz
                                 soft_rank_normalize)
 from infonet_ros.model import InfoNet, load_checkpoint
 from infonet_ros.readout import crossfit_indices, crossfit_mi
+from infonet_ros.row_pool import check_workers, RowPool
 
 # Fewest samples per series: each cross-fitting half then holds at least 16 points.
 MIN_SAMPLES = 32
@@ -43,6 +45,9 @@ TIES = ('break', 'average')
 DEFAULT_TIES = 'break'
 # Traced networks kept by an estimator with jit=True, one per set size (least recent out).
 JIT_CACHE_SIZE = 8
+# CPU threads that share the rows of a batch ('auto': torch.get_num_threads() of the calling
+# thread at each call, i.e. the cores torch would use anyway; see infonet_ros.row_pool).
+DEFAULT_WORKERS = 'auto'
 
 
 def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
@@ -116,27 +121,34 @@ class TracedNetwork:
         # must become a constant of it (a tracer records every torch operation it sees).
         self.prepare = prepare
         self._traced: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # row workers may ask for a new trace at once
         self.failure = ''  # why tracing failed, if it did: then the eager model runs
 
     def __call__(self, uv: torch.Tensor) -> torch.Tensor:
         """``model(uv)`` for a batch (B, ...): traced once per shape of the rest."""
-        if self.failure:
-            return self.model(uv)
-        key = (tuple(uv.shape[1:]), uv.device, uv.dtype)
-        fn = self._traced.get(key)
-        if fn is None:
-            try:
-                fn = self._trace(uv[:1])
-            except Exception as exc:  # TorchScript is deprecated: a future torch may refuse
-                self.failure = f'{type(exc).__name__}: {exc}'
-                warnings.warn(f'TorchScript tracing failed, running the eager model (same '
-                              f'estimates, slower): {self.failure}', RuntimeWarning)
-                return self.model(uv)
-            self._traced[key] = fn
-            while len(self._traced) > self.cache_size:
-                self._traced.popitem(last=False)
-        self._traced.move_to_end(key)
-        return fn(uv)
+        fn = self._get(uv)
+        return self.model(uv) if fn is None else fn(uv)
+
+    def _get(self, uv: torch.Tensor):
+        """Return the trace for this input's shape (tracing it now if new), None: eager."""
+        with self._lock:
+            if self.failure:
+                return None
+            key = (tuple(uv.shape[1:]), uv.device, uv.dtype)
+            fn = self._traced.get(key)
+            if fn is None:
+                try:
+                    fn = self._trace(uv[:1])
+                except Exception as exc:  # TorchScript is deprecated: a future torch may refuse
+                    self.failure = f'{type(exc).__name__}: {exc}'
+                    warnings.warn(f'TorchScript tracing failed, running the eager model (same '
+                                  f'estimates, slower): {self.failure}', RuntimeWarning)
+                    return None
+                self._traced[key] = fn
+                while len(self._traced) > self.cache_size:
+                    self._traced.popitem(last=False)
+            self._traced.move_to_end(key)
+            return fn
 
     def _trace(self, example: torch.Tensor):
         if self.prepare is not None:
@@ -177,9 +189,16 @@ class InfoNetEstimator:
 
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
                  provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
-                 marginal: str = 'exact', jit: bool = False, ties: str = DEFAULT_TIES):
+                 marginal: str = 'exact', jit: bool = False, ties: str = DEFAULT_TIES,
+                 workers: int | str = DEFAULT_WORKERS):
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
+
+        :param workers: CPU threads that share the rows of a batch, each running its rows
+            with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.3-1.5x the
+            throughput of torch's own threading for batches on 2 cores). 'auto' (default):
+            ``torch.get_num_threads()`` of the calling thread at each call; 1: torch's own
+            threading, as before. Estimates do not depend on it; on a GPU it is ignored.
 
         :param ties: 'break' (default): tied values ranked in a fixed pseudo-random order
             (:func:`infonet_ros.copula.pair_ranks`); 'average': averaged ranks, which break
@@ -200,6 +219,8 @@ class InfoNetEstimator:
         if ties not in TIES:
             raise ValueError(f'ties must be one of {TIES}, got {ties!r}')
         self.ties = ties
+        self.workers = check_workers(workers)
+        self._pool = RowPool()
         # With jit and the exact readout, network and readout are one trace: one call into
         # TorchScript per pass, so a busy Python thread beside it (a ROS executor taking
         # 4,000 messages/s) cannot hold it up between operations. The shuffle readout draws
@@ -286,16 +307,30 @@ class InfoNetEstimator:
             out[idx] = self._estimate_rows(xs, ys)
         return out
 
-    @torch.no_grad()
     def _estimate_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.zeros(x.shape[0])
         # A constant row carries no information: exactly 0, and no network call.
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
-            ranks = self._ranks(np.stack([x[live], y[live]], axis=-2))  # (B, 2, N)
-            mi = self._rows(ranks.to(torch.float32).to(self.device))  # (B,)
-            out[live] = mi.double().cpu().numpy()
+            xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
+            if self.device.type == 'cpu':
+                out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy)
+            else:
+                out[live] = self._pairs_mi(xy)
         return out
+
+    def worker_count(self) -> int:
+        """Threads that share a batch's rows if this thread estimated now (see ``workers``)."""
+        if self.device.type != 'cpu':
+            return 1
+        return max(1, torch.get_num_threads()) if self.workers == 'auto' else self.workers
+
+    def _pairs_mi(self, xy: np.ndarray) -> np.ndarray:
+        """(B, 2, N) float64 pairs without constant rows -> (B,) float64 nats."""
+        ranks = self._ranks(xy)  # (B, 2, N)
+        with torch.no_grad():  # thread-local: set here, in the thread that runs the rows
+            mi = self._rows(ranks.to(torch.float32).to(self.device))  # (B,)
+        return mi.double().cpu().numpy()
 
     def _ranks(self, xy: np.ndarray) -> torch.Tensor:
         """(B, 2, N) float64 pairs -> (B, 2, N) float64 copula ranks, ties as configured."""

@@ -183,6 +183,9 @@ class MiNode(Node):
         self._load_estimator(self.cfg.device)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
+        # Threads that share each pass's rows (workers='auto': the torch threads; the forward
+        # thread reports what it sees once it runs).
+        self._row_workers = self.estimator.worker_count()
         # The first pass (and with jit, the trace for this window length) now, not in the
         # first update.
         self.estimator.warm_up(self.cfg.window)
@@ -368,6 +371,7 @@ class MiNode(Node):
             self._jobs.put((windows, self.estimator, self.cfg))
 
     def _work(self):
+        self._row_workers = self.estimator.worker_count()
         while True:
             job = self._jobs.get()
             if job is None:
@@ -399,6 +403,7 @@ class MiNode(Node):
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
                 'jit': _jit_state(self.estimator), 'intake': self._intake_state(),
+                'row_workers': self._row_workers,
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
@@ -443,7 +448,8 @@ class MiNode(Node):
             # Copy the model: the worker may be running the old one right now.
             import copy
             self.estimator = InfoNetEstimator(copy.deepcopy(est.model), dev, est.provenance,
-                                              est.split_seed, est.marginal, est.jit)
+                                              est.split_seed, est.marginal, est.jit,
+                                              ties=est.ties, workers=est.workers)
         if 'window' in changes:
             self.engine.set_window(changes['window'])
         self.cfg = dataclasses.replace(self.cfg, **changes)

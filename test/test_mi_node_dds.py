@@ -201,7 +201,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
         pair_names=['dep', 'ind', 'same', 'interp'], window=window, update_rate=4.0,
         sync_mode='interpolate', max_gap=0.05, weights=weights, device='cpu',
         qos_reliability='reliable', qos_depth=5000, per_pair_topics=True,
-        diagnostics_period=0.5)
+        diagnostics_period=0.5, torch_threads=2)
     h = Harness(rclpy_context, spin_until)
     h.node.create_subscription(MutualInformation, '/infonet/mi/dep', h.per_pair.append,
                                QoSProfile(depth=100, reliability=QoSReliabilityPolicy.RELIABLE))
@@ -299,6 +299,8 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
     assert info['executor'] == ('events' if have_events_executor() else 'single')
     assert info['jit'] == 'on'
+    # Two torch threads share the rows of each pass (workers='auto'; 2 + 2 of the 4 pairs).
+    assert info['row_workers'] == '2'
     # Fields read from the serialized messages, checked against decoding, none decoded.
     assert '/t/a: raw 300, decoded 0' in info['intake'], info['intake']
 

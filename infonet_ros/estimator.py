@@ -45,8 +45,9 @@ TIES = ('break', 'average')
 DEFAULT_TIES = 'break'
 # Traced networks kept by an estimator with jit=True, one per set size (least recent out).
 JIT_CACHE_SIZE = 8
-# CPU threads that share the rows of a batch ('auto': torch.get_num_threads() of the calling
-# thread at each call, i.e. the cores torch would use anyway; see infonet_ros.row_pool).
+# CPU threads that share the rows of a batch ('auto': with jit, torch.get_num_threads() of the
+# calling thread at each call, i.e. the cores torch would use anyway; else 1. See
+# infonet_ros.row_pool).
 DEFAULT_WORKERS = 'auto'
 
 
@@ -195,10 +196,11 @@ class InfoNetEstimator:
         Wrap a model; ``from_pretrained`` is the usual way in.
 
         :param workers: CPU threads that share the rows of a batch, each running its rows
-            with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.3-1.5x the
-            throughput of torch's own threading for batches on 2 cores). 'auto' (default):
-            ``torch.get_num_threads()`` of the calling thread at each call; 1: torch's own
-            threading, as before. Estimates do not depend on it; on a GPU it is ignored.
+            with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.2-1.35x the
+            throughput of torch's own threading for traced batches on 2 cores). 'auto'
+            (default): with ``jit``, ``torch.get_num_threads()`` of the calling thread at each
+            call, else 1 (eager passes hold the GIL between operations); 1: torch's own
+            threading. Estimates do not depend on it; on a GPU it is ignored.
 
         :param ties: 'break' (default): tied values ranked in a fixed pseudo-random order
             (:func:`infonet_ros.copula.pair_ranks`); 'average': averaged ranks, which break
@@ -323,7 +325,11 @@ class InfoNetEstimator:
         """Threads that share a batch's rows if this thread estimated now (see ``workers``)."""
         if self.device.type != 'cpu':
             return 1
-        return max(1, torch.get_num_threads()) if self.workers == 'auto' else self.workers
+        if self.workers != 'auto':
+            return self.workers
+        # Eager passes run Python between operations, which the threads would queue for on
+        # the GIL (measured slower with 'fast'): share rows only when a pass is one trace.
+        return max(1, torch.get_num_threads()) if self._traced is not None else 1
 
     def _pairs_mi(self, xy: np.ndarray) -> np.ndarray:
         """(B, 2, N) float64 pairs without constant rows -> (B,) float64 nats."""

@@ -9,8 +9,9 @@ sizes the synchronization after every operation eats much of the gain. Rows of a
 independent, so giving each thread its own share of the rows, computed end to end on one
 intra-op thread, keeps the cores busy without that synchronization
 (``benchmarks/estimator_speed.py`` measures both ways). The threads run in parallel because
-numpy's sort and a TorchScript trace release the GIL; eager torch operations release it too,
-with the Python between them serialized.
+numpy's sort and a TorchScript trace release the GIL. Eager passes run Python between their
+operations, which the threads queue for on the GIL: slower with the small ``fast`` model,
+so the estimator shares rows by default only for traced passes (``jit``).
 
 Each row's result does not depend on how the batch was split (rows never interact), so
 estimates are the same with any number of workers (tested).

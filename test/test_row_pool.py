@@ -132,13 +132,15 @@ def test_estimates_do_not_depend_on_the_workers(batch, jit):
         assert est.estimate(x[0], y[0]) == pytest.approx(want[0], abs=1e-6)
 
 
-def test_auto_follows_the_torch_threads_of_the_calling_thread():
-    est = InfoNetEstimator.from_pretrained('fast', device='cpu')
-    assert est.workers == 'auto'
+def test_auto_follows_the_torch_threads_of_the_calling_thread_when_traced():
+    est = InfoNetEstimator.from_pretrained('fast', device='cpu', jit=True)
+    eager = InfoNetEstimator.from_pretrained('fast', device='cpu')
+    assert est.workers == eager.workers == 'auto'
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(3)
         assert est.worker_count() == 3
+        assert eager.worker_count() == 1  # eager passes hold the GIL between operations
         torch.set_num_threads(1)
         assert est.worker_count() == 1
     finally:

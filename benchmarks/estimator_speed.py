@@ -10,9 +10,10 @@ Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method
   N = 1000 only; median and 90th percentile over ``--repeats`` calls after 3 warm-up calls;
 - a batch of ``--batch`` pairs at N = 1000 (``estimate_batch``, one forward pass), per pair,
   against KSG per pair; InfoNet eager and as TorchScript traces (``jit=True``, rows "-jit"),
-  each with the default row workers (``workers='auto'``: the rows shared by the torch
-  threads, one intra-op thread each) and with ``workers=1`` (torch's own threading), timed
-  in alternation so that drift of the machine's speed hits all four alike;
+  each with the default ``workers='auto'`` (traced: the rows shared by the torch threads,
+  one intra-op thread each; eager: 1) and with ``workers=1`` (torch's own threading), timed
+  in alternating blocks of 5 calls (the first of each block not counted) so that drift of
+  the machine's speed hits all four alike;
 - the differentiable path (``mi_torch``, soft ranks, forward + backward) at N = 1000;
 - peak memory: each measurement runs once in a fresh subprocess that resets the kernel's
   resident-set high-water mark (``/proc/self/clear_refs``) after loading everything, then
@@ -68,17 +69,23 @@ def timed(fn, args_list, warmup=3):
     return float(np.median(ts)), float(np.percentile(ts, 90))
 
 
-def interleaved(fns, rounds, warmup=1):
-    """Median and 90th percentile (seconds) of each fn, called in turn ``rounds`` times."""
-    for fn in fns.values():
-        for _ in range(warmup):
-            fn()
+def interleaved(fns, rounds, block=5):
+    """
+    Median and 90th percentile (seconds) of each fn, timed in alternating blocks.
+
+    Each round calls every fn ``block`` times in a row and keeps all but the first call:
+    torch's OpenMP threads spin for a while after a parallel operation, so a call right
+    after another way of running (an eager pass on 2 intra-op threads) is slowed by it, which
+    a user repeating one kind of call does not see.
+    """
     ts = {k: [] for k in fns}
     for _ in range(rounds):
         for k, fn in fns.items():
-            t0 = time.perf_counter()
             fn()
-            ts[k].append(time.perf_counter() - t0)
+            for _ in range(block - 1):
+                t0 = time.perf_counter()
+                fn()
+                ts[k].append(time.perf_counter() - t0)
     return {k: (float(np.median(v)), float(np.percentile(v, 90))) for k, v in ts.items()}
 
 
@@ -168,7 +175,7 @@ def run(args):
                 'jit_workers1': InfoNetEstimator(est.model, est.device, est.provenance,
                                                  jit=True, workers=1)}
     bts = interleaved({k: (lambda e=e: e.estimate_batch(x, y)) for k, e in variants.items()},
-                      rounds=max(3, reps // 5))
+                      rounds=max(3, reps // 4))
     bt, bt_jit = bts['eager'], bts['jit']
     kt = timed(ksg_mi, list(zip(x, y)), warmup=3)
     xt = [torch.tensor(x[i], requires_grad=True) for i in range(min(reps, args.batch))]
@@ -176,7 +183,7 @@ def run(args):
                [(xt[i], y[i]) for i in range(len(xt))])
     res['batch'] = {'n': n, 'batch': args.batch, 'batch_s': bt, 'per_pair_s': bt[0] / args.batch,
                     'jit_batch_s': bt_jit, 'jit_per_pair_s': bt_jit[0] / args.batch,
-                    'row_workers': est.worker_count(),
+                    'row_workers': est.worker_count(), 'jit_row_workers': jit.worker_count(),
                     'workers1_per_pair_s': bts['eager_workers1'][0] / args.batch,
                     'jit_workers1_per_pair_s': bts['jit_workers1'][0] / args.batch,
                     'ksg_per_pair_s': kt[0], 'mi_torch_fwd_bwd_s': gt}
@@ -216,8 +223,8 @@ def markdown(res, est, args) -> str:
          ms(b['batch_s'][0])],
         [f"InfoNet per pair in the batch (ms), {b.get('row_workers', '?')} row workers",
          ms(b['per_pair_s'])],
-        [f"InfoNet jit per pair in the batch (ms), {b.get('row_workers', '?')} row workers",
-         ms(b['jit_per_pair_s'])],
+        [f"InfoNet jit per pair in the batch (ms), {b.get('jit_row_workers', '?')} row "
+         'workers', ms(b['jit_per_pair_s'])],
         ['InfoNet per pair, workers=1 (torch threads) (ms)', ms(b['workers1_per_pair_s'])],
         ['InfoNet jit per pair, workers=1 (torch threads) (ms)',
          ms(b['jit_workers1_per_pair_s'])],

@@ -70,10 +70,11 @@ def forward_threads(requested: int, cpus: int | None = None) -> int:
     """
     Torch CPU threads of the forward pass: ``requested``, or for 0 all cores but one.
 
-    The executor thread deserializes every input message in Python; a forward pass that
-    takes every core starves it and best-effort input is lost (benchmarks/node_latency.py:
-    on 2 cores, 4 IMUs at 1 kHz lose 23-48 % of their messages with 2 torch threads and none
-    with 1). Input first: complete windows matter more than extra updates.
+    The executor thread takes every input message in Python; a forward pass that takes every
+    core starves it and best-effort input is lost (benchmarks/node_latency.py, 2 cores, 4 IMUs:
+    the first, eager node lost 23-48 % at 1 kHz with 2 torch threads and none with 1; with
+    traced passes and row workers, 2 threads held 2 kHz but lost 25 messages at 4 kHz, 1
+    thread none). Input first: complete windows matter more than extra updates.
     """
     if requested:
         return int(requested)

@@ -14,8 +14,10 @@ bash scripts/setup.sh
 
 # The activate and colcon setup scripts read unset variables.
 set +u
+ROS_DISTRO_INSTALL=""
 if [[ -n "${ROS_DISTRO:-}" && -d "/opt/ros/${ROS_DISTRO}" ]]; then
   PYTHON="$(command -v python3)"
+  ROS_DISTRO_INSTALL="$ROS_DISTRO"
 else
   # shellcheck disable=SC1091
   source "${INFONET_VENV:-$REPO/.venv}/bin/activate"
@@ -39,5 +41,19 @@ status=$?
 set -e
 if [[ $status -eq 5 ]]; then
   echo "[run_tests] pytest collected no tests: failing" >&2
+fi
+# In the venv build, the whole suite (no pytest arguments) also runs the torch-free tests on
+# Humble's Python 3.10 and numpy 1.21 where a Python 3.10 exists (scripts/check_py310.sh); on
+# a ROS 2 install the suite itself runs on that distribution's Python.
+if [[ $# -eq 0 && $status -eq 0 && -z "${ROS_DISTRO_INSTALL:-}" ]]; then
+  set +e
+  bash scripts/check_py310.sh
+  compat=$?
+  set -e
+  if [[ $compat -eq 2 || $compat -eq 3 ]]; then
+    echo "[run_tests] Python 3.10 check not run (see the line above)" >&2
+  elif [[ $compat -ne 0 ]]; then
+    status=$compat
+  fi
 fi
 exit "$status"

@@ -164,3 +164,23 @@ def test_a_forked_child_starts_its_own_threads(batch):
     child.join(timeout=60)
     assert child.exitcode == 0
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+
+
+def test_the_threads_end_with_the_estimator(batch):
+    import gc
+    import time
+
+    def rows_threads():
+        return [t for t in threading.enumerate() if t.name.startswith('infonet_rows')]
+    gc.collect()  # pools of estimators of earlier tests end first
+    time.sleep(0.2)
+    before = len(rows_threads())
+    est = InfoNetEstimator.from_pretrained('fast', device='cpu', jit=True, workers=3)
+    est.estimate_batch(*batch)
+    assert len(rows_threads()) == before + 2
+    del est
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while len(rows_threads()) > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(rows_threads()) <= before  # a node that swaps estimators leaks no threads

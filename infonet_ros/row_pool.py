@@ -30,11 +30,6 @@ import torch
 MIN_ROWS_PER_WORKER = 2
 
 
-def auto_workers(device: torch.device) -> int:
-    """Workers for 'auto': torch's intra-op threads on a CPU (as torch would use), 1 on a GPU."""
-    return max(1, torch.get_num_threads()) if device.type == 'cpu' else 1
-
-
 def split_counts(n_rows: int, workers: int) -> list[int]:
     """
     Rows per chunk: at most ``workers`` chunks of at least MIN_ROWS_PER_WORKER rows each.
@@ -64,7 +59,7 @@ class RowPool:
     calls ``fn`` on each share (one share on the calling thread, the others on pool threads)
     and concatenates the results in order. With one worker, or a batch too small to split,
     ``fn`` runs once on the calling thread, exactly as without a pool. Threads start at the
-    first split and stay (idle) until ``close``.
+    first split and stay (idle) until ``close`` or until the pool is garbage-collected.
     """
 
     def __init__(self):

@@ -29,12 +29,11 @@ import torch
 
 from infonet_ros.copula import (DEFAULT_SOFT_RANK_TAU, pair_ranks, rank_normalize,
                                 soft_rank_normalize)
+from infonet_ros.limits import MIN_SAMPLES
 from infonet_ros.model import InfoNet, load_checkpoint
 from infonet_ros.readout import crossfit_indices, crossfit_mi
 from infonet_ros.row_pool import check_workers, RowPool
 
-# Fewest samples per series: each cross-fitting half then holds at least 16 points.
-MIN_SAMPLES = 32
 # 'auto' picks CUDA when torch sees a GPU, else the CPU.
 DEFAULT_DEVICE = 'auto'
 # Seed of the deterministic cross-fitting split (an estimate never depends on its batch).

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
-from infonet_ros.estimator import MIN_SAMPLES
+from infonet_ros.limits import MIN_SAMPLES
 from infonet_ros.pairs import PairSpecError, parse_pairs
 
 DEMO_TOPICS = ['/demo/imu_a=sensor_msgs/msg/Imu', '/demo/imu_b=sensor_msgs/msg/Imu']

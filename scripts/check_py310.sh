@@ -3,8 +3,8 @@
 # SPDX-License-Identifier: Apache-2.0
 #
 # Run the torch-free tests under Python 3.10 with numpy 1.21.5, what ROS 2 Humble (Ubuntu
-# 22.04) ships, in a throwaway venv: bag reading, field paths, windowing and pairing, the
-# batch-size search. torch is not installed there (no CPU wheel of the pinned version for
+# 22.04) ships, in a throwaway venv: bag reading, field paths, windowing and pairing, pair
+# and parameter checks of the node's configuration, the batch-size search. torch is not installed there (no CPU wheel of the pinned version for
 # 3.10 here), so the estimator's tests are not part of this check.
 #
 #   scripts/check_py310.sh            # finds python3.10 (PYTHON310, PATH, pyenv)
@@ -43,4 +43,4 @@ echo "[check_py310] $("$venv/bin/python" --version), numpy $("$venv/bin/python" 
   'import numpy; print(numpy.__version__)')"
 PYTHONPATH="$REPO" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q \
   -p no:cacheprovider test/test_windowing.py test/test_fields.py test/test_bag_reader.py \
-  test/test_imu_bag.py test/test_batch_tuner.py
+  test/test_imu_bag.py test/test_batch_tuner.py test/test_pairs.py

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from infonet_ros.estimator import MIN_SAMPLES
+from infonet_ros.limits import MIN_SAMPLES
 from infonet_ros.node_config import (ConfigError, effective_executor, effective_sync_mode,
                                      NodeConfig, PARAMS)
 from infonet_ros.pairs import (load_params_yaml, normalize_msg_type, PairSpecError,
@@ -171,3 +171,19 @@ def test_effective_executor():
     assert NodeConfig.from_params({}).executor == 'auto'
     with pytest.raises(ConfigError, match='executor'):
         NodeConfig.from_params({'executor': 'multi'})
+
+
+@pytest.mark.parametrize('module', ['limits', 'fields', 'pairs', 'node_config', 'windowing',
+                                    'bag_reader', 'imu_bag', 'batch_tuner', 'cdr_reader',
+                                    'raw_intake', 'ros_conversions', 'diagnostics'])
+def test_configuration_and_data_modules_import_without_torch(module):
+    # The node checks its configuration and reads its input before it loads the model; a
+    # decision node or a bag tool may use these modules where torch is not installed.
+    import subprocess
+    import sys
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    code = f"import sys; sys.modules['torch'] = None; import infonet_ros.{module}"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [repo] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]

@@ -359,8 +359,8 @@ class BagSource:
         for name, problem in unparsed.items():
             self.warnings.append(f'stored definition not parsable, using other sources: '
                                  f'{name}: {problem}')
-        store = builtin_store(getattr(self._check(), 'ros_distro', None),
-                              self._check().connections)
+        reader = self._check()
+        store = builtin_store(getattr(reader, 'ros_distro', None), reader.connections)
         sources = _DefinitionSources(bag_defs, self.msg_files, self.msg_dirs, self.use_ament,
                                      store)
         resolved: dict = {}

@@ -314,10 +314,8 @@ class InfoNetEstimator:
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
             xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
-            if self.device.type == 'cpu':
-                out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy)
-            else:
-                out[live] = self._pairs_mi(xy)
+            # One worker (a GPU, eager passes): the rows run here, in one share.
+            out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy)
         return out
 
     def worker_count(self) -> int:

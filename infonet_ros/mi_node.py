@@ -184,9 +184,6 @@ class MiNode(Node):
         self._load_estimator(self.cfg.device)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
-        # Threads that share each pass's rows (workers='auto': the torch threads; the forward
-        # thread reports what it sees once it runs).
-        self._row_workers = self.estimator.worker_count()
         # The first pass (and with jit, the trace for this window length) now, not in the
         # first update.
         self.estimator.warm_up(self.cfg.window)
@@ -372,7 +369,6 @@ class MiNode(Node):
             self._jobs.put((windows, self.estimator, self.cfg))
 
     def _work(self):
-        self._row_workers = self.estimator.worker_count()
         while True:
             job = self._jobs.get()
             if job is None:
@@ -404,7 +400,9 @@ class MiNode(Node):
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
                 'jit': _jit_state(self.estimator), 'intake': self._intake_state(),
-                'row_workers': self._row_workers,
+                # Threads sharing each pass's rows: the forward thread has the torch threads
+                # set in __init__, as this (executor) thread has.
+                'row_workers': self.estimator.worker_count(),
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}

@@ -195,7 +195,7 @@ class InfoNetEstimator:
         Wrap a model; ``from_pretrained`` is the usual way in.
 
         :param workers: CPU threads that share the rows of a batch, each running its rows
-            with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.2-1.5x the
+            with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.1-1.5x the
             throughput of torch's own threading for traced batches on 2 cores). 'auto'
             (default): with ``jit``, ``torch.get_num_threads()`` of the calling thread at each
             call, else 1 (eager passes hold the GIL between operations); 1: torch's own

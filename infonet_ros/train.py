@@ -59,10 +59,35 @@ def add_arguments(p: argparse.ArgumentParser):
                    help='warm start: copy every tensor of this checkpoint whose name and shape '
                    'match the new model (e.g. the encoder of a model with another decoder)')
     p.add_argument('--device', default='auto', help='auto, cpu, cuda or cuda:K')
+    p.add_argument('--families', type=parse_families,
+                   default=dict(zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)),
+                   help='shares of the simulated families per batch, NAME=W,... (families '
+                   'left out get 0); default ' + ','.join(
+                       f'{k}={w}' for k, w in zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)))
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     for f, default in asdict(InfoNetConfig()).items():
         p.add_argument('--' + f.replace('_', '-'), type=type(default), default=default,
                        help=f'model config {f}')
+
+
+def parse_families(text: str) -> dict:
+    """Parse 'gmm=0.5,functional=0.2' into {family: share} over every family (0 if unnamed)."""
+    shares = dict.fromkeys(FAMILIES, 0.0)
+    for item in text.split(','):
+        name, sep, value = item.partition('=')
+        name = name.strip()
+        if not sep or name not in shares:
+            raise argparse.ArgumentTypeError(
+                f'{item!r}: expected NAME=SHARE with NAME one of {", ".join(FAMILIES)}')
+        try:
+            shares[name] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{item!r}: the share is not a number') from None
+        if not math.isfinite(shares[name]) or shares[name] < 0:
+            raise argparse.ArgumentTypeError(f'{item!r}: a share must be finite and >= 0')
+    if sum(shares.values()) <= 0:
+        raise argparse.ArgumentTypeError('the family shares sum to 0')
+    return shares
 
 
 def git_commit() -> str:
@@ -209,6 +234,7 @@ def run(args) -> dict:
         except ImportError:
             bar = None
     step, window = start, []
+    weights = tuple(args.families[k] for k in FAMILIES)
 
     def provenance():
         return {'command': command, 'seed': args.seed, 'steps': step,
@@ -216,7 +242,7 @@ def run(args) -> dict:
                 'commit': commit, 'torch': str(torch.__version__), 'world_size': world,
                 'device': str(device), 'date': datetime.datetime.now(
                     datetime.timezone.utc).isoformat(timespec='seconds'),
-                'families': dict(zip(FAMILIES, DEFAULT_FAMILY_WEIGHTS)),
+                'families': {k: w for k, w in args.families.items() if w > 0},
                 'n_range': [args.n_min, args.n_max], 'points_per_step': args.points_per_step,
                 'lr': args.lr, 'sup_weight': args.sup_weight,
                 'objective': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
@@ -244,7 +270,7 @@ def run(args) -> dict:
             break
         n = set_size(step, args)
         b = max(8, min(32, args.points_per_step // n))
-        x, y, mi_true = sample_batch(b, n, gen)
+        x, y, mi_true = sample_batch(b, n, gen, weights)
         x, y, mi_true = x.to(device), y.to(device), mi_true.to(device)
         lr = lr_at(step, progress_of(step, minutes, args), args)
         for group in opt.param_groups:

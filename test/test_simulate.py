@@ -102,6 +102,55 @@ def test_functional_family_labels_are_in_a_plausible_range():
     assert mi.std() > 0.1  # noise levels span nearly deterministic to nearly independent
 
 
+@pytest.mark.parametrize('alpha', [0.25, 0.5, 1.0, 2.5])
+def test_gamma_sampler_has_the_gamma_moments(alpha):
+    draws = simulate._sample_gamma(torch.full((200_000,), alpha, dtype=torch.float64), gen(10))
+    # Gamma(alpha, 1): mean = var = alpha; standard errors < 1 % of alpha at 2e5 draws.
+    assert draws.mean().item() == pytest.approx(alpha, rel=0.02)
+    assert draws.var().item() == pytest.approx(alpha, rel=0.05)
+    assert (draws > 0).all()
+
+
+@pytest.mark.parametrize('beta', [0.8, 1.0, 2.0, 3.0, 4.0])
+def test_generalized_normal_noise_has_unit_variance_and_its_density(beta):
+    b = torch.tensor([[beta]], dtype=torch.float64)
+    e = simulate._sample_gen_normal(b, (1, 200_000), gen(11)).double()
+    assert e.var().item() == pytest.approx(1.0, rel=0.04)
+    z = torch.linspace(-30, 30, 600_001, dtype=torch.float64)
+    dens = simulate._log_gen_normal(z, torch.tensor(1.0, dtype=torch.float64), b[0]).exp()
+    dz = z[1] - z[0]
+    assert (dens.sum() * dz).item() == pytest.approx(1.0, abs=1e-6)
+    assert (dens * z ** 2).sum().item() * dz.item() == pytest.approx(1.0, abs=1e-5)
+    # The density of the draws: the share within one std matches the density's mass there.
+    inside = (z.abs() < 1)
+    assert (e.abs() < 1).double().mean().item() == pytest.approx(
+        (dens[inside].sum() * dz).item(), abs=0.005)
+
+
+def test_generalized_normal_of_shape_two_is_the_gaussian():
+    z = torch.linspace(-4, 4, 101, dtype=torch.float64)
+    sigma = torch.tensor(0.7, dtype=torch.float64)
+    np.testing.assert_allclose(
+        simulate._log_gen_normal(z, sigma, torch.tensor(2.0, dtype=torch.float64)),
+        simulate._log_normal_1d(z, torch.zeros(()), sigma ** 2), rtol=1e-12, atol=1e-12)
+
+
+def test_shaped_noise_draws_shapes_in_range_and_mostly_additive_identity_links():
+    x, y, mi = simulate.sample_shaped_noise(64, 300, gen(12))
+    assert (mi > -0.05).all() and (mi < 7).all() and mi.std() > 0.1
+    # Half the sets have the identity link: y - x or x - y is then independent noise.
+    linear = [abs(np.corrcoef(x[i], y[i])[0, 1]) for i in range(64)]
+    assert sum(r > 0.3 for r in linear) >= 20
+
+
+@pytest.mark.slow
+def test_shaped_noise_labels_agree_with_high_sample_ksg():
+    from infonet_ros.baselines import ksg_mi
+    x, y, mi = simulate.sample_shaped_noise(10, 20_000, gen(13), n_label=4096)
+    ksg = np.array([ksg_mi(x[i].numpy(), y[i].numpy()) for i in range(10)])
+    np.testing.assert_allclose(ksg, mi.numpy(), atol=0.12, rtol=0.1)
+
+
 @pytest.mark.slow
 def test_functional_labels_agree_with_high_sample_ksg():
     from infonet_ros.baselines import ksg_mi

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 import infonet_ros
-from infonet_ros import train
+from infonet_ros import simulate, train
 from infonet_ros.copula import rank_normalize
 from infonet_ros.model import InfoNet, InfoNetConfig, load_checkpoint
 from infonet_ros.readout import crossfit_mi
@@ -96,6 +96,29 @@ def test_checkpoint_resume_and_provenance(tmp_path):
     assert prov['steps'] == 30
     for (k, a), b in zip(model_30.state_dict().items(), model_again.state_dict().values()):
         assert torch.equal(a, b), k
+
+
+def test_families_option_sets_the_batch_and_the_provenance(tmp_path):
+    out = str(tmp_path / 'fam.pt')
+    train.main(TINY_ARGS + ['--out', out, '--steps', '2', '--families',
+                            'gmm=0.5,independent=0.5'])
+    assert load_checkpoint(out)[1]['families'] == {'gmm': 0.5, 'independent': 0.5}
+    default = dict(zip(simulate.FAMILIES, simulate.DEFAULT_FAMILY_WEIGHTS))
+    train.main(TINY_ARGS + ['--out', out, '--steps', '2'])
+    assert load_checkpoint(out)[1]['families'] == default
+
+
+@pytest.mark.parametrize('text, reason', [
+    ('gmm=1,nope=1', 'NAME one of'), ('gmm', 'NAME=SHARE'), ('gmm=x', 'not a number'),
+    ('gmm=-1', '>= 0'), ('gmm=nan', 'finite'), ('gmm=0', 'sum to 0')])
+def test_bad_families_are_refused_with_the_reason(text, reason):
+    with pytest.raises(argparse.ArgumentTypeError, match=reason):
+        train.parse_families(text)
+
+
+def test_parse_families_gives_unnamed_families_zero():
+    shares = train.parse_families('shaped_noise=2, gmm=1')
+    assert shares == {**dict.fromkeys(simulate.FAMILIES, 0.0), 'shaped_noise': 2.0, 'gmm': 1.0}
 
 
 def test_without_resume_a_run_starts_over(tmp_path):

@@ -26,6 +26,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from infonet_ros.readout import READOUTS
+
 
 @dataclass
 class InfoNetConfig:
@@ -41,8 +43,13 @@ class InfoNetConfig:
     encoder_points: int = 0  # points the encoder reads: 0 = all, else an evenly strided subset
     mlp_ratio: int = 4  # hidden width of every MLP, in multiples of d_model
     dropout: float = 0.0  # attention / MLP dropout (training only)
+    # How estimates read the table (infonet_ros.readout.set_mi): 'crossfit' (two tables from
+    # the two halves, each scored on the other) or 'insample' (one table, scored on its points)
+    readout: str = 'crossfit'
 
     def __post_init__(self):
+        if self.readout not in READOUTS:
+            raise ValueError(f'readout must be one of {READOUTS}, got {self.readout!r}')
         if self.decoder not in DECODERS:
             raise ValueError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
         ratio = self.grid_size // self.coarse_grid

@@ -11,7 +11,15 @@ instead of averaging e^T over shuffled pairs as the InfoNet authors do (``dv_shu
 Cross-fitting: a critic scored on the very points it was built from can memorize them and
 read dependence into independent data. ``crossfit_mi`` builds one critic from each half of
 the set and scores it on the other half, then averages; training uses the same readout, so
-the network learns critics that generalize.
+the network learns critics that generalize. The price: on fresh points a critic built from
+N/2 samples is a valid DV bound, so its expected estimate is at most the MI, lower by the
+critic's own estimation error, and no training can lift it above.
+
+In-sample (``readout='insample'`` in a model's config): one critic from all N points,
+scored on the same points. Half the network passes, and no ceiling below the MI, but the
+bound is no longer one: a critic fitted to the points overestimates, so such models are
+trained with a strong supervised term that calibrates the readout (see
+:mod:`infonet_ros.train`). :func:`set_mi` applies a model's readout.
 """
 
 import functools
@@ -75,6 +83,24 @@ def crossfit_indices(n: int, seed: int = 0) -> tuple[torch.Tensor, ...]:
     score_a = perm[m:]  # complement of build_a
     score_b = torch.cat([perm[:m], perm[2 * m:]])  # complement of build_b
     return build_a, score_a, build_b, score_b
+
+
+READOUTS = ('crossfit', 'insample')
+
+
+def set_mi(model, uv: torch.Tensor, readout: str = 'crossfit', seed: int = 0,
+           marginal: str = 'exact') -> torch.Tensor:
+    """MI of each set by the given readout: (B, N, 2) copula points -> (B,) nats."""
+    if readout == 'crossfit':
+        return crossfit_mi(model, uv, seed=seed, marginal=marginal)
+    if readout != 'insample':
+        raise ValueError(f'readout must be one of {READOUTS}, got {readout!r}')
+    table = model(uv)  # (B, G, G)
+    if marginal == 'exact':
+        return dv_exact(table, uv)
+    if marginal == 'shuffle':
+        return dv_shuffle(table, uv, generator=torch.Generator().manual_seed(seed))
+    raise ValueError(f"marginal must be 'exact' or 'shuffle', got {marginal!r}")
 
 
 def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',

@@ -31,8 +31,14 @@ import torch.nn.functional as F
 
 from infonet_ros.copula import rank_normalize
 from infonet_ros.model import InfoNet, InfoNetConfig, load_checkpoint
-from infonet_ros.readout import crossfit_mi
+from infonet_ros.readout import set_mi
 from infonet_ros.simulate import DEFAULT_FAMILY_WEIGHTS, FAMILIES, sample_batch
+
+
+OBJECTIVES = {
+    'crossfit': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
+    'insample': 'in-sample DV (exact marginal term) + sup_weight * Huber',
+}
 
 
 def add_arguments(p: argparse.ArgumentParser):
@@ -125,10 +131,10 @@ def set_size(step: int, args) -> int:
                               + u * (math.log(args.n_max) - math.log(args.n_min)))))
 
 
-def training_loss(model, x, y, mi_true, sup_weight):
+def training_loss(model, x, y, mi_true, sup_weight, readout='crossfit'):
     """Return (loss, estimates): -DV bound + sup_weight * Huber(estimate, true MI)."""
     uv = torch.stack([rank_normalize(x), rank_normalize(y)], dim=-1)  # (B, N, 2)
-    est = crossfit_mi(model, uv)  # (B,)
+    est = set_mi(model, uv, readout)  # (B,)
     loss = -est.mean()
     if sup_weight:
         loss = loss + sup_weight * F.smooth_l1_loss(est, mi_true, beta=0.1)
@@ -245,7 +251,7 @@ def run(args) -> dict:
                 'families': {k: w for k, w in args.families.items() if w > 0},
                 'n_range': [args.n_min, args.n_max], 'points_per_step': args.points_per_step,
                 'lr': args.lr, 'sup_weight': args.sup_weight,
-                'objective': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
+                'objective': OBJECTIVES[cfg.readout],
                 **({'init': init} if init else {})}
 
     def save():
@@ -275,7 +281,7 @@ def run(args) -> dict:
         lr = lr_at(step, progress_of(step, minutes, args), args)
         for group in opt.param_groups:
             group['lr'] = lr
-        loss, est = training_loss(ddp_model, x, y, mi_true, args.sup_weight)
+        loss, est = training_loss(ddp_model, x, y, mi_true, args.sup_weight, cfg.readout)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -31,7 +31,7 @@ from infonet_ros.copula import (DEFAULT_SOFT_RANK_TAU, pair_ranks, rank_normaliz
                                 soft_rank_normalize)
 from infonet_ros.limits import MIN_SAMPLES
 from infonet_ros.model import InfoNet, load_checkpoint
-from infonet_ros.readout import crossfit_indices, crossfit_mi
+from infonet_ros.readout import crossfit_indices, set_mi
 from infonet_ros.row_pool import check_workers, RowPool
 
 # 'auto' picks CUDA when torch sees a GPU, else the CPU.
@@ -166,10 +166,11 @@ class TracedNetwork:
         return [k[0] for k in self._traced]
 
 
-def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str) -> torch.Tensor:
-    """Cross-fitted MI of copula pairs: (B, 2, N) ranks in (0, 1], float32 -> (B,) nats."""
+def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str, readout: str
+             ) -> torch.Tensor:
+    """MI of copula pairs: (B, 2, N) ranks in (0, 1], float32 -> (B,) nats."""
     uv = ranks.transpose(1, 2)  # (B, N, 2)
-    return crossfit_mi(network, uv, seed=seed, marginal=marginal)  # (B,)
+    return set_mi(network, uv, readout, seed=seed, marginal=marginal)  # (B,)
 
 
 class _RowsMI(torch.nn.Module):
@@ -181,7 +182,7 @@ class _RowsMI(torch.nn.Module):
         self.seed = seed
 
     def forward(self, ranks: torch.Tensor) -> torch.Tensor:
-        return _rows_mi(self.model, ranks, self.seed, 'exact')
+        return _rows_mi(self.model, ranks, self.seed, 'exact', self.model.cfg.readout)
 
 
 class InfoNetEstimator:
@@ -238,7 +239,8 @@ class InfoNetEstimator:
             net = self.model
             if self.jit:
                 self._traced = net = TracedNetwork(self.model)
-            self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal)
+            self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal,
+                                           readout=self.model.cfg.readout)
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -380,8 +382,8 @@ class InfoNetEstimator:
             xy = torch.stack([xb, yb], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
             uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
-        mi = crossfit_mi(self.model, uv.to(p.device, p.dtype), seed=self.split_seed,
-                         marginal=self.marginal)
+        mi = set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
+                    seed=self.split_seed, marginal=self.marginal)
         return mi[0] if squeeze else mi
 
 

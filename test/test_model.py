@@ -107,6 +107,14 @@ def test_config_from_dict_ignores_unknown_keys():
     assert cfg.d_model == 32 and cfg.n_heads == 2
 
 
+def test_config_readout_is_checked_and_older_configs_read_cross_fitted():
+    with pytest.raises(ValueError, match='readout'):
+        InfoNetConfig(readout='halves')
+    # Checkpoints written before the field existed were all trained cross-fitted.
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).readout == 'crossfit'
+    assert InfoNetConfig.from_dict({'readout': 'insample'}).readout == 'insample'
+
+
 def test_config_from_dict_without_decoder_is_the_first_shipped_decoder():
     # Checkpoints written before the field existed hold a 'points' decoder.
     assert InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2}).decoder == 'points'

@@ -10,7 +10,7 @@ from scipy import stats
 import torch
 
 from infonet_ros.readout import (crossfit_indices, crossfit_mi, dv_exact, dv_shuffle,
-                                 log_mean_exp_table, lookup)
+                                 log_mean_exp_table, lookup, set_mi)
 
 
 def cell_centres(g):
@@ -192,3 +192,35 @@ def test_crossfit_mi_rejects_unknown_marginal():
     model = FixedTableModel(torch.zeros(1, 8, 8))
     with pytest.raises(ValueError, match='marginal'):
         crossfit_mi(model, torch.rand(1, 64, 2), marginal='bogus')
+
+
+# ---- set_mi: the model's readout ---------------------------------------------------------
+
+def test_insample_readout_scores_one_table_on_the_points_it_was_built_from():
+    rho = 0.8
+    table = gaussian_copula_log_density(64, rho)
+    uv = torch.cat([gaussian_copula_points(1000, rho, seed=s) for s in range(3)])  # (3, N, 2)
+    model = FixedTableModel(table)
+    mi = set_mi(model, uv, 'insample')
+    (seen,) = model.inputs  # one pass over the whole sets, not over halves
+    assert torch.equal(seen, uv)
+    np.testing.assert_allclose(mi.numpy(), dv_exact(table.expand(3, -1, -1), uv).numpy(),
+                               rtol=1e-12)
+    assert mi.mean().item() == pytest.approx(-0.5 * math.log(1 - rho ** 2), abs=0.05)
+    shuffle = set_mi(FixedTableModel(table), uv, 'insample', marginal='shuffle')
+    np.testing.assert_allclose(shuffle.numpy(), mi.numpy(), atol=0.05)
+
+
+def test_set_mi_crossfit_is_the_cross_fitted_readout():
+    table = gaussian_copula_log_density(64, 0.5)
+    uv = gaussian_copula_points(999, 0.5)
+    got = set_mi(FixedTableModel(table), uv, 'crossfit', seed=3)
+    assert torch.equal(got, crossfit_mi(FixedTableModel(table), uv, seed=3))
+
+
+@pytest.mark.parametrize('readout, marginal, match', [
+    ('halves', 'exact', 'readout'), ('insample', 'bogus', 'marginal')])
+def test_set_mi_rejects_unknown_readouts_and_marginals(readout, marginal, match):
+    with pytest.raises(ValueError, match=match):
+        set_mi(FixedTableModel(torch.zeros(1, 8, 8)), torch.rand(1, 64, 2), readout,
+               marginal=marginal)

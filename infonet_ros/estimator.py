@@ -14,7 +14,9 @@ least ``MIN_SAMPLES`` samples, 1-D for ``estimate`` and 2-D for ``estimate_batch
 series carries no information: its estimate is exactly 0.0 (no network call for that row).
 Tied values (quantized sensors, integer fields) are ranked in a fixed pseudo-random order
 (``infonet_ros.copula.pair_ranks``): the estimate is then that of the quantized variables.
-Cross-fitted estimates of independent data scatter around 0 and can be slightly negative.
+Estimates of independent data scatter around 0 and can be slightly negative (no clipping).
+How the network's critic table becomes an estimate (cross-fitted or in-sample) is a field
+of each model's config (:func:`infonet_ros.readout.set_mi`, docs/model_card.md).
 """
 
 from __future__ import annotations

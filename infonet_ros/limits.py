@@ -7,5 +7,5 @@ The node checks its parameters (``infonet_ros.node_config``) before it loads the
 decision node or a configuration tool may check them without torch installed.
 """
 
-# Fewest samples per series: each cross-fitting half then holds at least 16 points.
+# Fewest samples per series: each half of a cross-fitted model then holds at least 16 points.
 MIN_SAMPLES = 32

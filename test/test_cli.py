@@ -130,13 +130,14 @@ def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
     assert methods == {'InfoNet', 'InfoNet-shuffle', 'KSG', 'InfoNet-avg-ties'}
     sections = {r['section'] for r in res['records']}
     assert sections == {'gaussian', 'gmm', 'unseen', 'quantized'}
-    # Independent rounded Gaussians (ties) read about 0, not the -1.5 of averaged ranks.
+    # Independent rounded Gaussians (ties) read about 0, not the +-0.5 or worse of averaged ranks
+    # (too low with a cross-fitted model, too high with the in-sample default).
     tied = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'
             and r['method'] == 'InfoNet' and r['case'].startswith('rho=0,')]
     assert len(tied) == 3 and all(abs(v) < 0.1 for v in tied)
     averaged = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'
                 and r['method'] == 'InfoNet-avg-ties' and r['case'] == 'rho=0, step=0.5']
-    assert len(averaged) == 1 and averaged[0] < -0.5  # the failure the tie breaking fixes
+    assert len(averaged) == 1 and abs(averaged[0]) > 0.5  # what the tie breaking fixes
     # Every method saw the same sample sets: one record per method and set.
     gauss = [r for r in res['records'] if r['section'] == 'gaussian']
     assert len(gauss) == 7 * 3

@@ -22,6 +22,16 @@ def est(request):
     return InfoNetEstimator.from_pretrained(request.param, device='cpu')
 
 
+def readout_offset(est) -> float:
+    """
+    Return the expected over-read near independence: in-sample models, 0 if cross-fitted.
+
+    In-sample models are trained with a Huber term whose equilibrium lies 0.1 / sup_weight
+    nats above the truth (docs/model_card.md); cross-fitted estimates scatter around 0.
+    """
+    return 0.0 if est.model.cfg.readout == 'crossfit' else 0.1 / est.provenance['sup_weight']
+
+
 def gaussian(rng, rho, shape):
     x = rng.standard_normal(shape)
     return x, rho * x + math.sqrt(1 - rho ** 2) * rng.standard_normal(shape)
@@ -64,7 +74,7 @@ def test_mi_increases_with_the_correlation(est):
 def test_independent_series_give_about_zero(est, draw):
     rng = np.random.default_rng(11)
     values = np.array([est.estimate(draw(rng, N), draw(rng, N)) for _ in range(6)])
-    assert abs(values.mean()) < 0.02
+    assert abs(values.mean() - readout_offset(est)) < 0.02
     assert np.all(np.abs(values) < 0.06)
 
 
@@ -91,7 +101,7 @@ def test_quantized_samples_give_the_mi_of_the_quantized_pair(est, rho, step, rel
     pairs = [case.sample(N, rng) for _ in range(4)]
     estimates = est.estimate_batch(np.stack([p[0] for p in pairs]),
                                    np.stack([p[1] for p in pairs]))
-    assert estimates.mean() == pytest.approx(case.truth, rel=rel, abs=0.03)
+    assert estimates.mean() == pytest.approx(case.truth + readout_offset(est), rel=rel, abs=0.03)
 
 
 def test_averaged_ranks_of_ties_break_the_estimate_and_bad_ties_are_refused(est):
@@ -99,7 +109,8 @@ def test_averaged_ranks_of_ties_break_the_estimate_and_bad_ties_are_refused(est)
     from infonet_ros.groundtruth import quantized_gaussian_case
     x, y = quantized_gaussian_case(0.0, 0.5).sample(N, np.random.default_rng(2))
     averaged = InfoNetEstimator(est.model, 'cpu', ties='average')
-    assert averaged.estimate(x, y) < -0.5
+    # Far off either way: cross-fitted models read it far too low, in-sample ones too high.
+    assert abs(averaged.estimate(x, y)) > 0.5
     assert est.estimate(x, y) == pytest.approx(0.0, abs=0.05)
     x2 = np.random.default_rng(3).standard_normal(N)  # no ties: both the same
     assert averaged.estimate(x2, x2 + 1.0 * np.cos(x2)) == est.estimate(x2, x2 + np.cos(x2))
@@ -132,7 +143,7 @@ def test_binary_series_give_the_mi_of_the_two_by_two_table(est):
     ind = est.estimate_batch((x > 0) * 1.0, (rng.standard_normal((4, N)) > 0) * 1.0)
     # A 2 x 2 table is a step-shaped copula: the smooth critic reads it 15-25 % low.
     assert dep.mean() == pytest.approx(truth, rel=0.3)
-    assert ind.mean() == pytest.approx(0.0, abs=0.02)
+    assert ind.mean() == pytest.approx(readout_offset(est), abs=0.02)
 
 
 def test_estimate_is_symmetric_in_distribution(est):

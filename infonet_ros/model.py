@@ -270,10 +270,11 @@ class InfoNet(nn.Module):
 CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights')
 # Checkpoints shipped in the package, by the name that selects them instead of a path
-# (docs/model_card.md). 'default': the reference. 'fine' (the default fine-tuned with a
-# 128 x 128 critic table): more accurate from ~300 samples on, ~15 % slower, more biased
-# on short windows. 'fast' (8 x 8 decoder grid, 64 encoder points, narrower MLPs and
-# convolutions): 3-5x the throughput in batches, somewhat less accurate at N = 1000.
+# (docs/model_card.md). 'default': the reference (in-sample readout). 'fine' (the first,
+# cross-fitted default fine-tuned with a 128 x 128 critic table): a lower bound in
+# expectation, conservative, slower. 'fast' (8 x 8 decoder grid, 64 encoder points,
+# narrower MLPs and convolutions; in-sample): 3-4x the throughput in batches, somewhat less
+# accurate at N = 1000.
 SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'fine': 'infonet_fine.pt',
                    'fast': 'infonet_fast.pt'}
 DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS['default'])

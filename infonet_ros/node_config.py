@@ -91,8 +91,8 @@ PARAMS = (
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),
     _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default', 'fine' "
-       "(more accurate from ~300 samples, more biased below) or 'fast' (3-5x the throughput, "
-       "less accurate; docs/model_card.md); empty: 'default'.",
+       "(cross-fitted: a lower bound in expectation, conservative) or 'fast' (3-4x the "
+       "throughput, less accurate; docs/model_card.md); empty: 'default'.",
        read_only=True),
     _P('sync_mode', 'approximate',
        "Pairing of two topics: 'approximate' (message_filters ApproximateTimeSynchronizer; "

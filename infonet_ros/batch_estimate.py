@@ -21,6 +21,8 @@ import time
 
 import numpy as np
 
+from infonet_ros.limits import MIN_SAMPLES
+
 
 @dataclass
 class PairEstimate:
@@ -75,69 +77,48 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
     if not windows:
         return [], 0.0
     mi = np.full(len(windows), np.nan)
-    # Scalar pairs (one row each) are stacked and checked per length in bulk: an offline
-    # analysis sends thousands of windows, whose one-by-one checks cost about a tenth of the
-    # fast model's forward passes (cProfile, walking bag). Vector pairs go one by one.
+    # Per window length: [(window indices, estimator rows of each, x rows, y rows)], all
+    # estimated in one pass. Scalar pairs (one row each) are stacked and checked in bulk: an
+    # offline analysis sends thousands of windows, whose one-by-one checks cost about a
+    # tenth of the fast model's forward passes (cProfile, walking bag).
+    groups: dict[int, list] = {}
     scalar: dict[int, list[int]] = {}
-    vector: list[int] = []
+    usable_vectors = set()  # vector pairs with rows (the p-value needs them too)
     for i, w in enumerate(windows):
         if w.x.shape[1] == 1 and w.y.shape[1] == 1:
             scalar.setdefault(w.x.shape[0], []).append(i)
         else:
-            vector.append(i)
-    batches = []  # (window indices, 1 or the rows of each window, x rows, y rows)
+            r = _usable_rows(w, n_slices, seed)  # None: NaN for that window
+            if r is not None:
+                usable_vectors.add(i)
+                groups.setdefault(r[0].shape[1], []).append(([i], [r[0].shape[0]], *r))
     for n, idx in scalar.items():
-        if n < _min_samples():
+        if n < MIN_SAMPLES:
             continue
         xb = np.stack([windows[i].x[:, 0] for i in idx]).astype(float, copy=False)  # (k, n)
         yb = np.stack([windows[i].y[:, 0] for i in idx]).astype(float, copy=False)
         ok = np.isfinite(xb).all(axis=1) & np.isfinite(yb).all(axis=1)  # (k,)
-        if not ok.all():
-            idx, xb, yb = [i for i, g in zip(idx, ok) if g], xb[ok], yb[ok]
-        if idx:
-            batches.append((idx, 1, xb, yb))
-    rows = {i: _usable_rows(windows[i], n_slices, seed) for i in vector}  # None: NaN
-    by_length: dict[int, list[int]] = {}
-    for i, r in rows.items():
-        if r is not None:
-            by_length.setdefault(r[0].shape[1], []).append(i)
-    for idx in by_length.values():
-        batches.append((idx, [rows[i][0].shape[0] for i in idx],
-                        np.concatenate([rows[i][0] for i in idx]),
-                        np.concatenate([rows[i][1] for i in idx])))
+        if ok.any():
+            groups.setdefault(n, []).append(
+                (np.asarray(idx)[ok], np.ones(int(ok.sum()), dtype=int), xb[ok], yb[ok]))
     t0 = time.perf_counter()
-    # One pass per length: scalar and vector rows of one length share it.
-    merged: dict[int, list] = {}
-    for b in batches:
-        merged.setdefault(b[2].shape[1], []).append(b)
-    for parts in merged.values():
-        out = estimator.estimate_batch(np.concatenate([b[2] for b in parts]),
-                                       np.concatenate([b[3] for b in parts]))
-        k = 0
-        for idx, counts, xb, _ in parts:
-            if counts == 1:  # scalar pairs: one row each
-                mi[idx] = out[k:k + len(idx)]
-            else:  # vector pairs: the mean over each window's slices
-                for i, r in zip(idx, counts):
-                    mi[i] = float(np.mean(out[k:k + r]))
-                    k += r
-                continue
-            k += xb.shape[0]
+    for parts in groups.values():
+        out = estimator.estimate_batch(np.concatenate([p[2] for p in parts]),
+                                       np.concatenate([p[3] for p in parts]))
+        idx = np.concatenate([p[0] for p in parts]).astype(int)
+        counts = np.concatenate([p[1] for p in parts]).astype(int)
+        # A window's estimate is the mean over its rows (its slices; a scalar pair has one).
+        mi[idx] = np.add.reduceat(out, np.cumsum(counts) - counts) / counts
     latency = time.perf_counter() - t0
     result = []
     for i, w in enumerate(windows):
         sliced = w.x.shape[1] > 1 or w.y.shape[1] > 1
         est = PairEstimate(w.pair, float(mi[i]), w.start, w.end, w.n,
                            n_slices if sliced else 0, latency)
-        if p_value and sliced and rows[i] is not None:
+        if p_value and i in usable_vectors:
             est.p_value = _p_value(estimator, w, n_slices, seed, n_permutations)
         result.append(est)
     return result, latency
-
-
-def _min_samples() -> int:
-    from infonet_ros.limits import MIN_SAMPLES
-    return MIN_SAMPLES
 
 
 def _usable_rows(window, n_slices, seed):
@@ -146,7 +127,7 @@ def _usable_rows(window, n_slices, seed):
         xr, yr = window_rows(window, n_slices, seed)
     except ValueError:
         return None
-    if xr.shape[1] < _min_samples() or not (np.isfinite(xr).all() and np.isfinite(yr).all()):
+    if xr.shape[1] < MIN_SAMPLES or not (np.isfinite(xr).all() and np.isfinite(yr).all()):
         return None
     return xr, yr
 

@@ -232,10 +232,13 @@ class InfoNetEstimator:
         # computed before, in numpy (see _estimate_rows).
         self._traced = None
         if self.jit and marginal == 'exact':
-            # The cross-fitting split of each length is drawn (and cached) before its trace.
+            # A cross-fitted model's split of each length is drawn (and cached) before its
+            # trace; an in-sample model has none.
+            crossfit = self.model.cfg.readout == 'crossfit'
             self._traced = TracedNetwork(
                 _RowsMI(self.model, split_seed).eval(),
-                prepare=lambda ranks: crossfit_indices(ranks.shape[-1], split_seed))
+                prepare=(lambda ranks: crossfit_indices(ranks.shape[-1], split_seed))
+                if crossfit else None)
             self._rows = self._traced
         else:
             net = self.model

@@ -95,11 +95,21 @@ def set_mi(model, uv: torch.Tensor, readout: str = 'crossfit', seed: int = 0,
         return crossfit_mi(model, uv, seed=seed, marginal=marginal)
     if readout != 'insample':
         raise ValueError(f'readout must be one of {READOUTS}, got {readout!r}')
-    table = model(uv)  # (B, G, G)
+    return _dv(model(uv), uv, marginal, _shuffle_generator(marginal, seed))  # (B,)
+
+
+def _shuffle_generator(marginal: str, seed: int) -> torch.Generator | None:
+    """Return the seeded generator of the shuffled readout (None for the exact one)."""
+    return torch.Generator().manual_seed(seed) if marginal == 'shuffle' else None
+
+
+def _dv(table: torch.Tensor, uv: torch.Tensor, marginal: str,
+        generator: torch.Generator | None) -> torch.Tensor:
+    """Read the DV bound with the named marginal term: (B, G, G), (B, N, 2) -> (B,)."""
     if marginal == 'exact':
         return dv_exact(table, uv)
     if marginal == 'shuffle':
-        return dv_shuffle(table, uv, generator=torch.Generator().manual_seed(seed))
+        return dv_shuffle(table, uv, generator=generator)
     raise ValueError(f"marginal must be 'exact' or 'shuffle', got {marginal!r}")
 
 
@@ -115,14 +125,7 @@ def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',
     idx = [i.to(uv.device) for i in crossfit_indices(int(n), seed)]
     build_a, score_a, build_b, score_b = idx
     tables = model(torch.cat([uv[:, build_a], uv[:, build_b]], dim=0))  # (2B, G, G)
-    t_a, t_b = tables[:b], tables[b:]
-    if marginal == 'exact':
-        dv_a, dv_b = dv_exact(t_a, uv[:, score_a]), dv_exact(t_b, uv[:, score_b])
-    elif marginal == 'shuffle':
-        g = torch.Generator().manual_seed(seed)
-        dv_a = dv_shuffle(t_a, uv[:, score_a], generator=g)
-        dv_b = dv_shuffle(t_b, uv[:, score_b], generator=g)
-    else:
-        raise ValueError(f"marginal must be 'exact' or 'shuffle', got {marginal!r}")
-    mi = 0.5 * (dv_a + dv_b)  # (B,)
+    g = _shuffle_generator(marginal, seed)  # one stream for both halves
+    mi = 0.5 * (_dv(tables[:b], uv[:, score_a], marginal, g)
+                + _dv(tables[b:], uv[:, score_b], marginal, g))  # (B,)
     return (mi, tables) if return_tables else mi

@@ -79,8 +79,8 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
     mi = np.full(len(windows), np.nan)
     # Per window length: [(window indices, estimator rows of each, x rows, y rows)], all
     # estimated in one pass. Scalar pairs (one row each) are stacked and checked in bulk: an
-    # offline analysis sends thousands of windows, whose one-by-one checks cost about a
-    # tenth of the fast model's forward passes (cProfile, walking bag).
+    # offline analysis sends thousands of windows, and checking them one by one showed up
+    # beside the fast model's forward passes in a profile of the walking-bag analysis.
     groups: dict[int, list] = {}
     scalar: dict[int, list[int]] = {}
     usable_vectors = set()  # vector pairs with rows (the p-value needs them too)

@@ -31,8 +31,8 @@ import torch
 LOG_2PI = math.log(2.0 * math.pi)
 FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent')
 # Shares of each family in a training batch (those of every shipped model). shaped_noise is
-# opt-in (train --families): 33 minutes of fine-tuning `fine` with it changed no evaluation
-# number (docs/model_card.md, "Training families").
+# opt-in (train --families): 33 minutes of fine-tuning `fine` with it changed nothing
+# measurable (docs/model_card.md, "Training", benchmarks/results/model_tradeoff_shaped_noise.md).
 DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15)
 # Shape range of the generalized normal noise of shaped_noise (see the module docstring).
 NOISE_BETA_RANGE = (0.8, 4.0)

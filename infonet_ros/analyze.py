@@ -12,7 +12,10 @@ One implementation with the node: the bag's messages go, in recorded order, thro
 node's :class:`~infonet_ros.windowing.WindowEngine` (validation, pairing, rolling windows) with
 the node's parameters (:class:`~infonet_ros.node_config.NodeConfig`, from the node's YAML or
 flags), and the windows through the node's :func:`~infonet_ros.batch_estimate.estimate_windows`
-(one batched forward pass for many windows). A window holds the same samples as in the node,
+(one batched forward pass for many windows). As in the node, the watched fields are read
+from the serialized messages where the type allows (:func:`bag_items`; the same numbers as
+decoding, checked against it on each topic's first messages, a record of the wrong size is
+decoded instead and reported). A window holds the same samples as in the node,
 so the estimate is the same number (tests: ``test/test_replay_dds.py``). Offline, windows of
 many updates share one forward pass (a row's estimate does not depend on its batch).
 
@@ -252,10 +255,55 @@ def _numeric_fields(msg, prefix: str = '', depth: int = 0, out=None) -> list[str
     return out
 
 
-def _message_stream(bag, topics, fields_by_topic, signals, progress):
-    # Bag messages as (topic, receive time [s], msg); checks each topic's fields on its first
-    # message and keeps the raw values for the figures.
+def bag_items(bag, topics, fields_by_topic, intakes=None):
+    """
+    Yield (topic, receive time [ns], message or Values, serialized message, type) in order.
+
+    The watched fields are read from the serialized message where the CDR reader walks the
+    type (:class:`~infonet_ros.raw_intake.RawIntake`: the same numbers as decoding, checked
+    against it on each topic's first messages, with the size check of a full decode); other
+    messages are decoded. ``intakes`` (a dict) receives each topic's RawIntake, or the reason
+    why its messages are decoded.
+    """
+    from infonet_ros.bag_reader import rosbags_fields_of
+    from infonet_ros.cdr_reader import CdrUnsupported
+    from infonet_ros.raw_intake import RawIntake
+    from infonet_ros.windowing import Values
+    intakes = {} if intakes is None else intakes
+    types = {t: ty for t, (ty, _) in bag.topics().items() if t in set(topics)}
+    if bag.typestore is None:
+        bag.build_typestore(topics)
+    fields_of = rosbags_fields_of(bag.typestore)
+    for topic in topics:
+        msgtype = types[topic]
+        try:
+            intakes[topic] = RawIntake(
+                msgtype, fields_by_topic[topic],
+                lambda raw, t=msgtype, name=topic: bag.decode(raw, t, name),
+                fields_of=fields_of, whole=True)
+        except CdrUnsupported as exc:
+            intakes[topic] = f'decoded: {exc}'
+    for topic, msgtype, recv_ns, raw, index in bag.raw_messages(topics):
+        intake = intakes[topic]
+        got = None if isinstance(intake, str) else intake.values(raw)
+        if got is None:
+            yield topic, recv_ns, bag.decode(raw, msgtype, topic, index), raw, msgtype
+        else:
+            yield topic, recv_ns, Values(*got), raw, msgtype
+
+
+def fast_read_notes(intakes) -> list[str]:
+    """Warnings for topics whose fast field reading was turned off while reading."""
+    return [f'{t}: fields read by decoding every message, the fast reader was turned off '
+            f'({i.disabled})' for t, i in intakes.items() if not isinstance(i, str)
+            and i.disabled]
+
+
+def _message_stream(bag, topics, fields_by_topic, signals, progress, intakes=None):
+    # Bag messages as (topic, receive time [s], msg or Values); checks each topic's fields on
+    # its first message and keeps the raw values for the figures.
     from infonet_ros.fields import header_stamp
+    from infonet_ros.windowing import Values
     readers = {t: [(f, compile_field(f)) for f in fs] for t, fs in fields_by_topic.items()}
     checked = set()
     bar = None
@@ -264,49 +312,60 @@ def _message_stream(bag, topics, fields_by_topic, signals, progress):
         bar = tqdm(total=bag.message_count(topics), unit='msg', desc='reading bag',
                    file=sys.stderr, mininterval=0.5)
     try:
-        for topic, recv_ns, msg in bag.messages(topics):
+        items = bag_items(bag, topics, fields_by_topic, intakes)
+        for topic, recv_ns, item, raw, msgtype in items:
             if bar is not None:
                 bar.update(1)
             if topic not in checked:
                 checked.add(topic)
+                msg = bag.decode(raw, msgtype, topic, 0) if isinstance(item, Values) else item
                 for f, r in readers[topic]:
                     try:
                         r(msg)
                     except FieldError as exc:
                         avail = ', '.join(_numeric_fields(msg)) or 'none'
-                        raise AnalysisError(f'{topic} [{msg.__msgtype__}]: {exc}. Numeric '
+                        raise AnalysisError(f'{topic} [{msgtype}]: {exc}. Numeric '
                                             f'fields of its first message: {avail}') from None
             if signals is not None:
-                stamp = header_stamp(msg)
-                stamp = recv_ns / 1e9 if stamp is None else stamp
-                for f, r in readers[topic]:
-                    try:
-                        v = r(msg)
-                    except FieldError:
-                        continue
+                if isinstance(item, Values):
+                    stamp = recv_ns / 1e9 if item.stamp is None else item.stamp
+                    values = zip(fields_by_topic[topic], item.row)
+                else:
+                    stamp = header_stamp(item)
+                    stamp = recv_ns / 1e9 if stamp is None else stamp
+                    values = _read_present(readers[topic], item)
+                for f, v in values:
                     s = signals.setdefault((topic, f), ([], []))
                     s[0].append(stamp)
                     s[1].append(v)
             # ns / 1e9 is the double nearest the stamp (ns * 1e-9 can miss it by one ulp,
             # which would move a message across an update time).
-            yield topic, recv_ns / 1e9, msg
+            yield topic, recv_ns / 1e9, item
     finally:
         if bar is not None:
             bar.close()
 
 
+def _read_present(readers, msg):
+    # (field, value) of the fields the message has.
+    for f, r in readers:
+        try:
+            yield f, r(msg)
+        except FieldError:
+            continue
+
+
 def _every_updates(engine, messages, every: int, ref_topic: str, use_receive_time: bool):
     # Update once `every` new messages of ref_topic were accepted, just before its next one.
-    from infonet_ros.windowing import message_stamp, OK, TIME_JUMP
+    from infonet_ros.windowing import feed, OK, TIME_JUMP
     count = 0
     last = None
-    for topic, arrival, msg in messages:
+    for topic, arrival, item in messages:
         if topic == ref_topic and count >= every:
             yield last, engine.ready_windows()
             count = 0
         if topic in engine.topics:
-            status, _ = engine.add_message(topic, message_stamp(msg, arrival, use_receive_time),
-                                           msg)
+            status, _ = feed(engine, topic, arrival, item, use_receive_time)
             if topic == ref_topic and status in (OK, TIME_JUMP):
                 count += 1
         last = arrival
@@ -454,7 +513,9 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
         signals = {} if keep_signals else None
         est = _Estimator(estimator if estimator is not None else load_estimator(cfg), cfg,
                          batch_rows, ksg, shuffle_control)
-        stream = _message_stream(bag, topics, topic_fields(cfg.pairs), signals, progress)
+        intakes = {}
+        stream = _message_stream(bag, topics, topic_fields(cfg.pairs), signals, progress,
+                                 intakes)
         if policy.kind == 'rate':
             updates = replay(engine, stream, policy.period,
                              use_receive_time=cfg.use_receive_time)
@@ -473,10 +534,14 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
             result.complete = False
             result.error = str(exc)
         est.flush()
+        result.warnings.extend(fast_read_notes(intakes))
         result.records = est.records
         result.updates = n_updates
         result.signals = signals or {}
         _fill_stats(result, bag, bag_topics, engine, cfg)
+        for t, intake in intakes.items():  # how the fields were read (see bag_items)
+            result.topics[t]['read_without_decoding'] = (0 if isinstance(intake, str)
+                                                         else intake.fast)
     total = time.perf_counter() - t_start
     result.timings = {'total_s': total, 'infonet_s': est.infonet_s, 'ksg_s': est.ksg_s,
                       'control_s': est.control_s, 'ksg_windows': est.n_ksg,
@@ -507,7 +572,8 @@ def windows_at(bag_path, cfg, requests, msg_files=(), msg_dirs=(), use_ament=Tru
 
     :return: One Window (or None when the pair had no full window then) per request, in order.
     """
-    from infonet_ros.windowing import message_stamp, WindowEngine
+    from infonet_ros.pairs import topic_fields
+    from infonet_ros.windowing import feed, item_stamp, WindowEngine
     engine = WindowEngine(**cfg.engine_kwargs(engine_mode_for(cfg.sync_mode)))
     order = sorted(range(len(requests)), key=lambda i: requests[i][1])
     out = [None] * len(requests)
@@ -523,10 +589,10 @@ def windows_at(bag_path, cfg, requests, msg_files=(), msg_dirs=(), use_ament=Tru
     with BagSource(bag_path, msg_files, msg_dirs, use_ament) as bag:
         topics = list(engine.topics)
         bag.build_typestore(topics)
-        for topic, recv_ns, msg in bag.messages(topics):
-            stamp = message_stamp(msg, recv_ns / 1e9, cfg.use_receive_time)
-            take_until(stamp)
-            engine.add_message(topic, stamp, msg)
+        for topic, recv_ns, item, _, _ in bag_items(bag, topics, topic_fields(cfg.pairs)):
+            arrival = recv_ns / 1e9
+            take_until(item_stamp(item, arrival, cfg.use_receive_time))
+            feed(engine, topic, arrival, item, cfg.use_receive_time)
     take_until(None)
     return out
 

@@ -212,6 +212,41 @@ def definitions_from_bag(connections) -> dict:
     return typs
 
 
+def rosbags_fields_of(store):
+    """
+    ``type name -> {field: IDL type}`` for the types of a rosbags typestore.
+
+    The field tables of :mod:`infonet_ros.cdr_reader` (as rclpy's
+    ``get_fields_and_field_types`` gives them), so that a bag's serialized messages can be
+    read without decoding them.
+    """
+    _, typesys = _rosbags()
+    nodetype = typesys.base.Nodetype
+
+    def idl(desc) -> str:
+        kind, detail = desc
+        if kind == nodetype.BASE:
+            name, bound = detail if isinstance(detail, tuple) else (detail, 0)
+            # rosbags decodes 'byte' as a signed int8 (rclpy: an unsigned octet): read it as
+            # rosbags does, so that both ways of reading a bag give the same numbers.
+            name = {'bool': 'boolean', 'byte': 'int8'}.get(name, name)
+            return f'{name}<{bound}>' if bound and name == 'string' else name
+        if kind == nodetype.NAME:
+            return detail
+        sub, size = detail
+        if kind == nodetype.ARRAY:
+            return f'{idl(sub)}[{size}]'
+        return f'sequence<{idl(sub)}, {size}>' if size else f'sequence<{idl(sub)}>'
+
+    def fields_of(type_name: str) -> dict:
+        from infonet_ros.cdr_reader import CdrUnsupported
+        if type_name not in store.fielddefs:
+            raise CdrUnsupported(f'type {type_name} is not in the typestore')
+        return {name: idl(desc) for name, desc in store.fielddefs[type_name][1]}
+
+    return fields_of
+
+
 class BagSource:
     """
     An open rosbag2 bag with a typestore for the topics to be read.
@@ -414,25 +449,39 @@ class BagSource:
         Raises BagError when the storage is corrupt or truncated (including ending before
         the message counts the metadata announces) or a message cannot be decoded.
         """
+        for topic, msgtype, stamp, raw, index in self.raw_messages(topics):
+            yield topic, stamp, self.decode(raw, msgtype, topic, index)
+
+    def decode(self, raw, msgtype: str, topic: str = '?', index: int = -1):
+        """Decode one serialized message (BagError naming the topic and type if it fails)."""
+        if self.typestore is None:
+            raise BagError('no typestore: call build_typestore (or messages) first')
+        try:
+            return self.typestore.deserialize_cdr(raw, msgtype)
+        except Exception as exc:
+            raise BagError(f'cannot decode message {index} of {topic} [{msgtype}] (definition '
+                           f'from {self.type_sources.get(msgtype, "?")}): {exc}') from None
+
+    def raw_messages(self, topics):
+        """
+        Yield (topic, type, receive time [ns], serialized message, index on its topic).
+
+        The messages are not decoded (see :meth:`decode`, and
+        :func:`rosbags_fields_of` for reading fields from the bytes); the storage checks
+        are those of :meth:`messages`.
+        """
         conns = self._connections(topics)
-        store = self.typestore if self.typestore is not None else self.build_typestore(topics)
+        if self.typestore is None:
+            self.build_typestore(topics)
         expected = {c.topic: 0 for c in conns}
         for c in conns:
             expected[c.topic] += c.msgcount
         seen = dict.fromkeys(expected, 0)
         try:
             for conn, stamp, raw in self._check().messages(connections=conns):
-                try:
-                    msg = store.deserialize_cdr(raw, conn.msgtype)
-                except Exception as exc:
-                    raise BagError(
-                        f'cannot decode message {seen[conn.topic]} of {conn.topic} '
-                        f'[{conn.msgtype}] (definition from '
-                        f'{self.type_sources.get(conn.msgtype, "?")}): {exc}') from None
-                seen[conn.topic] += 1
-                yield conn.topic, stamp, msg
-        except BagError:
-            raise
+                index = seen[conn.topic]
+                seen[conn.topic] = index + 1
+                yield conn.topic, conn.msgtype, stamp, raw, index
         except Exception as exc:  # rosbags, sqlite3/apsw and mcap parsing raise many kinds
             raise BagError(f'bag {self.path} is corrupt or truncated: reading failed after '
                            f'{sum(seen.values())} messages ({exc or type(exc).__name__})'

@@ -337,13 +337,17 @@ def _tree(paths):
     return root
 
 
-def compile_cdr_reader(fields_of, type_name: str, paths):
+def compile_cdr_reader(fields_of, type_name: str, paths, whole: bool = False):
     """
     Return ``read(buffer) -> tuple of floats | None`` for ``paths`` of ``type_name``.
 
     :param fields_of: ``type name -> {field: IDL type}`` (e.g. :func:`ros_fields_of`).
     :param paths: field paths (str, see :mod:`infonet_ros.fields`); the values come back in
         this order. Paths may repeat.
+    :param whole: walk to the end of the message and return None unless the buffer ends
+        there (up to 3 bytes of padding), the size check a full decoder makes; for stored
+        messages (bags), where a damaged record must not pass for a good one. Without it the
+        walk stops at the last wanted field (live messages from the middleware).
     :return: the reader; it returns None for a buffer that is not little-endian plain CDR
         (decode that message instead), raises FieldError for an index beyond a sequence's end
         and ``struct.error`` for a truncated buffer.
@@ -356,9 +360,12 @@ def compile_cdr_reader(fields_of, type_name: str, paths):
     gen.emit('p = 0')
     gen.emit('out = [0.0] * {n_out}')
     try:
-        gen.read_msg(type_name, _tree(parsed), '', tail=True)
+        gen.read_msg(type_name, _tree(parsed), '', tail=not whole)
     except RecursionError:
         raise CdrUnsupported(f'{type_name}: nesting too deep') from None
+    if whole:
+        gen.emit(f'if not 0 <= len(b) - ({gen.at()}) <= 3:')
+        gen.emit('    return None')
     # Paths are unique in the tree but may repeat in the request: map each to its slot.
     slot_of = {}
     for i, s in enumerate(gen.slots):

@@ -34,17 +34,19 @@ class RawIntake:
     :param fields: field paths, in the order of the engine's row for this topic.
     :param deserialize: ``bytes -> message`` (rclpy's deserialize_message for the type).
     :param fields_of: type name -> {field: IDL type}; default: the installed rclpy types.
+    :param whole: check that each message ends where its type says (see
+        :func:`infonet_ros.cdr_reader.compile_cdr_reader`); for messages read from storage.
     :raises infonet_ros.cdr_reader.CdrUnsupported: the type or a path is not read from CDR
         (subscribe to decoded messages instead).
     """
 
     def __init__(self, type_name: str, fields, deserialize, fields_of=ros_fields_of,
-                 check_messages: int = CHECK_MESSAGES):
+                 check_messages: int = CHECK_MESSAGES, whole: bool = False):
         self.fields = tuple(fields)
         top = fields_of(type_name)
         self.has_stamp = top.get('header', '').replace('/msg/', '/') == 'std_msgs/Header'
         paths = (_STAMP if self.has_stamp else ()) + self.fields
-        self._read = compile_cdr_reader(fields_of, type_name, paths)
+        self._read = compile_cdr_reader(fields_of, type_name, paths, whole=whole)
         self._deserialize = deserialize
         self._readers = [compile_field(f) for f in self.fields]
         self.to_check = int(check_messages)

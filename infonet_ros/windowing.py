@@ -48,6 +48,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass, field
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -232,6 +233,13 @@ def mean_interval(t: np.ndarray) -> float:
     return (t[-1] - t[0]) / (len(t) - 1) if len(t) > 1 else math.inf
 
 
+def _columns(cols: list[int]):
+    """Return a slice for consecutive column indices, else the list."""
+    if cols == list(range(cols[0], cols[0] + len(cols))):
+        return slice(cols[0], cols[0] + len(cols))
+    return cols
+
+
 class _Topic:
     """Validation state and buffer of one input topic."""
 
@@ -344,9 +352,11 @@ class WindowEngine:
             t = self.topics[p.x.topic]
             return ('topic', t, [t.col[f] for f in p.x.fields], [t.col[f] for f in p.y.fields])
         if self.sync_mode == 'interpolate':
+            # Columns of a per-update copy (see _interp_plan): a run of columns is a slice,
+            # so a pair's window is a view of it, not another copy.
             tx, ty = self.topics[p.x.topic], self.topics[p.y.topic]
-            return ('interp', tx, ty, [tx.col[f] for f in p.x.fields],
-                    [ty.col[f] for f in p.y.fields])
+            return ('interp', tx, ty, _columns([tx.col[f] for f in p.x.fields]),
+                    _columns([ty.col[f] for f in p.y.fields]))
         link = self.links[self._link_key(p.x.topic, p.y.topic)]
         return ('link', link, link.cols(p.x.topic, p.x.fields),
                 link.cols(p.y.topic, p.y.fields))
@@ -562,18 +572,18 @@ class WindowEngine:
         cached = self._interp_cache[key]
         if cached is None:
             return None
-        s, x_is_slow, sel, lo, hi, w = cached
-        (_, vx), (_, vy) = tx.buffer.last(), ty.buffer.last()
-        (v_slow, i_slow), (v_fast, i_fast) = (((vx, ix), (vy, iy)) if x_is_slow
-                                              else ((vy, iy), (vx, ix)))
-        # Rows and columns gathered in one step: (n, k) values, not (n, all columns) first.
-        slow = v_slow[sel[:, None], i_slow]
-        fast_lo = v_fast[lo[:, None], i_fast]
-        fast = fast_lo + w[:, None] * (v_fast[hi[:, None], i_fast] - fast_lo)
+        s, x_is_slow, slow_all, fast_all = cached
+        i_slow, i_fast = (ix, iy) if x_is_slow else (iy, ix)
+        slow, fast = slow_all[:, i_slow], fast_all[:, i_fast]
         return (s.copy(), slow, fast) if x_is_slow else (s.copy(), fast, slow)
 
     def _interp_plan(self, tx, ty, until):
-        """(stamps, x_is_slow, sel, lo, hi, w) of the newest window of two topics, or None."""
+        """
+        (stamps, x_is_slow, slow rows, interpolated fast rows) of two topics, or None.
+
+        The newest window, every column of both topics: the pairs over these topics pick
+        their columns from it (one gather and one interpolation per update, not per pair).
+        """
         n = self.window
         t1, t2 = tx.buffer.last()[0], ty.buffer.last()[0]
         if until is not None:
@@ -594,7 +604,10 @@ class WindowEngine:
                 self._grow(slow, fast, t_slow, t_fast)
             return None
         sel, lo, hi, w = sel[-n:], lo[-n:], hi[-n:], w[-n:]
-        return t_slow[sel], x_is_slow, sel, lo, hi, w
+        v_slow, v_fast = slow.buffer.last()[1], fast.buffer.last()[1]
+        fast_lo = v_fast[lo]  # (n, fast columns)
+        fast_rows = fast_lo + w[:, None] * (v_fast[hi] - fast_lo)
+        return t_slow[sel], x_is_slow, v_slow[sel], fast_rows
 
     def _grow_to_span_partners(self, t: _Topic):
         # The faster stream of an interpolated pair must reach back to the start of the
@@ -625,6 +638,29 @@ class WindowEngine:
             buf.resize(min(2 * buf.capacity, self.max_buffer))
 
 
+class Values(NamedTuple):
+    """The watched fields of a message, read without decoding it (see :mod:`.raw_intake`)."""
+
+    stamp: float | None  # header.stamp [s], None for a type without a header
+    row: list  # the topic's field values, in the engine's field order
+
+
+def item_stamp(item, arrival: float, use_receive_time: bool = False) -> float:
+    """:func:`message_stamp` of a message or of its :class:`Values`."""
+    if isinstance(item, Values):
+        return arrival if use_receive_time or item.stamp is None else item.stamp
+    return message_stamp(item, arrival, use_receive_time)
+
+
+def feed(engine: WindowEngine, topic: str, arrival: float, item,
+         use_receive_time: bool = False) -> tuple[str, list | None]:
+    """Add a message or its :class:`Values` to ``engine``, stamped by :func:`item_stamp`."""
+    stamp = item_stamp(item, arrival, use_receive_time)
+    if isinstance(item, Values):
+        return engine.add_values(topic, stamp, item.row)
+    return engine.add_message(topic, stamp, item)
+
+
 def message_stamp(msg, arrival: float, use_receive_time: bool = False) -> float:
     """Return the stamp the engine uses: header.stamp, or the arrival time without one."""
     if use_receive_time:
@@ -636,7 +672,7 @@ def message_stamp(msg, arrival: float, use_receive_time: bool = False) -> float:
 def replay(engine: WindowEngine, messages, update_period: float, start: float | None = None,
            use_receive_time: bool = False):
     """
-    Feed ``(topic, arrival_s, msg)`` in arrival order; yield ``(update_time, windows)``.
+    Feed ``(topic, arrival_s, msg or Values)`` in arrival order; yield ``(update_time, windows)``.
 
     Updates happen every ``update_period`` seconds of arrival time from ``start`` (default:
     the first arrival) + one period; before each update every message that arrived at or
@@ -654,6 +690,6 @@ def replay(engine: WindowEngine, messages, update_period: float, start: float | 
             yield next_t, engine.ready_windows()
             next_t += update_period
         if topic in engine.topics:
-            engine.add_message(topic, message_stamp(msg, arrival, use_receive_time), msg)
+            feed(engine, topic, arrival, msg, use_receive_time)
     if next_t is not None:
         yield next_t, engine.ready_windows()

@@ -136,8 +136,6 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
               'torch_threads': args.threads, 'executor': args.executor,
               'raw_intake': not args.no_raw_intake, 'diagnostics_period': 0.5}
-    if args.gil_switch_interval is not None:
-        params['gil_switch_interval'] = args.gil_switch_interval
     cfg = os.path.join(tmp, f'params_{rate:g}.yaml')
     with open(cfg, 'w') as f:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, f)
@@ -245,9 +243,7 @@ def render(result: dict) -> str:
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
         " (0 = the node's default: all cores but one); executor "
         f"{result['config'].get('executor', 'single (before the parameter existed)')}; "
-        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}; "
-        f"gil_switch_interval {result['config'].get('gil_switch_interval', 'node default')}.",
-        '',
+        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
         f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
@@ -299,8 +295,6 @@ def main(argv=None) -> int:
                    help='input queue depth of mi_node (deep: absorbs the forward passes)')
     p.add_argument('--threads', type=int, default=0,
                    help="torch threads of mi_node (0: the node's default, all cores but one)")
-    p.add_argument('--gil-switch-interval', type=float, default=None,
-                   help="the node's gil_switch_interval [s] (default: the node's default)")
     p.add_argument('--executor', default='auto', choices=('auto', 'events', 'single'),
                    help="executor of mi_node (its 'executor' parameter)")
     p.add_argument('--no-raw-intake', action='store_true',
@@ -343,8 +337,6 @@ def main(argv=None) -> int:
                    'update_rate': args.update_rate, 'qos_depth': args.qos_depth,
                    'threads': args.threads, 'executor': args.executor,
                    'raw_intake': not args.no_raw_intake, 'weights': args.weights or 'default',
-                   'gil_switch_interval': ('node default' if args.gil_switch_interval is None
-                                           else args.gil_switch_interval),
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,

@@ -184,8 +184,6 @@ class MiNode(Node):
         self._load_estimator(self.cfg.device)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
-        if self.cfg.gil_switch_interval > 0:
-            sys.setswitchinterval(self.cfg.gil_switch_interval)
         # The first pass (and with jit, the trace for this window length) now, not in the
         # first update.
         self.estimator.warm_up(self.cfg.window)

@@ -132,10 +132,6 @@ PARAMS = (
     _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
        'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
-    _P('gil_switch_interval', 0.0, "Python's thread switch interval for this process [s] "
-       "(sys.setswitchinterval); 0 keeps Python's (5 ms). The forward pass runs in a worker "
-       'thread that waits up to this long for the interpreter lock while the executor '
-       'thread takes input.', read_only=True, bounds=(0.0, 0.1)),
     _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
        'one per window length: same estimates, faster; each new length is traced once '
        '(~1 s).',
@@ -181,7 +177,6 @@ class NodeConfig:
     p_value: bool
     n_permutations: int
     torch_threads: int
-    gil_switch_interval: float
     jit: bool
     raw_intake: bool
     executor: str

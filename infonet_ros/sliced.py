@@ -295,7 +295,12 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
 
 def _signed_pair(xs: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Leading pair of x^T y_r for (N, dx) x and (R, N, dy) y, largest |u| component > 0."""
-    u, v = _leading_singular_pair(np.matmul(xs.T, yp))  # (R, dx), (R, dy)
+    r, n, dy = yp.shape
+    # All R products as one (dx, N) @ (N, R * dy) product: the same numbers as numpy's
+    # batched matmul, which runs one small product per matrix, in far less time.
+    c = (xs.T @ yp.transpose(1, 0, 2).reshape(n, r * dy)).reshape(-1, r, dy)  # (dx, R, dy)
+    c = np.ascontiguousarray(c.transpose(1, 0, 2))  # (R, dx, dy)
+    u, v = _leading_singular_pair(c)  # (R, dx), (R, dy)
     sign = np.sign(u[np.arange(len(u)), np.abs(u).argmax(axis=1)])  # (R,)
     sign[sign == 0] = 1.0
     return u * sign[:, None], v * sign[:, None]

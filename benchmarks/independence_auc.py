@@ -110,7 +110,7 @@ TEST_REPEATS = 5
 
 
 def timed_median(fn, *args, **kwargs):
-    """(result of the last run, median wall time of TEST_REPEATS runs)."""
+    """Run ``fn`` TEST_REPEATS times; return the last result and the median wall time."""
     times = []
     for _ in range(TEST_REPEATS):
         out, dt = timed(fn, *args, **kwargs)

@@ -270,9 +270,10 @@ def bag_items(bag, topics, fields_by_topic, intakes=None):
     from infonet_ros.raw_intake import RawIntake
     from infonet_ros.windowing import Values
     intakes = {} if intakes is None else intakes
-    types = {t: ty for t, (ty, _) in bag.topics().items() if t in set(topics)}
     if bag.typestore is None:
-        bag.build_typestore(topics)
+        bag.build_typestore(topics)  # BagError for a topic the bag does not have
+    in_bag = bag.topics()
+    types = {t: in_bag[t][0] for t in topics}
     fields_of = rosbags_fields_of(bag.typestore)
     for topic in topics:
         msgtype = types[topic]

@@ -220,6 +220,7 @@ def rosbags_fields_of(store):
     ``get_fields_and_field_types`` gives them), so that a bag's serialized messages can be
     read without decoding them.
     """
+    from infonet_ros.cdr_reader import CdrUnsupported
     _, typesys = _rosbags()
     nodetype = typesys.base.Nodetype
 
@@ -239,7 +240,6 @@ def rosbags_fields_of(store):
         return f'sequence<{idl(sub)}, {size}>' if size else f'sequence<{idl(sub)}>'
 
     def fields_of(type_name: str) -> dict:
-        from infonet_ros.cdr_reader import CdrUnsupported
         if type_name not in store.fielddefs:
             raise CdrUnsupported(f'type {type_name} is not in the typestore')
         return {name: idl(desc) for name, desc in store.fielddefs[type_name][1]}

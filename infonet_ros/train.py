@@ -11,7 +11,8 @@ The supervised term is our addition. With the cross-fitted readout it changes li
 estimate is a bound in expectation and stays under the MI whatever the weight); with the
 in-sample readout it is what keeps the critic from fitting the points: the readout then
 settles where the Huber slope outweighs the bound's, about 0.1 / sup_weight nats above the
-MI, so in-sample models are trained with a large weight (5). ``--sup-weight 0`` trains with
+MI, so in-sample models are trained with a large weight (5, then 20 in a third stage for the
+shipped ones). ``--sup-weight 0`` trains with
 the authors' objective only.
 
 Data-parallel: run under ``torchrun --nproc_per_node K -m infonet_ros.train ...``; ranks draw

@@ -173,42 +173,103 @@ def _validated_sides(x, y) -> tuple[np.ndarray, np.ndarray]:
     return _standardize(xm), _standardize(ym)
 
 
-# Power iterations for the leading singular pair (a full SVD per permutation costs ~20 ms at
-# 128 x 128); each matrix stops once its direction moves less than the tolerance. A shared
-# component converges in a few; under independence there is no gap and the cap ends it (the
-# permutation test applies the same procedure to every data set, so it stays exact).
-PLS_MAX_ITER = 30
+# Power iterations for the leading singular pair, from one fixed random start for every data
+# set (the same procedure for the data and each permutation keeps the test exact). Each
+# matrix stops once its direction moves less than the tolerance; a shared component
+# converges in a few steps even from a random start. Under independence there is no gap and
+# the cap ends it: the statistic is then the pair after PLS_MAX_ITER steps, which is as valid
+# for the test and cheaper than running to convergence.
+PLS_MAX_ITER = 10
 PLS_TOL = 1e-6
+# Seed of that start direction (fixed: the statistic does not depend on a caller's seed).
+PLS_START_SEED = 0
 
 
-def _leading_singular_pair(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _start_direction(dy: int) -> np.ndarray:
+    """Return the power iteration's start: a fixed random unit vector of R^dy."""
+    v = np.random.default_rng([PLS_START_SEED, 4]).standard_normal(dy)
+    return v / np.linalg.norm(v)
+
+
+def _normalize_rows(m: np.ndarray) -> np.ndarray:
+    """Each row to unit length in place (an all-zero row stays zero); returns ``m``."""
+    m /= np.maximum(np.linalg.norm(m, axis=1, keepdims=True), np.finfo(m.dtype).tiny)
+    return m
+
+
+def _power_iterate(step, r: int, dy: int, dtype=np.float64) -> np.ndarray:
     """
-    Leading left/right singular vectors of each matrix by power iteration on c^T c.
+    Right singular vectors (R, dy) by power iteration; ``step(active, v)`` is C^T C v.
 
-    Deterministic: v starts at the normalized largest-norm row of c. c: (R, dx, dy) ->
-    u (R, dx), v (R, dy), unit length (zero where c is zero).
+    Each matrix stops on its own, so its result does not depend on the others in the batch.
     """
-    rows = np.linalg.norm(c, axis=2)  # (R, dx)
-    v = c[np.arange(len(c)), rows.argmax(axis=1)]  # (R, dy)
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-300)
-    # Each matrix stops on its own, so its result does not depend on the others in the batch.
-    # The still-moving matrices are gathered only when some stop (a gather copies them all).
-    active = np.arange(len(c))
-    ca = c  # (A, dx, dy)
+    v = np.tile(_start_direction(dy).astype(dtype), (r, 1))  # (R, dy)
+    active = np.arange(r)
     for _ in range(PLS_MAX_ITER):
-        u = np.matmul(ca, v[active, :, None])[:, :, 0]  # (A, dx)
-        u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-300)
-        v_new = np.matmul(u[:, None, :], ca)[:, 0, :]  # (A, dy)
-        v_new /= np.maximum(np.linalg.norm(v_new, axis=1, keepdims=True), 1e-300)
+        v_new = _normalize_rows(step(active, v[active]))  # (A, dy)
         moving = np.max(np.abs(v_new - v[active]), axis=1) >= PLS_TOL  # (A,)
         v[active] = v_new
-        if not moving.all():
-            active, ca = active[moving], ca[moving]
+        active = active[moving]
         if not len(active):
             break
-    u = np.matmul(c, v[:, :, None])[:, :, 0]
-    u /= np.maximum(np.linalg.norm(u, axis=1, keepdims=True), 1e-300)
-    return u, v
+    return v
+
+
+def _leading_pairs(xh: np.ndarray, y: np.ndarray, rows: np.ndarray, wide: bool | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """
+    Leading left/right singular vectors of C_r = xh^T y[rows[r]] for every r.
+
+    xh: (m, dx); y: (n, dy); rows: (R, m) row indices of y, distinct within a row (a
+    permutation, or part of one). -> u (R, dx), v (R, dy), unit length (zero where C_r is).
+
+    Two ways to the same iteration, whichever costs fewer operations (``wide`` None; True or
+    False forces one): with small sides the R matrices C_r (dx x dy) are formed once and
+    iterated on; with wide sides forming them costs m * dx * dy per data set, more than
+    iterating on the data (2 * m * (dx + dy) per step), where C_r v = xh^T (y v)[rows_r] and
+    C_r^T u scatters xh u back to rows_r.
+    """
+    (m, dx), (n, dy), r = xh.shape, y.shape, len(rows)
+    if wide is None:
+        wide = dx * dy > 2 * PLS_MAX_ITER * (dx + dy)
+    if not wide:
+        # All R products as one (dx, m) @ (m, R * dy) product: far faster than numpy's
+        # batched matmul, which runs one small product per matrix.
+        yr = y[rows.T].reshape(m, r * dy)  # (m, R * dy), gathered in this layout
+        c = (xh.T @ yr).reshape(dx, r, dy)  # (dx, R, dy)
+        c = np.ascontiguousarray(c.transpose(1, 0, 2))  # (R, dx, dy)
+
+        def step(active, va):
+            ca = c[active]  # (A, dx, dy)
+            u = _normalize_rows(np.matmul(ca, va[:, :, None])[:, :, 0])  # (A, dx)
+            return np.matmul(u[:, None, :], ca)[:, 0, :]  # (A, dy)
+        v = _power_iterate(step, r, dy)
+        return _normalize_rows(np.matmul(c, v[:, :, None])[:, :, 0]), v
+
+    # In float32: these products are most of the cost, and single precision halves it; the
+    # directions only choose the slice (its projections are computed in float64).
+    xh, y = xh.astype(np.float32), y.astype(np.float32)
+    flat = {}  # rows of the active data sets as indices into a flattened (A, n) array
+
+    def flat_rows(active):
+        key = len(active)  # the active set only shrinks: its size identifies it
+        if key not in flat:
+            flat.clear()
+            flat[key] = (rows[active] + n * np.arange(key)[:, None]).ravel()  # (A * m,)
+        return flat[key]
+
+    def cv(v, idx):  # C_r v for each row of v: (A, dy) -> (A, dx)
+        return (v @ y.T).ravel()[idx].reshape(len(v), m) @ xh  # (A, m) @ (m, dx)
+
+    def step(active, va):
+        idx = flat_rows(active)
+        u = _normalize_rows(cv(va, idx))  # (A, dx)
+        s = np.zeros(len(active) * n, dtype=np.float32)
+        s[idx] = (u @ xh.T).ravel()  # xh u, placed at y's rows (distinct within a set)
+        return s.reshape(len(active), n) @ y  # (A, dy)
+    v = _power_iterate(step, r, dy, np.float32)
+    u = _normalize_rows(cv(v, (rows + n * np.arange(r)[:, None]).ravel()))
+    return u.astype(np.float64), v.astype(np.float64)
 
 
 def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
@@ -234,29 +295,35 @@ def leading_pair_slices(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None
         component of u_r is positive (cross-fitted: of the first half's u_r, the second
         half's pair aligned to it). A side with no live column gives all-zero rows.
     """
-    yp = ys[None] if perms is None else ys[perms]  # (R, N, dy)
-    return _project_on_pairs(xs, yp, pls_crossfits(crossfit, xs.shape, ys.shape), seed, split)
+    rows = _row_sets(xs.shape[0], perms)
+    return _project_on_pairs(xs, ys, rows, pls_crossfits(crossfit, xs.shape, ys.shape), seed,
+                             split)
 
 
-def _project_on_pairs(xs: np.ndarray, yp: np.ndarray, crossfit: bool, seed: int, split: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`leading_pair_slices` for (R, N, dy) permuted y and a resolved ``crossfit``."""
+def _row_sets(n: int, perms: np.ndarray | None) -> np.ndarray:
+    """Rows of y paired with x's rows 0..n-1 in each data set: (R, N) (the identity if None)."""
+    return np.arange(n)[None] if perms is None else np.asarray(perms)
+
+
+def _project_on_pairs(xs: np.ndarray, ys: np.ndarray, rows: np.ndarray, crossfit: bool,
+                      seed: int, split: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`leading_pair_slices` for (R, N) row sets of y and a resolved ``crossfit``."""
     n = xs.shape[0]
     if not crossfit:
-        u, v = _signed_pair(xs, yp)  # (R, dx), (R, dy)
-        return (xs @ u.T).T, np.matmul(yp, v[:, :, None])[:, :, 0]
+        u, v = _signed_pair(xs, ys, rows)  # (R, dx), (R, dy)
+        return u @ xs.T, np.take_along_axis(v @ ys.T, rows, axis=1)  # (R, N) each
     order = np.random.default_rng([seed, 3, split]).permutation(n)
     half_a, half_b = order[:n // 2], order[n // 2:]
-    u_a, v_a = _signed_pair(xs[half_a], yp[:, half_a])
-    u_b, v_b = _signed_pair(xs[half_b], yp[:, half_b])
+    u_a, v_a = _signed_pair(xs[half_a], ys, rows[:, half_a])
+    u_b, v_b = _signed_pair(xs[half_b], ys, rows[:, half_b])
     align = np.where(np.sum(u_a * u_b, axis=1) < 0, -1.0, 1.0)[:, None]  # (R, 1)
     u_b, v_b = u_b * align, v_b * align
-    a, b = np.empty((len(yp), n)), np.empty((len(yp), n))
-    for rows, u, v in ((half_b, u_a, v_a), (half_a, u_b, v_b)):
+    a, b = np.empty((len(rows), n)), np.empty((len(rows), n))
+    for half, u, v in ((half_b, u_a, v_a), (half_a, u_b, v_b)):
         # Each half standardized on its own: the two halves are projected on different
         # directions, and a scale that differs by half would tie |a| to |b| through it.
-        a[:, rows] = _standardize_rows((xs[rows] @ u.T).T)  # (R, |half|)
-        b[:, rows] = _standardize_rows(np.matmul(yp[:, rows], v[:, :, None])[:, :, 0])
+        a[:, half] = _standardize_rows(u @ xs[half].T)  # (R, |half|)
+        b[:, half] = _standardize_rows(np.take_along_axis(v @ ys.T, rows[:, half], axis=1))
     return a, b
 
 
@@ -285,22 +352,18 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
     """
     crossfit = pls_crossfits(crossfit, xs.shape, ys.shape)
     k = PLS_SPLITS if crossfit else 1
-    yp = ys[None] if perms is None else ys[perms]  # (R, N, dy), gathered once for all splits
-    parts = [_project_on_pairs(xs, yp, crossfit, seed, split) for split in range(k)]
+    rows = _row_sets(xs.shape[0], perms)
+    parts = [_project_on_pairs(xs, ys, rows, crossfit, seed, split) for split in range(k)]
     a = np.stack([p[0] for p in parts], axis=1)  # (R, K, N)
     b = np.stack([p[1] for p in parts], axis=1)  # (R, K, N)
     n = xs.shape[0]
     return a.reshape(-1, n), b.reshape(-1, n), k
 
 
-def _signed_pair(xs: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Leading pair of x^T y_r for (N, dx) x and (R, N, dy) y, largest |u| component > 0."""
-    r, n, dy = yp.shape
-    # All R products as one (dx, N) @ (N, R * dy) product: the same numbers as numpy's
-    # batched matmul, which runs one small product per matrix, in far less time.
-    c = (xs.T @ yp.transpose(1, 0, 2).reshape(n, r * dy)).reshape(-1, r, dy)  # (dx, R, dy)
-    c = np.ascontiguousarray(c.transpose(1, 0, 2))  # (R, dx, dy)
-    u, v = _leading_singular_pair(c)  # (R, dx), (R, dy)
+def _signed_pair(xh: np.ndarray, y: np.ndarray, rows: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_leading_pairs` with each u's largest |component| positive (sign fixed)."""
+    u, v = _leading_pairs(xh, y, rows)  # (R, dx), (R, dy)
     sign = np.sign(u[np.arange(len(u)), np.abs(u).argmax(axis=1)])  # (R,)
     sign[sign == 0] = 1.0
     return u * sign[:, None], v * sign[:, None]
@@ -476,46 +539,51 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
     xs, ys = project_slices(x, y, n_slices, seed)
     est = estimator or default_estimator()
     s, n = xs.shape
-    statistic = float(estimate_rows(est, xs, ys, batch_rows).mean())
-    perms = permutation_indices(n, int(n_permutations), seed)
 
     def rows_of(chunk):  # (C, N) permutations -> (C * S, N) rows each
         return np.tile(xs, (len(chunk), 1)), ys[:, chunk].transpose(1, 0, 2).reshape(-1, n)
-    null = _null_statistics(est, perms, s, rows_of, batch_rows)
-    return _test_result(statistic, null, n_slices=s, kind='sliced')
+    stats = _data_set_statistics(est, _with_identity(n, n_permutations, seed), s, rows_of,
+                                 batch_rows)
+    return _test_result(stats[0], stats[1:], n_slices=s, kind='sliced')
 
 
 def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
     xm, ym = _validated_sides(x, y)
     est = estimator or default_estimator()
-    a, b, k = pls_rows(xm, ym, seed=seed)
-    statistic = float(est.estimate_batch(a, b).mean())
-    perms = permutation_indices(xm.shape[0], n_permutations, seed)
-    null = _null_statistics(est, perms, k, lambda chunk: pls_rows(xm, ym, chunk, seed=seed)[:2],
-                            batch_rows)
-    return _test_result(statistic, null, n_slices=k, kind='pls')
+    k = PLS_SPLITS if pls_crossfits(None, xm.shape, ym.shape) else 1
+    stats = _data_set_statistics(est, _with_identity(xm.shape[0], n_permutations, seed), k,
+                                 lambda chunk: pls_rows(xm, ym, chunk, seed=seed)[:2],
+                                 batch_rows)
+    return _test_result(stats[0], stats[1:], n_slices=k, kind='pls')
 
 
-def _null_statistics(est, perms, k, rows_of, batch_rows) -> np.ndarray:
+def _with_identity(n: int, n_permutations: int, seed: int) -> np.ndarray:
+    """Return the data's row order (the identity), then the test's permutations: (1 + P, N)."""
+    return np.vstack([np.arange(n)[None], permutation_indices(n, int(n_permutations), seed)])
+
+
+def _data_set_statistics(est, orders, k, rows_of, batch_rows) -> np.ndarray:
     """
-    Statistic of each permuted data set: the mean estimate over its ``k`` rows.
+    Statistic of each data set (y's rows in each order): the mean estimate over its k rows.
 
-    ``rows_of(chunk)`` gives the (C * k, N) x and y rows of C permutations. Whole
-    permutations per pass (at least one), so each pass stays near ``batch_rows`` rows.
+    ``rows_of(chunk)`` gives the (C * k, N) x and y rows of C orders. Whole data sets per
+    pass (at least one), so each pass stays near ``batch_rows`` rows. The data and the
+    permuted sets share the passes: one pass fewer, and the same arithmetic for all.
     """
-    null = np.empty(len(perms))
+    out = np.empty(len(orders))
     per_pass = max(1, batch_rows // k)
-    for start in range(0, len(perms), per_pass):
-        chunk = perms[start:start + per_pass]  # (C, N)
+    for start in range(0, len(orders), per_pass):
+        chunk = orders[start:start + per_pass]  # (C, N)
         a, b = rows_of(chunk)
         rows = estimate_rows(est, a, b, batch_rows)  # (C * k,)
-        null[start:start + len(chunk)] = rows.reshape(len(chunk), k).mean(axis=1)
-    return null
+        out[start:start + len(chunk)] = rows.reshape(len(chunk), k).mean(axis=1)
+    return out
 
 
 def _test_result(statistic: float, null: np.ndarray, n_slices: int, kind: str
                  ) -> IndependenceTestResult:
     """Permutation p-value (1 + #{null >= statistic}) / (1 + P), packed with the inputs."""
+    statistic = float(statistic)
     p_value = (1.0 + np.count_nonzero(null >= statistic)) / (1.0 + len(null))
     return IndependenceTestResult(statistic=statistic, p_value=float(p_value),
                                   n_permutations=len(null), n_slices=n_slices,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
-from infonet_ros.sliced import (_validated_sides, DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES,
-                                independence_test, IndependenceTestResult,
+from infonet_ros.sliced import (_leading_pairs, _validated_sides, DEFAULT_N_PERMUTATIONS,
+                                DEFAULT_N_SLICES, independence_test, IndependenceTestResult,
                                 leading_pair_slices, permutation_indices, pls_mi, pls_rows,
                                 PLS_SPLITS, project_slices, random_directions, sliced_mi)
 
@@ -297,6 +297,42 @@ def shared_component(rng, n, d):
     """Draw the InfoNet authors' high-dimensional case: Y = (1^T X / sqrt(d) 1 + Z) / sqrt(2)."""
     x, z = rng.standard_normal((2, n, d))
     return x, (x.sum(axis=1, keepdims=True) / np.sqrt(d) + z) / np.sqrt(2.0)
+
+
+@pytest.mark.parametrize('dx, dy', [(3, 5), (40, 24)])
+@pytest.mark.parametrize('half', [False, True])
+def test_leading_pairs_equal_the_svd_on_both_paths(dx, dy, half):
+    # Each data set pairs x's rows with its own rows of y (a permutation, or part of one for
+    # a cross-fitting half); with a clear gap the power iteration finds the top singular
+    # pair of x^T y[rows], by the matrices or on the data alike.
+    rng = np.random.default_rng(36)
+    n = 120
+    y = rng.standard_normal((n, dy))
+    perms = np.stack([np.arange(n)] + [rng.permutation(n) for _ in range(4)])  # (5, n)
+    rows = perms[:, :n // 2] if half else perms
+    m = rows.shape[1]
+    # x shares a strong component with y's rows of data set r, a different one for each r.
+    x_of = [np.outer(y[rows[r]] @ rng.standard_normal(dy), rng.standard_normal(dx)) +
+            0.3 * rng.standard_normal((m, dx)) for r in range(len(rows))]
+    for r, xh in enumerate(x_of):
+        want_u, _, want_vt = np.linalg.svd(xh.T @ y[rows[r]])
+        for wide in (False, True):
+            u, v = _leading_pairs(xh, y, rows[r:r + 1], wide=wide)
+            assert abs(u[0] @ want_u[:, 0]) == pytest.approx(1.0, abs=1e-6)
+            assert abs(v[0] @ want_vt[0]) == pytest.approx(1.0, abs=1e-6)
+            assert np.linalg.norm(u[0]) == pytest.approx(1.0)
+    # In one batch, each data set gets its own pair (the batch does not mix them).
+    u_batch, _ = _leading_pairs(x_of[2], y, rows)
+    u_alone, _ = _leading_pairs(x_of[2], y, rows[2:3])
+    np.testing.assert_allclose(u_batch[2], u_alone[0], atol=1e-6)
+
+
+def test_leading_pairs_of_a_zero_side_are_zero():
+    rows = np.arange(30)[None]
+    u, v = _leading_pairs(np.zeros((30, 40)), np.ones((30, 24)), rows, wide=True)
+    assert not u.any() and not v.any()
+    u, v = _leading_pairs(np.zeros((30, 3)), np.ones((30, 2)), rows, wide=False)
+    assert not u.any() and np.isfinite(v).all()
 
 
 def test_leading_pair_finds_a_shared_component_that_random_slices_dilute(est):

@@ -39,6 +39,7 @@ setup(
         'torch>=2.0,<3',
         'scipy',
         'scikit-learn',
+        'threadpoolctl',  # one BLAS thread for the leading pair (infonet_ros.sliced)
         'matplotlib',
         'rosbags>=0.11',  # single-file bags, the Kilted type store
         'tqdm',

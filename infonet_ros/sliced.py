@@ -50,10 +50,15 @@ dx + dy); the permutation test refits them on every permuted data set, which kee
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # optional (scikit-learn, a dependency, brings it): a speed-up only
+    ThreadpoolController = None
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
 
@@ -353,11 +358,31 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
     crossfit = pls_crossfits(crossfit, xs.shape, ys.shape)
     k = PLS_SPLITS if crossfit else 1
     rows = _row_sets(xs.shape[0], perms)
-    parts = [_project_on_pairs(xs, ys, rows, crossfit, seed, split) for split in range(k)]
+    with _one_blas_thread():
+        parts = [_project_on_pairs(xs, ys, rows, crossfit, seed, split) for split in range(k)]
     a = np.stack([p[0] for p in parts], axis=1)  # (R, K, N)
     b = np.stack([p[1] for p in parts], axis=1)  # (R, K, N)
     n = xs.shape[0]
     return a.reshape(-1, n), b.reshape(-1, n), k
+
+
+_BLAS_CONTROL: list = []
+
+
+def _one_blas_thread():
+    """
+    Return a context in which numpy's BLAS runs on the calling thread only.
+
+    The leading pair's matrix products are small. Run on BLAS threads (OpenBLAS by default),
+    they leave those threads spinning for a while after each product, on the cores where
+    the estimator's row workers run next: the forward pass that follows took as long on
+    two threads as on one. Without threadpoolctl, a no-op.
+    """
+    if ThreadpoolController is None:
+        return contextlib.nullcontext()
+    if not _BLAS_CONTROL:
+        _BLAS_CONTROL.append(ThreadpoolController())  # inspects the loaded libraries once
+    return _BLAS_CONTROL[0].limit(limits=1, user_api='blas')
 
 
 def _signed_pair(xh: np.ndarray, y: np.ndarray, rows: np.ndarray

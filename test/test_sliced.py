@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from infonet_ros.estimator import InfoNetEstimator, MIN_SAMPLES
-from infonet_ros.sliced import (_leading_pairs, _validated_sides, DEFAULT_N_PERMUTATIONS,
-                                DEFAULT_N_SLICES, independence_test, IndependenceTestResult,
-                                leading_pair_slices, permutation_indices, pls_mi, pls_rows,
-                                PLS_SPLITS, project_slices, random_directions, sliced_mi)
+from infonet_ros.sliced import (_leading_pairs, _one_blas_thread, _validated_sides,
+                                DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES, independence_test,
+                                IndependenceTestResult, leading_pair_slices,
+                                permutation_indices, pls_mi, pls_rows, PLS_SPLITS,
+                                project_slices, random_directions, sliced_mi)
 
 
 @pytest.fixture(scope='module')
@@ -325,6 +326,19 @@ def test_leading_pairs_equal_the_svd_on_both_paths(dx, dy, half):
     u_batch, _ = _leading_pairs(x_of[2], y, rows)
     u_alone, _ = _leading_pairs(x_of[2], y, rows[2:3])
     np.testing.assert_allclose(u_batch[2], u_alone[0], atol=1e-6)
+
+
+def test_leading_pair_products_run_on_one_blas_thread():
+    threadpoolctl = pytest.importorskip('threadpoolctl')
+
+    def blas_threads():
+        return [i['num_threads'] for i in threadpoolctl.threadpool_info()
+                if i['user_api'] == 'blas']
+    before = blas_threads()
+    with _one_blas_thread():
+        inside = blas_threads()
+    assert inside and all(t == 1 for t in inside)
+    assert blas_threads() == before
 
 
 def test_leading_pairs_of_a_zero_side_are_zero():

@@ -16,6 +16,8 @@ validity, only power, so the default uses few slices to afford many trials.
     python benchmarks/independence_type1.py                    # 1000 trials (~10 min)
     python benchmarks/independence_type1.py --trials 50        # smoke run
     python benchmarks/independence_type1.py --statistic pls --extra-dims 120   # n < dx + dy
+    python benchmarks/independence_type1.py --statistic pls --extra-dims 120 --extra-dims-y 120 \
+        --n 300   # wide sides: the leading pair iterated on the data (infonet_ros.sliced)
 """
 
 import argparse
@@ -38,8 +40,8 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 ALPHAS = (0.01, 0.05, 0.10)
 
 
-def make_independent(rng, n, extra_dims=0):
-    """X: (n, 6 + extra_dims) Gaussians, 6 correlated; Y: (n, 7) mixed marginals, apart."""
+def make_independent(rng, n, extra_dims=0, extra_dims_y=0):
+    """X: (n, 6 + extra_dims) Gaussians, 6 correlated; Y: (n, 7 + extra_dims_y), apart."""
     mix = rng.standard_normal((6, 6))
     x = rng.standard_normal((n, 6)) @ mix
     if extra_dims:
@@ -47,6 +49,8 @@ def make_independent(rng, n, extra_dims=0):
     y = np.column_stack([rng.standard_t(2, n), rng.exponential(1.0, n), rng.uniform(size=n),
                          rng.standard_normal(n), rng.standard_normal(n) ** 3,
                          np.round(rng.standard_normal(n) * 2), np.full(n, 0.3)])
+    if extra_dims_y:
+        y = np.column_stack([y, rng.standard_normal((n, extra_dims_y))])
     return x, y
 
 
@@ -70,6 +74,8 @@ def main(argv=None):
     p.add_argument('--extra-dims', type=int, default=0,
                    help='independent Gaussian columns added to X; with n < dx + dy the '
                    'leading pair is fitted out of fold')
+    p.add_argument('--extra-dims-y', type=int, default=0,
+                   help='independent Gaussian columns added to Y (7 mixed columns)')
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--out', default=os.path.join(RESULTS, 'independence_type1'),
@@ -82,7 +88,7 @@ def main(argv=None):
     pvals = []
     t0 = time.perf_counter()
     for trial in range(args.trials):
-        x, y = make_independent(rng, args.n, args.extra_dims)
+        x, y = make_independent(rng, args.n, args.extra_dims, args.extra_dims_y)
         # A new direction seed per trial: the rate then averages over directions too.
         r = independence_test(x, y, n_slices=args.n_slices, n_permutations=args.n_permutations,
                               seed=args.seed * 100_000 + trial, estimator=est,
@@ -114,7 +120,7 @@ def main(argv=None):
             else 'leading-pair (PLS) statistic')
     lines = [f'# Type-I error of the permutation test ({args.statistic})', '',
              f'{args.trials} independent data sets, n = {args.n}, X {6 + args.extra_dims}-D, '
-             'Y 7-D, '
+             f'Y {7 + args.extra_dims_y}-D, '
              f'{what}, {args.n_permutations} permutations; '
              f'{elapsed:.0f} s in all.', '',
              '| alpha | exact level | rejections | rate | 95 % Wilson interval |',

@@ -84,7 +84,11 @@ def pair_ranks(xy: np.ndarray) -> np.ndarray:
     n = xy.shape[-1]
     # numpy's vectorized sort is 2-3x faster than torch's on the CPU for these row lengths.
     order = np.argsort(xy, axis=-1)  # (B, 2, N)
-    s = np.take_along_axis(xy, order, axis=-1)  # (B, 2, N) sorted values
+    # Gathers and scatters through flat indices: several times faster than
+    # take_along_axis / put_along_axis, which build an index grid per call.
+    offsets = (np.arange(xy.shape[0] * xy.shape[1]) * n).reshape(xy.shape[:-1] + (1,))
+    flat = order + offsets  # (B, 2, N) indices into xy.ravel()
+    s = np.ascontiguousarray(xy).ravel()[flat]  # (B, 2, N) sorted values
     tied = (s[..., 1:] == s[..., :-1]).any(axis=-1)  # (B, 2)
     for side in range(xy.shape[1]):
         rows = np.flatnonzero(tied[:, side])
@@ -93,11 +97,10 @@ def pair_ranks(xy: np.ndarray) -> np.ndarray:
             # inside each run of ties.
             perm = tie_order(n, side)
             stable = np.argsort(xy[rows, side][:, perm], axis=-1, kind='stable')  # (R, N)
-            order[rows, side] = perm[stable]
-    ranks_sorted = np.broadcast_to((np.arange(n) + 1.0) / n, xy.shape)  # (B, 2, N)
-    out = np.empty(xy.shape, dtype=np.float64)
-    np.put_along_axis(out, order, ranks_sorted, axis=-1)
-    return out
+            flat[rows, side] = perm[stable] + offsets[rows, side]
+    out = np.empty(xy.size, dtype=np.float64)
+    out[flat.ravel()] = np.tile((np.arange(n) + 1.0) / n, xy.size // n)
+    return out.reshape(xy.shape)
 
 
 def soft_rank_normalize(x: torch.Tensor, tau: float = DEFAULT_SOFT_RANK_TAU) -> torch.Tensor:

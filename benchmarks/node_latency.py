@@ -81,7 +81,7 @@ def run_publisher(rate: float, n_topics: int, duration: float) -> int:
     msgs = [Imu() for _ in range(n_topics)]
     counts = [0] * n_topics
     period = 1.0 / rate
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     tick = 0
     clock = node.get_clock()
     while True:
@@ -102,11 +102,12 @@ def run_publisher(rate: float, n_topics: int, duration: float) -> int:
             counts[i] += 1
         tick += 1
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     # Let the last samples leave before the process goes.
     end = time.monotonic() + 0.5
     while time.monotonic() < end:
         rclpy.spin_once(node, timeout_sec=0.05)
-    print(json.dumps({'published': counts, 'elapsed_s': elapsed}), flush=True)
+    print(json.dumps({'published': counts, 'elapsed_s': elapsed, 'cpu_s': cpu}), flush=True)
     node.destroy_node()
     rclpy.try_shutdown()
     return 0
@@ -170,8 +171,10 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
             rclpy.spin_once(node, timeout_sec=0.05)
             if cpu0 is None and time.time() - t_start > warmup:
                 cpu0, cpu_t0 = cpu_seconds(node_proc.pid), time.monotonic()
+                probe_cpu0 = time.process_time()
                 n_arrays0 = len(arrays)
         cpu1, cpu_t1 = cpu_seconds(node_proc.pid), time.monotonic()
+        probe_cpu1 = time.process_time()
         out = pub_proc.stdout.read().decode(errors='replace').strip().splitlines()
         pub = json.loads(out[-1])
         if 'error' in pub:
@@ -221,6 +224,11 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
         'inference_ms': {'p50': pct(inf, 50), 'p99': pct(inf, 99)},
         'node_cpu_percent_of_one_core': (100.0 * (cpu1 - cpu0) / (cpu_t1 - cpu_t0)
                                          if cpu0 is not None else float('nan')),
+        # The rest of the load on the same cores: the publisher (over its whole run) and
+        # this process, which receives the estimates and times them.
+        'publisher_cpu_percent_of_one_core': 100.0 * pub['cpu_s'] / pub['elapsed_s'],
+        'probe_cpu_percent_of_one_core': (100.0 * (probe_cpu1 - probe_cpu0) / (cpu_t1 - cpu_t0)
+                                          if cpu0 is not None else float('nan')),
         'published': int(sum(published)), 'received': int(sum(received)) if received else None,
         'lost_in_transport': lost, 'dropped_by_node': dropped,
         'updates_published': updates, 'updates_skipped_busy': skipped,
@@ -233,6 +241,12 @@ def machine_note() -> str:
     load = os.getloadavg()
     return (f'{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load '
             f'average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} at start')
+
+
+def _pct(run: dict, who: str) -> str:
+    """CPU share of the publisher or the probe ('-' in results from before it was kept)."""
+    value = run.get(f'{who}_cpu_percent_of_one_core')
+    return '-' if value is None else f'{value:.0f}'
 
 
 def render(result: dict) -> str:
@@ -257,6 +271,8 @@ def render(result: dict) -> str:
         f"| target p99 <= 25 ms | {'met' if m['e2e_latency_ms']['p99'] <= 25 else 'NOT met'}"
         ' |',
         f"| mi_node CPU [% of one core] | {m['node_cpu_percent_of_one_core']:.0f} |",
+        f"| publisher / probe CPU [% of one core] | {_pct(m, 'publisher')} / "
+        f"{_pct(m, 'probe')} |",
         f"| updates measured / skipped busy | {m['updates_measured']} / "
         f"{m['updates_skipped_busy']} |",
         f"| estimates published per second (requested {result['config']['update_rate']:g}) "

@@ -373,6 +373,9 @@ def test_pls_test_rejects_a_shared_component_and_null_is_refitted(est):
     perms = permutation_indices(200, 19, seed=2)
     want = [pls_mi(x, y[p], estimator=est) for p in perms[:3]]
     np.testing.assert_allclose(r.null_statistics[:3], want, atol=1e-5)
+    r0 = independence_test(x, y, n_permutations=0, estimator=est, statistic='pls', seed=2)
+    assert (r0.p_value, r0.n_permutations) == (1.0, 0)
+    assert r0.statistic == pytest.approx(r.statistic, abs=1e-9)
 
 
 def test_pls_of_a_constant_side_is_zero_with_p_one(est):

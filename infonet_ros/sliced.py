@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+import functools
 
 import numpy as np
 import torch
@@ -244,12 +245,15 @@ def _leading_pairs(xh: np.ndarray, y: np.ndarray, rows: np.ndarray, wide: bool |
         c = (xh.T @ yr).reshape(dx, r, dy)  # (dx, R, dy)
         c = np.ascontiguousarray(c.transpose(1, 0, 2))  # (R, dx, dy)
 
+        def cv(ca, va):  # C_r v for each matrix: (A, dx, dy), (A, dy) -> (A, dx)
+            return np.matmul(ca, va[:, :, None])[:, :, 0]
+
         def step(active, va):
             ca = c[active]  # (A, dx, dy)
-            u = _normalize_rows(np.matmul(ca, va[:, :, None])[:, :, 0])  # (A, dx)
+            u = _normalize_rows(cv(ca, va))  # (A, dx)
             return np.matmul(u[:, None, :], ca)[:, 0, :]  # (A, dy)
         v = _power_iterate(step, r, dy)
-        return _normalize_rows(np.matmul(c, v[:, :, None])[:, :, 0]), v
+        return _normalize_rows(cv(c, v)), v
 
     # In float32: these products are most of the cost, and single precision halves it; the
     # directions only choose the slice (its projections are computed in float64).
@@ -273,7 +277,7 @@ def _leading_pairs(xh: np.ndarray, y: np.ndarray, rows: np.ndarray, wide: bool |
         s[idx] = (u @ xh.T).ravel()  # xh u, placed at y's rows (distinct within a set)
         return s.reshape(len(active), n) @ y  # (A, dy)
     v = _power_iterate(step, r, dy, np.float32)
-    u = _normalize_rows(cv(v, (rows + n * np.arange(r)[:, None]).ravel()))
+    u = _normalize_rows(cv(v, flat_rows(np.arange(r))))
     return u.astype(np.float64), v.astype(np.float64)
 
 
@@ -339,6 +343,11 @@ def _standardize_rows(m: np.ndarray) -> np.ndarray:
     return np.divide(m, sd, out=np.zeros_like(m), where=sd > 0)
 
 
+def _pls_splits(crossfit: bool) -> int:
+    """Estimator rows per leading-pair statistic: PLS_SPLITS out of fold, else 1."""
+    return PLS_SPLITS if crossfit else 1
+
+
 def pls_crossfits(crossfit: bool | None, x_shape, y_shape) -> bool:
     """Whether the leading pair is fitted out of fold: ``crossfit``, or for None N < dx + dy."""
     return bool(x_shape[0] < x_shape[1] + y_shape[1]) if crossfit is None else bool(crossfit)
@@ -356,7 +365,7 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
     fall, which costs power at small N (docs/sliced_mi.md).
     """
     crossfit = pls_crossfits(crossfit, xs.shape, ys.shape)
-    k = PLS_SPLITS if crossfit else 1
+    k = _pls_splits(crossfit)
     rows = _row_sets(xs.shape[0], perms)
     with _one_blas_thread():
         parts = [_project_on_pairs(xs, ys, rows, crossfit, seed, split) for split in range(k)]
@@ -366,7 +375,10 @@ def pls_rows(xs: np.ndarray, ys: np.ndarray, perms: np.ndarray | None = None,
     return a.reshape(-1, n), b.reshape(-1, n), k
 
 
-_BLAS_CONTROL: list = []
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    """Return the threadpoolctl controller (it inspects the loaded libraries once)."""
+    return ThreadpoolController()
 
 
 def _one_blas_thread():
@@ -380,9 +392,7 @@ def _one_blas_thread():
     """
     if ThreadpoolController is None:
         return contextlib.nullcontext()
-    if not _BLAS_CONTROL:
-        _BLAS_CONTROL.append(ThreadpoolController())  # inspects the loaded libraries once
-    return _BLAS_CONTROL[0].limit(limits=1, user_api='blas')
+    return _blas_controller().limit(limits=1, user_api='blas')
 
 
 def _signed_pair(xh: np.ndarray, y: np.ndarray, rows: np.ndarray
@@ -575,7 +585,7 @@ def independence_test(x, y, n_slices: int = DEFAULT_N_SLICES,
 def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> IndependenceTestResult:
     xm, ym = _validated_sides(x, y)
     est = estimator or default_estimator()
-    k = PLS_SPLITS if pls_crossfits(None, xm.shape, ym.shape) else 1
+    k = _pls_splits(pls_crossfits(None, xm.shape, ym.shape))
     stats = _data_set_statistics(est, _with_identity(xm.shape[0], n_permutations, seed), k,
                                  lambda chunk: pls_rows(xm, ym, chunk, seed=seed)[:2],
                                  batch_rows)
@@ -584,7 +594,7 @@ def _pls_test(x, y, n_permutations, seed, estimator, batch_rows) -> Independence
 
 def _with_identity(n: int, n_permutations: int, seed: int) -> np.ndarray:
     """Return the data's row order (the identity), then the test's permutations: (1 + P, N)."""
-    return np.vstack([np.arange(n)[None], permutation_indices(n, int(n_permutations), seed)])
+    return np.vstack([_row_sets(n, None), permutation_indices(n, int(n_permutations), seed)])
 
 
 def _data_set_statistics(est, orders, k, rows_of, batch_rows) -> np.ndarray:

@@ -10,10 +10,11 @@ penalty between that same estimate and the set's true MI, known for every simula
 The supervised term is our addition. With the cross-fitted readout it changes little (the
 estimate is a bound in expectation and stays under the MI whatever the weight); with the
 in-sample readout it is what keeps the critic from fitting the points: the readout then
-settles where the Huber slope outweighs the bound's, about 0.1 / sup_weight nats above the
-MI, so in-sample models are trained with a large weight (5, then 20 in a third stage for the
-shipped ones). ``--sup-weight 0`` trains with
-the authors' objective only.
+settles where the Huber slope outweighs the bound's, about sup_beta / sup_weight nats above
+the MI (``--sup-beta``: where the Huber penalty turns from quadratic to linear, 0.1 by
+default), so in-sample models are trained with a large weight (5, then 20 in a third stage
+for the shipped ones) or a small beta. ``--sup-weight 0`` trains with the authors' objective
+only.
 
 Data-parallel: run under ``torchrun --nproc_per_node K -m infonet_ros.train ...``; ranks draw
 different data and average gradients with DDP (gloo on CPU, nccl on CUDA).
@@ -40,6 +41,9 @@ from infonet_ros.readout import set_mi
 from infonet_ros.simulate import DEFAULT_FAMILY_WEIGHTS, FAMILIES, sample_batch
 
 
+# Error [nats] where the supervised Huber penalty turns from quadratic to linear (the shipped
+# models up to session 10 were trained with it; their checkpoints predate the field).
+DEFAULT_SUP_BETA = 0.1
 OBJECTIVES = {
     'crossfit': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
     'insample': 'in-sample DV (exact marginal term) + sup_weight * Huber',
@@ -61,6 +65,9 @@ def add_arguments(p: argparse.ArgumentParser):
     p.add_argument('--warmup', type=int, default=300, help='linear warm-up steps')
     p.add_argument('--sup-weight', type=float, default=1.0,
                    help='weight of the Huber penalty to the true MI (0 = DV only)')
+    p.add_argument('--sup-beta', type=float, default=DEFAULT_SUP_BETA,
+                   help='error [nats] where the Huber penalty turns from quadratic to linear; '
+                   'an in-sample readout settles about sup_beta / sup_weight above the MI')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
     p.add_argument('--log-every', type=int, default=50)
@@ -136,13 +143,14 @@ def set_size(step: int, args) -> int:
                               + u * (math.log(args.n_max) - math.log(args.n_min)))))
 
 
-def training_loss(model, x, y, mi_true, sup_weight, readout='crossfit'):
-    """Return (loss, estimates): -DV bound + sup_weight * Huber(estimate, true MI)."""
+def training_loss(model, x, y, mi_true, sup_weight, readout='crossfit',
+                  sup_beta=DEFAULT_SUP_BETA):
+    """Return (loss, estimates): -DV bound + sup_weight * Huber_beta(estimate, true MI)."""
     uv = torch.stack([rank_normalize(x), rank_normalize(y)], dim=-1)  # (B, N, 2)
     est = set_mi(model, uv, readout)  # (B,)
     loss = -est.mean()
     if sup_weight:
-        loss = loss + sup_weight * F.smooth_l1_loss(est, mi_true, beta=0.1)
+        loss = loss + sup_weight * F.smooth_l1_loss(est, mi_true, beta=sup_beta)
     return loss, est
 
 
@@ -255,7 +263,7 @@ def run(args) -> dict:
                     datetime.timezone.utc).isoformat(timespec='seconds'),
                 'families': {k: w for k, w in args.families.items() if w > 0},
                 'n_range': [args.n_min, args.n_max], 'points_per_step': args.points_per_step,
-                'lr': args.lr, 'sup_weight': args.sup_weight,
+                'lr': args.lr, 'sup_weight': args.sup_weight, 'sup_beta': args.sup_beta,
                 'objective': OBJECTIVES[cfg.readout],
                 **({'init': init} if init else {})}
 
@@ -286,7 +294,8 @@ def run(args) -> dict:
         lr = lr_at(step, progress_of(step, minutes, args), args)
         for group in opt.param_groups:
             group['lr'] = lr
-        loss, est = training_loss(ddp_model, x, y, mi_true, args.sup_weight, cfg.readout)
+        loss, est = training_loss(ddp_model, x, y, mi_true, args.sup_weight, cfg.readout,
+                                  args.sup_beta)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -12,6 +12,7 @@ import torch
 from infonet_ros.estimator import (estimate_mi, InfoNetEstimator, MIN_SAMPLES,
                                    resolve_device, validate_pairs)
 from infonet_ros.model import DEFAULT_WEIGHTS, resolve_weights, SHIPPED_WEIGHTS
+from infonet_ros.train import DEFAULT_SUP_BETA
 
 N = 1000
 
@@ -26,10 +27,13 @@ def readout_offset(est) -> float:
     """
     Return the expected over-read near independence: in-sample models, 0 if cross-fitted.
 
-    In-sample models are trained with a Huber term whose equilibrium lies 0.1 / sup_weight
-    nats above the truth (docs/model_card.md); cross-fitted estimates scatter around 0.
+    In-sample models are trained with a Huber term whose equilibrium lies sup_beta /
+    sup_weight nats above the truth (docs/model_card.md; checkpoints older than the sup_beta
+    field used 0.1); cross-fitted estimates scatter around 0.
     """
-    return 0.0 if est.model.cfg.readout == 'crossfit' else 0.1 / est.provenance['sup_weight']
+    if est.model.cfg.readout == 'crossfit':
+        return 0.0
+    return est.provenance.get('sup_beta', DEFAULT_SUP_BETA) / est.provenance['sup_weight']
 
 
 def gaussian(rng, rho, shape):

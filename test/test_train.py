@@ -27,7 +27,7 @@ TINY_CFG = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_
                          coarse_grid=8, grid_size=16, decoder_channels=16)
 PROVENANCE_KEYS = {'command', 'seed', 'steps', 'wall_time_s', 'commit', 'torch', 'world_size',
                    'device', 'date', 'families', 'n_range', 'points_per_step', 'lr',
-                   'sup_weight', 'objective'}
+                   'sup_weight', 'sup_beta', 'objective'}
 
 
 def validation_uv():

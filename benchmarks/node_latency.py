@@ -136,6 +136,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
               'update_rate': args.update_rate, 'sync_mode': 'interpolate', 'device': 'cpu',
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
               'torch_threads': args.threads, 'executor': args.executor,
+              'forward_priority': args.forward_priority,
               'raw_intake': not args.no_raw_intake, 'diagnostics_period': 0.5}
     cfg = os.path.join(tmp, f'params_{rate:g}.yaml')
     with open(cfg, 'w') as f:
@@ -184,7 +185,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
         end = time.monotonic() + 3.0
         while time.monotonic() < end:
             rclpy.spin_once(node, timeout_sec=0.05)
-        received, dropped, skipped, updates = [], 0, 0, 0
+        received, dropped, skipped, updates, scheduling = [], 0, 0, 0, None
         for arr in reversed(diags):
             if arr.header.stamp.sec + arr.header.stamp.nanosec * 1e-9 < t_end + 0.6:
                 continue
@@ -195,6 +196,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
                           for t in topics)
             skipped = int(st['estimator']['updates_skipped_busy'])
             updates = int(st['estimator']['updates_published'])
+            scheduling = st['estimator'].get('forward_scheduling')
             break
     finally:
         node.destroy_node()
@@ -233,6 +235,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
         'lost_in_transport': lost, 'dropped_by_node': dropped,
         'updates_published': updates, 'updates_skipped_busy': skipped,
         'held_without_drops': lost == 0 and dropped == 0,
+        'forward_scheduling': scheduling,  # as the node's diagnostics report it
     }
 
 
@@ -257,7 +260,8 @@ def render(result: dict) -> str:
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
         " (0 = the node's default: all cores but one); executor "
         f"{result['config'].get('executor', 'single (before the parameter existed)')}; "
-        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}.", '',
+        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}; forward pass "
+        f"scheduling {m.get('forward_scheduling') or 'normal'}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
         f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
@@ -311,6 +315,8 @@ def main(argv=None) -> int:
                    help='input queue depth of mi_node (deep: absorbs the forward passes)')
     p.add_argument('--threads', type=int, default=0,
                    help="torch threads of mi_node (0: the node's default, all cores but one)")
+    p.add_argument('--forward-priority', type=int, default=0,
+                   help="the node's forward_priority (0: normal scheduling; 1-99: SCHED_FIFO)")
     p.add_argument('--executor', default='auto', choices=('auto', 'events', 'single'),
                    help="executor of mi_node (its 'executor' parameter)")
     p.add_argument('--no-raw-intake', action='store_true',
@@ -352,6 +358,7 @@ def main(argv=None) -> int:
         'config': {'topics': args.topics, 'pairs': args.pairs, 'window': args.window,
                    'update_rate': args.update_rate, 'qos_depth': args.qos_depth,
                    'threads': args.threads, 'executor': args.executor,
+                   'forward_priority': args.forward_priority,
                    'raw_intake': not args.no_raw_intake, 'weights': args.weights or 'default',
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,

@@ -42,6 +42,7 @@ from infonet_ros.raw_intake import RawIntake
 from infonet_ros.ros_conversions import (estimates_to_array, float_to_time,
                                          import_message_type, input_qos, MessageTypeError,
                                          OUTPUT_QOS)
+from infonet_ros.thread_priority import describe_policy, use_fifo
 from infonet_ros.windowing import DROP_REASONS, OK, TIME_JUMP, WindowEngine
 
 NODE_NAME = 'mi_node'
@@ -218,6 +219,7 @@ class MiNode(Node):
         self._subs = [self._subscribe(t, qos) for t in self.engine.topics]
 
         self.executor_kind = ''  # set by main() (or whoever spins the node)
+        self.forward_scheduling = 'normal'  # set by the forward thread as it starts
         self._busy = threading.Event()
         self._jobs = queue.Queue()
         self._worker = threading.Thread(target=self._work, name='infonet_forward',
@@ -369,6 +371,15 @@ class MiNode(Node):
             self._jobs.put((windows, self.estimator, self.cfg))
 
     def _work(self):
+        if self.cfg.forward_priority:
+            refused = use_fifo(self.cfg.forward_priority)
+            if refused:
+                self.get_logger().warning(
+                    f'forward_priority {self.cfg.forward_priority}: SCHED_FIFO refused '
+                    f'({refused}); the forward pass keeps the normal scheduling')
+                self.forward_scheduling = f'normal (SCHED_FIFO refused: {refused})'
+            else:
+                self.forward_scheduling = describe_policy()
         while True:
             job = self._jobs.get()
             if job is None:
@@ -403,6 +414,7 @@ class MiNode(Node):
                 # Threads sharing each pass's rows: the forward thread has the torch threads
                 # set in __init__, as this (executor) thread has.
                 'row_workers': self.estimator.worker_count(),
+                'forward_scheduling': self.forward_scheduling,
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}

@@ -132,6 +132,11 @@ PARAMS = (
     _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
        'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
+    _P('forward_priority', 0, 'Real-time priority of the forward-pass thread: 0 keeps the '
+       'normal scheduling; 1-99 runs it SCHED_FIFO at that priority, ahead of every normal '
+       'thread (needs an rtprio limit or CAP_SYS_NICE; refused: a warning, normal '
+       'scheduling). Shortens the tail latency on a loaded CPU.', read_only=True,
+       bounds=(0, 99)),
     _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
        'one per window length: same estimates, faster; each new length is traced once '
        '(~1 s).',
@@ -177,6 +182,7 @@ class NodeConfig:
     p_value: bool
     n_permutations: int
     torch_threads: int
+    forward_priority: int
     jit: bool
     raw_intake: bool
     executor: str

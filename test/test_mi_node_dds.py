@@ -299,6 +299,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
     assert info['executor'] == ('events' if have_events_executor() else 'single')
     assert info['jit'] == 'on'
+    assert info['forward_scheduling'] == 'normal'  # forward_priority 0, the default
     # Two torch threads share the rows of each pass (workers='auto'; 2 + 2 of the 4 pairs).
     assert info['row_workers'] == '2'
     # Fields read from the serialized messages, checked against decoding, none decoded.
@@ -341,7 +342,7 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
         pairs=['/t/js:position[3] ~ /t/js:velocity[0]'], pair_names=['knee'], window=32,
         update_rate=10.0, weights=weights, device='cpu', qos_reliability='reliable',
         qos_depth=1000, diagnostics_period=0.2, warn_period=0.0, executor='single', jit=False,
-        raw_intake=raw_intake)
+        raw_intake=raw_intake, forward_priority=1)
     h = Harness(rclpy_context, spin_until)
     pub = h.publisher(JointState, '/t/js')
     proc = node_process(node_cmd(params))
@@ -381,6 +382,12 @@ def test_bad_input_is_dropped_counted_and_survived(tmp_path, weights, rclpy_cont
     # SingleThreadedExecutor, so both are exercised over DDS.
     assert h.estimator_status()['executor'] == 'single'
     assert h.estimator_status()['jit'] == 'off'
+    # forward_priority: the pass ran SCHED_FIFO where this process may (root, an rtprio
+    # limit), else the node said why and kept the normal scheduling; estimates either way.
+    sched = h.estimator_status()['forward_scheduling']
+    if sched != 'SCHED_FIFO 1':
+        assert sched.startswith('normal (SCHED_FIFO refused: '), sched
+        assert 'forward_priority 1: SCHED_FIFO refused' in proc.output()
     # The fast path reads the good messages and leaves the missing field to decoding.
     assert h.estimator_status()['intake'] == (
         '/t/js: raw 56, decoded 2' if raw_intake else '/t/js: decoded')

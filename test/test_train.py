@@ -136,6 +136,35 @@ def test_set_size_schedule_is_shared_and_in_range():
     assert min(sizes) >= 64 and max(sizes) <= 2048 and len(set(sizes)) > 50
 
 
+class FreeTable(torch.nn.Module):
+    """A critic table with no network behind it: every cell is a free parameter."""
+
+    def __init__(self, g: int):
+        super().__init__()
+        self.table = torch.nn.Parameter(torch.zeros(g, g))
+
+    def forward(self, uv):
+        return self.table.expand(uv.shape[0], -1, -1)  # (B, G, G)
+
+
+@pytest.mark.parametrize('sup_beta', [0.1, 0.02])
+def test_insample_readout_settles_sup_beta_over_sup_weight_above_the_truth(sup_beta):
+    # In-sample, a free 16 x 16 table fits 200 independent points to about +0.5 nats; the
+    # Huber term (quadratic within sup_beta) stops it where its slope sup_weight * error /
+    # sup_beta equals the bound's slope of 1: error = sup_beta / sup_weight.
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(4, 200, generator=g), torch.randn(4, 200, generator=g)
+    model = FreeTable(16)
+    opt = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(600):
+        loss, est = train.training_loss(model, x, y, torch.zeros(4), 5.0, 'insample',
+                                        sup_beta)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert est.mean().item() == pytest.approx(sup_beta / 5.0, rel=0.1)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

@@ -12,6 +12,8 @@ Measured:
   stamp, the acquisition time of the newest sample in its window (one clock: one machine).
   It includes transport, the wait for the update tick's buffers, the batched forward pass and
   publishing;
+- stamp to publish: the same without the delivery, as the node measures it just before it
+  publishes (``publish_latency`` of the message; the issue's definition of the latency);
 - inference latency: the node's own timing of the forward pass (message field);
 - CPU use of the mi_node process (user + system time over the measurement, % of one core);
 - input drops: messages published minus messages the node received (its diagnostics), and
@@ -150,7 +152,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
     node.create_subscription(
         MutualInformationArray, '/infonet/mi',
         lambda m: arrays.append((time.time(), m.header.stamp.sec + m.header.stamp.nanosec * 1e-9,
-                                 m.inference_latency, len(m.estimates))),
+                                 m.inference_latency, len(m.estimates),
+                                 getattr(m, 'publish_latency', float('nan')))),
         QoSProfile(depth=100, reliability=QoSReliabilityPolicy.RELIABLE))
     node.create_subscription(DiagnosticArray, '/diagnostics', diags.append, 10)
     try:
@@ -209,6 +212,9 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
     measured = [a for a in arrays[n_arrays0:] if a[3] > 0] if cpu0 is not None else []
     lat = np.array([a[0] - a[1] for a in measured]) * 1e3
     inf = np.array([a[2] for a in measured]) * 1e3
+    # The node's own stamp-to-publish time (message field): the issue's definition of the
+    # end-to-end latency; lat above adds the delivery to this process.
+    pub_lat = np.array([a[4] for a in measured]) * 1e3
     published = pub['published']
     lost = int(sum(published) - sum(received)) if received else None
 
@@ -224,6 +230,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
         'e2e_latency_ms': {'p50': pct(lat, 50), 'p90': pct(lat, 90), 'p99': pct(lat, 99),
                            'max': float(lat.max()) if len(lat) else float('nan')},
         'inference_ms': {'p50': pct(inf, 50), 'p99': pct(inf, 99)},
+        'stamp_to_publish_ms': {'p50': pct(pub_lat, 50), 'p90': pct(pub_lat, 90),
+                                'p99': pct(pub_lat, 99)},
         'node_cpu_percent_of_one_core': (100.0 * (cpu1 - cpu0) / (cpu_t1 - cpu_t0)
                                          if cpu0 is not None else float('nan')),
         # The rest of the load on the same cores: the publisher (over its whole run) and
@@ -252,6 +260,16 @@ def _pct(run: dict, who: str) -> str:
     return '-' if value is None else f'{value:.0f}'
 
 
+def _ms(run: dict, q: str) -> str:
+    """Format a percentile of the node's stamp-to-publish time ('-' in older results)."""
+    value = run.get('stamp_to_publish_ms', {}).get(q)
+    return '-' if value is None or value != value else f'{value:.1f}'
+
+
+def _met(p99) -> str:
+    return '-' if p99 is None or p99 != p99 else ('met' if p99 <= 25 else 'NOT met')
+
+
 def render(result: dict) -> str:
     """Markdown tables of the main run and the sweep."""
     m = result['main']
@@ -272,8 +290,11 @@ def render(result: dict) -> str:
         f"{m['e2e_latency_ms']['max']:.1f} |",
         f"| inference (forward pass) p50 / p99 [ms] | {m['inference_ms']['p50']:.1f} / "
         f"{m['inference_ms']['p99']:.1f} |",
-        f"| target p99 <= 25 ms | {'met' if m['e2e_latency_ms']['p99'] <= 25 else 'NOT met'}"
-        ' |',
+        f"| stamp to publish, in the node, p50 / p90 / p99 [ms] | {_ms(m, 'p50')} / "
+        f"{_ms(m, 'p90')} / {_ms(m, 'p99')} |",
+        '| target p99 <= 25 ms (stamp to publish / to reception here) | '
+        f"{_met(m.get('stamp_to_publish_ms', {}).get('p99'))} / "
+        f"{_met(m['e2e_latency_ms']['p99'])} |",
         f"| mi_node CPU [% of one core] | {m['node_cpu_percent_of_one_core']:.0f} |",
         f"| publisher / probe CPU [% of one core] | {_pct(m, 'publisher')} / "
         f"{_pct(m, 'probe')} |",

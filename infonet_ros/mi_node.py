@@ -41,7 +41,7 @@ from infonet_ros.pairs import normalize_msg_type
 from infonet_ros.raw_intake import RawIntake
 from infonet_ros.ros_conversions import (estimates_to_array, float_to_time,
                                          import_message_type, input_qos, MessageTypeError,
-                                         OUTPUT_QOS)
+                                         OUTPUT_QOS, time_to_float)
 from infonet_ros.thread_priority import describe_policy, use_fifo
 from infonet_ros.windowing import DROP_REASONS, OK, TIME_JUMP, WindowEngine
 
@@ -390,6 +390,9 @@ class MiNode(Node):
                     estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
                     cfg.n_permutations)
                 arr = estimates_to_array(estimates, latency)
+                if estimates:
+                    now = self.get_clock().now().nanoseconds * 1e-9
+                    arr.publish_latency = now - time_to_float(arr.header.stamp)
                 self._pub.publish(arr)
                 for est, msg in zip(estimates, arr.estimates):
                     pub = self._pair_pubs.get(est.pair.name)

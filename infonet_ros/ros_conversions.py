@@ -98,9 +98,14 @@ def estimate_to_msg(est, header_stamp: Time | None = None):
 
 
 def estimates_to_array(estimates, latency: float):
-    """Convert the estimates of one update to a MutualInformationArray (newest end)."""
+    """
+    Convert the estimates of one update to a MutualInformationArray (newest end).
+
+    ``publish_latency`` is NaN: the publisher sets it just before it publishes.
+    """
     from infonet_ros.msg import MutualInformationArray
     arr = MutualInformationArray()
+    arr.publish_latency = math.nan
     arr.estimates = [estimate_to_msg(e) for e in estimates]
     if estimates:
         arr.header.stamp = float_to_time(max(e.window_end for e in estimates))

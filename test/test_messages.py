@@ -38,6 +38,7 @@ ARRAY_FIELDS = {
     'header': 'std_msgs/Header',
     'estimates': 'sequence<infonet_ros/MutualInformation>',
     'inference_latency': 'double',
+    'publish_latency': 'double',
 }
 TOPIC = 'infonet_ros_test/mi'
 
@@ -49,6 +50,7 @@ def sample_array():
     msg.header.stamp.nanosec = 123_456_789
     msg.header.frame_id = ''
     msg.inference_latency = 0.0125
+    msg.publish_latency = 0.0175
     scalar = MutualInformation()
     scalar.header.stamp = msg.header.stamp
     scalar.pair_name = 'thigh_shank_gyro_z'
@@ -121,7 +123,7 @@ def test_defaults():
     assert m.header.frame_id == ''
     a = MutualInformationArray()
     assert a.estimates == []
-    assert a.inference_latency == 0.0
+    assert a.inference_latency == 0.0 and a.publish_latency == 0.0
 
 
 def test_definitions_are_installed():

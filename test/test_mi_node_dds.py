@@ -172,6 +172,7 @@ def test_conversions_stamps_types_qos_and_messages():
     assert (a.header.stamp.sec, a.header.stamp.nanosec) == (12, 500_000_000)
     assert (a.window_start.sec, a.window_end.sec, a.sample_count) == (10, 12, 300)
     assert math.isnan(a.mi_lower) and math.isnan(a.p_value) and arr.inference_latency == 0.02
+    assert math.isnan(arr.publish_latency)  # the node sets it as it publishes
 
 
 def imu(ns, ax=0.0, ay=0.0, az=0.0, gz=0.0):
@@ -283,6 +284,9 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
         assert secs(arr.header.stamp) == pytest.approx(
             max(secs(e.window_end) for e in arr.estimates), abs=1e-9)
         assert arr.inference_latency > 0
+        # The node's clock at publishing minus the (synthetic, t = 1000 s) stamp: the array
+        # was published before now and after the stamp's time.
+        assert 0.0 <= time.time() - secs(arr.header.stamp) - arr.publish_latency < DISCOVERY_S
     assert h.spin_until(lambda: h.per_pair)
     assert {m.pair_name for m in h.per_pair} == {'dep'}
 

@@ -194,6 +194,8 @@ class MiNode(Node):
             self.get_logger().warning(warning)
         self.sync_mode = mode
         self.engine = WindowEngine(**self.cfg.engine_kwargs(mode))
+        # The executor thread adds input to the engine, the forward thread reads windows.
+        self._engine_lock = threading.Lock()
 
         from infonet_ros.msg import MutualInformation, MutualInformationArray
         from diagnostic_msgs.msg import DiagnosticArray
@@ -316,13 +318,17 @@ class MiNode(Node):
         stamp, row = got
         if self.cfg.use_receive_time or stamp is None:
             stamp = self.get_clock().now().nanoseconds * 1e-9
-        self._after_add(topic, stamp, *self.engine.add_values(topic, stamp, row))
+        with self._engine_lock:
+            added = self.engine.add_values(topic, stamp, row)
+        self._after_add(topic, stamp, *added)
 
     def _on_message(self, topic, msg):
         stamp = None if self.cfg.use_receive_time else header_stamp(msg)
         if stamp is None:
             stamp = self.get_clock().now().nanoseconds * 1e-9
-        self._after_add(topic, stamp, *self.engine.add_message(topic, stamp, msg))
+        with self._engine_lock:
+            added = self.engine.add_message(topic, stamp, msg)
+        self._after_add(topic, stamp, *added)
 
     def _after_add(self, topic, stamp, status, row):
         if status in (OK, TIME_JUMP):
@@ -351,7 +357,8 @@ class MiNode(Node):
                    f'far: {counts}')
 
     def _on_synced(self, a, b, key):
-        self.engine.add_synced(key, a.stamp, a.row, b.stamp, b.row)
+        with self._engine_lock:
+            self.engine.add_synced(key, a.stamp, a.row, b.stamp, b.row)
 
     def _warn(self, key, text):
         now = time.monotonic()
@@ -365,7 +372,16 @@ class MiNode(Node):
         if self._busy.is_set():
             self._skipped += 1
             return
-        windows = self.engine.ready_windows()
+        if self.forward_scheduling.startswith('SCHED_FIFO'):
+            # A real-time forward thread builds the windows itself: the whole update then
+            # runs ahead of every normal thread (p99 target met; docs/node.md, Threads and
+            # timing). Under normal scheduling it could be preempted while holding the
+            # engine, stalling the input: this thread builds them, as it takes the input.
+            self._busy.set()
+            self._jobs.put((None, self.estimator, self.cfg))
+            return
+        with self._engine_lock:
+            windows = self.engine.ready_windows()
         if windows:
             self._busy.set()
             self._jobs.put((windows, self.estimator, self.cfg))
@@ -386,6 +402,11 @@ class MiNode(Node):
                 return
             windows, estimator, cfg = job
             try:
+                if windows is None:
+                    with self._engine_lock:  # input callbacks wait the ~1-2 ms this takes
+                        windows = self.engine.ready_windows()
+                if not windows:
+                    continue
                 estimates, latency = estimate_windows(
                     estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
                     cfg.n_permutations)
@@ -421,8 +442,10 @@ class MiNode(Node):
                 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
-        self._diag_pub.publish(self._diag.build(self.get_clock().now().to_msg(), self.engine,
-                                                info, self._latency, dict(self._last)))
+        with self._engine_lock:
+            status = self._diag.build(self.get_clock().now().to_msg(), self.engine, info,
+                                      self._latency, dict(self._last))
+        self._diag_pub.publish(status)
 
     def _intake_state(self) -> str:
         """Per topic: fields read from the bytes or decoded messages, and how many."""
@@ -465,7 +488,8 @@ class MiNode(Node):
                                               est.split_seed, est.marginal, est.jit,
                                               ties=est.ties, workers=est.workers)
         if 'window' in changes:
-            self.engine.set_window(changes['window'])
+            with self._engine_lock:
+                self.engine.set_window(changes['window'])
         self.cfg = dataclasses.replace(self.cfg, **changes)
         if 'update_rate' in changes:
             self.destroy_timer(self._timer)

@@ -135,7 +135,7 @@ PARAMS = (
     _P('forward_priority', 0, 'Real-time priority of the forward-pass thread: 0 keeps the '
        'normal scheduling; 1-99 runs it SCHED_FIFO at that priority, ahead of every normal '
        'thread (needs an rtprio limit or CAP_SYS_NICE; refused: a warning, normal '
-       'scheduling). Shortens the forward pass on a loaded CPU.', read_only=True,
+       'scheduling). Shortens each update on a loaded CPU.', read_only=True,
        bounds=(0, 99)),
     _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
        'one per window length: same estimates, faster; each new length is traced once '

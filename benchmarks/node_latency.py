@@ -267,6 +267,7 @@ def _ms(run: dict, q: str) -> str:
 
 
 def _met(p99) -> str:
+    """Say whether a p99 [ms] meets the 25 ms target ('-' when not measured)."""
     return '-' if p99 is None or p99 != p99 else ('met' if p99 <= 25 else 'NOT met')
 
 

@@ -222,6 +222,7 @@ class MiNode(Node):
 
         self.executor_kind = ''  # set by main() (or whoever spins the node)
         self.forward_scheduling = 'normal'  # set by the forward thread as it starts
+        self._fifo_forward = False  # the forward thread runs SCHED_FIFO (set as it starts)
         self._busy = threading.Event()
         self._jobs = queue.Queue()
         self._worker = threading.Thread(target=self._work, name='infonet_forward',
@@ -372,7 +373,7 @@ class MiNode(Node):
         if self._busy.is_set():
             self._skipped += 1
             return
-        if self.forward_scheduling.startswith('SCHED_FIFO'):
+        if self._fifo_forward:
             # A real-time forward thread builds the windows itself: the whole update then
             # runs ahead of every normal thread (p99 target met; docs/node.md, Threads and
             # timing). Under normal scheduling it could be preempted while holding the
@@ -380,11 +381,14 @@ class MiNode(Node):
             self._busy.set()
             self._jobs.put((None, self.estimator, self.cfg))
             return
-        with self._engine_lock:
-            windows = self.engine.ready_windows()
+        windows = self._ready_windows()
         if windows:
             self._busy.set()
             self._jobs.put((windows, self.estimator, self.cfg))
+
+    def _ready_windows(self):
+        with self._engine_lock:  # input callbacks wait the ~1-2 ms this takes
+            return self.engine.ready_windows()
 
     def _work(self):
         if self.cfg.forward_priority:
@@ -396,6 +400,7 @@ class MiNode(Node):
                 self.forward_scheduling = f'normal (SCHED_FIFO refused: {refused})'
             else:
                 self.forward_scheduling = describe_policy()
+                self._fifo_forward = True
         while True:
             job = self._jobs.get()
             if job is None:
@@ -403,17 +408,15 @@ class MiNode(Node):
             windows, estimator, cfg = job
             try:
                 if windows is None:
-                    with self._engine_lock:  # input callbacks wait the ~1-2 ms this takes
-                        windows = self.engine.ready_windows()
+                    windows = self._ready_windows()
                 if not windows:
                     continue
                 estimates, latency = estimate_windows(
                     estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
                     cfg.n_permutations)
                 arr = estimates_to_array(estimates, latency)
-                if estimates:
-                    now = self.get_clock().now().nanoseconds * 1e-9
-                    arr.publish_latency = now - time_to_float(arr.header.stamp)
+                now = self.get_clock().now().nanoseconds * 1e-9
+                arr.publish_latency = now - time_to_float(arr.header.stamp)
                 self._pub.publish(arr)
                 for est, msg in zip(estimates, arr.estimates):
                     pub = self._pair_pubs.get(est.pair.name)

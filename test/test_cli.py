@@ -113,7 +113,7 @@ def test_module_entry_point_runs_in_a_subprocess(csv_file):
 
 
 def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
-    rc = cli.main(['evaluate', '--quick', '--n', '300', '--seeds', '1', '--gmm', '2',
+    rc = cli.main(['evaluate', '--quick', '--n', '300', '--seeds', '2', '--gmm', '2',
                    '--triplets', '4', '--no-mine', '--out-dir', str(tmp_path),
                    '--name', 'tiny'])
     assert rc == 0
@@ -134,17 +134,27 @@ def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
     # (too low with a cross-fitted model, too high with the in-sample default).
     tied = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'
             and r['method'] == 'InfoNet' and r['case'].startswith('rho=0,')]
-    assert len(tied) == 3 and all(abs(v) < 0.1 for v in tied)
+    assert len(tied) == 3 * 2 and all(abs(v) < 0.1 for v in tied)
     averaged = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'
                 and r['method'] == 'InfoNet-avg-ties' and r['case'] == 'rho=0, step=0.5']
-    assert len(averaged) == 1 and abs(averaged[0]) > 0.5  # what the tie breaking fixes
+    assert len(averaged) == 2 and min(map(abs, averaged)) > 0.5  # what tie breaking fixes
     # Every method saw the same sample sets: one record per method and set.
     gauss = [r for r in res['records'] if r['section'] == 'gaussian']
-    assert len(gauss) == 7 * 3
+    assert len(gauss) == 7 * 3 * 2
     # Estimates are real numbers near their truths for the dependent Gaussians.
-    infonet = {r['case']: r['estimate'] for r in gauss if r['method'] == 'InfoNet'}
+    infonet = {r['case']: r['estimate'] for r in gauss
+               if r['method'] == 'InfoNet' and r['seed'] == 0}
     assert infonet['rho=0.99'] > infonet['rho=0.5'] > infonet['rho=0']
-    assert 'order_share_InfoNet' in res['summary']['targets']
+    tg = res['summary']['targets']
+    assert 'order_share_InfoNet' in tg
+    # The bias rule is counted for KSG on the same cases, and each case's bias carries its
+    # standard error (the spread of its samples over sqrt(samples - 1)).
+    assert tg['bias_cases'] == tg['bias_cases_KSG'] > 0
+    assert 0 <= tg['bias_within_5pct_KSG'] <= tg['bias_cases_KSG']
+    case = next(c for c in res['summary']['per_case'] if c['section'] == 'gaussian'
+                and c['method'] == 'InfoNet' and c['case'] == 'rho=0.5')
+    assert case['bias_se'] == pytest.approx(case['sd'] / (case['count'] - 1) ** 0.5)
+    assert '| InfoNet se | bias ok |' in md
 
 
 def test_evaluate_missing_weights_is_an_error(tmp_path, capsys):

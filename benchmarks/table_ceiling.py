@@ -9,8 +9,11 @@ the best such table. This script fits that best table directly for each evaluati
 (the DV objective is concave in the table: L-BFGS on ``--fit-samples`` copula points of
 the true distribution), scores it there and on as many fresh points, and sets the ceiling next
 to the truth and to the shipped models' estimates at N = 1000 on samples of the same cases.
+``--integrals``: the rules of the readout's e^T integral (infonet_ros.readout.log_integral);
+each gives its own ceiling, since the best table depends on the rule.
 
     python benchmarks/table_ceiling.py [--weights default fine] [--grids 64 128]
+        [--integrals midpoint bilinear]
 
 Writes benchmarks/results/table_ceiling.{md,json}.
 """
@@ -30,7 +33,7 @@ from infonet_ros import groundtruth as gt
 from infonet_ros import InfoNetEstimator
 from infonet_ros.copula import pair_ranks
 from infonet_ros.model import SHIPPED_WEIGHTS
-from infonet_ros.readout import dv_exact
+from infonet_ros.readout import dv_exact, INTEGRALS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)
@@ -43,7 +46,8 @@ def copula_points(case: gt.Case, n: int, seed: int) -> torch.Tensor:
     return torch.as_tensor(uv.transpose(0, 2, 1), dtype=torch.float32)  # (1, n, 2)
 
 
-def best_table(uv: torch.Tensor, grid: int, iters: int) -> torch.Tensor:
+def best_table(uv: torch.Tensor, grid: int, iters: int, integral: str = 'midpoint'
+               ) -> torch.Tensor:
     """Maximize the DV bound over the table on the points uv: (1, n, 2) -> (1, G, G)."""
     # The bound is concave in the table (linear term minus a log-sum-exp), so L-BFGS reaches
     # the optimum in a few dozen iterations (Adam needed thousands for the same value).
@@ -54,14 +58,15 @@ def best_table(uv: torch.Tensor, grid: int, iters: int) -> torch.Tensor:
 
     def closure():
         opt.zero_grad()
-        loss = -dv_exact(table, uv).sum()
+        loss = -dv_exact(table, uv, integral).sum()
         loss.backward()
         return loss
     opt.step(closure)
     return table.detach()
 
 
-def ceiling(case: gt.Case, grid: int, n: int, iters: int, seed: int) -> float:
+def ceiling(case: gt.Case, grid: int, n: int, iters: int, seed: int,
+            integral: str = 'midpoint') -> float:
     """
     DV bound of the best G x G table for ``case``, free of the fit's own sampling error.
 
@@ -70,9 +75,14 @@ def ceiling(case: gt.Case, grid: int, n: int, iters: int, seed: int) -> float:
     mean estimates the value of the best table.
     """
     fit = copula_points(case, n, seed)
-    table = best_table(fit, grid, iters)
+    table = best_table(fit, grid, iters, integral)
     fresh = copula_points(case, n, seed + 1)
-    return 0.5 * float(dv_exact(table, fit) + dv_exact(table, fresh))
+    return 0.5 * float(dv_exact(table, fit, integral) + dv_exact(table, fresh, integral))
+
+
+def ceiling_column(grid: int, integral: str) -> str:
+    """Name a ceiling column (the midpoint rule's keep their names from before the option)."""
+    return f'ceiling_{grid}' + ('' if integral == 'midpoint' else f'_{integral}')
 
 
 def cases(n_gmm: int) -> list[gt.Case]:
@@ -86,6 +96,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', nargs='+', default=['default', 'fine', 'fast'])
     p.add_argument('--grids', type=int, nargs='+', default=[64, 128])
+    p.add_argument('--integrals', nargs='+', default=['midpoint'], choices=INTEGRALS)
     p.add_argument('--fit-samples', type=int, default=1_000_000)
     p.add_argument('--iters', type=int, default=200, help='L-BFGS iterations per table fit')
     p.add_argument('--gmm', type=int, default=10, help='random Gaussian mixtures')
@@ -105,7 +116,9 @@ def main(argv=None):
     for i, case in enumerate(cases(args.gmm)):
         row = {'family': case.family, 'case': case.label, 'truth': case.truth}
         for g in args.grids:
-            row[f'ceiling_{g}'] = ceiling(case, g, args.fit_samples, args.iters, 10_000 + 2 * i)
+            for integral in args.integrals:
+                row[ceiling_column(g, integral)] = ceiling(
+                    case, g, args.fit_samples, args.iters, 10_000 + 2 * i, integral)
         xs, ys = zip(*(case.sample(args.n, np.random.default_rng(30_000 + 100 * i + s))
                        for s in range(args.seeds)))
         for w, est in models.items():
@@ -125,7 +138,8 @@ def write(rows, args, models, seconds):
         json.dump({'args': {**{k: v for k, v in vars(args).items() if k != 'out_dir'},
                             'weights': list(models)},
                    'rows': rows}, f, indent=1)
-    cols = [f'ceiling_{g}' for g in args.grids] + [f'model_{w}' for w in models]
+    cols = [ceiling_column(g, i) for g in args.grids for i in args.integrals]
+    cols += [f'model_{w}' for w in models]
     grid_of = {w: est.model.cfg.grid_size for w, est in models.items()}
     lines = [
         "# The critic table's ceiling against the models' estimates",
@@ -134,7 +148,9 @@ def write(rows, args, models, seconds):
         f'{platform.machine()}, torch {torch.__version__}; run took {seconds:.0f} s. '
         f'Ceiling G: the DV bound of the best G x G table for the case (L-BFGS on '
         f'{args.fit_samples:,} copula points of the true distribution; the mean of its bound '
-        f'on those points and on as many fresh ones). Models: mean estimate over '
+        f'on those points and on as many fresh ones), with the midpoint rule for the '
+        f'integral of e^T; "ceiling_G_bilinear": with the bilinear critic\'s integral (the '
+        f'rule of models trained since session 12). Models: mean estimate over '
         f'{args.seeds} samples of N = {args.n}. Table sizes of the models: '
         + ', '.join(f'`{w}` {g} x {g}' for w, g in grid_of.items()) + '. '
         'Values are biases (value - true MI) in nats.',

@@ -168,11 +168,12 @@ class TracedNetwork:
         return [k[0] for k in self._traced]
 
 
-def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str, readout: str
-             ) -> torch.Tensor:
+def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str, readout: str,
+             integral: str) -> torch.Tensor:
     """MI of copula pairs: (B, 2, N) ranks in (0, 1], float32 -> (B,) nats."""
     uv = ranks.transpose(1, 2)  # (B, N, 2)
-    return set_mi(network, uv, readout, seed=seed, marginal=marginal)  # (B,)
+    return set_mi(network, uv, readout, seed=seed, marginal=marginal,
+                  integral=integral)  # (B,)
 
 
 class _RowsMI(torch.nn.Module):
@@ -184,7 +185,8 @@ class _RowsMI(torch.nn.Module):
         self.seed = seed
 
     def forward(self, ranks: torch.Tensor) -> torch.Tensor:
-        return _rows_mi(self.model, ranks, self.seed, 'exact', self.model.cfg.readout)
+        cfg = self.model.cfg
+        return _rows_mi(self.model, ranks, self.seed, 'exact', cfg.readout, cfg.integral)
 
 
 class InfoNetEstimator:
@@ -245,7 +247,8 @@ class InfoNetEstimator:
             if self.jit:
                 self._traced = net = TracedNetwork(self.model)
             self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal,
-                                           readout=self.model.cfg.readout)
+                                           readout=self.model.cfg.readout,
+                                           integral=self.model.cfg.integral)
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -388,7 +391,8 @@ class InfoNetEstimator:
             uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
         mi = set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
-                    seed=self.split_seed, marginal=self.marginal)
+                    seed=self.split_seed, marginal=self.marginal,
+                    integral=self.model.cfg.integral)
         return mi[0] if squeeze else mi
 
 

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from infonet_ros.readout import READOUTS
+from infonet_ros.readout import INTEGRALS, READOUTS
 
 
 @dataclass
@@ -46,10 +46,16 @@ class InfoNetConfig:
     # How estimates read the table (infonet_ros.readout.set_mi): 'crossfit' (two tables from
     # the two halves, each scored on the other) or 'insample' (one table, scored on its points)
     readout: str = 'crossfit'
+    # How the readout integrates e^T over the square (infonet_ros.readout.log_integral):
+    # 'bilinear' (the bilinear critic that the lookup reads) or 'midpoint' (cell values times
+    # cell areas: below the critic's own bound at sharp edges; models before session 12)
+    integral: str = 'bilinear'
 
     def __post_init__(self):
         if self.readout not in READOUTS:
             raise ValueError(f'readout must be one of {READOUTS}, got {self.readout!r}')
+        if self.integral not in INTEGRALS:
+            raise ValueError(f'integral must be one of {INTEGRALS}, got {self.integral!r}')
         if self.decoder not in DECODERS:
             raise ValueError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
         ratio = self.grid_size // self.coarse_grid
@@ -69,7 +75,7 @@ class InfoNetConfig:
 DECODERS = ('histogram', 'points')
 # Values of fields added after the first checkpoints were written, as those checkpoints
 # were built: a config dict without the field gets these, not today's defaults.
-LEGACY_CONFIG = {'decoder': 'points'}
+LEGACY_CONFIG = {'decoder': 'points', 'integral': 'midpoint'}
 
 
 def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:

@@ -45,8 +45,8 @@ from infonet_ros.simulate import DEFAULT_FAMILY_WEIGHTS, FAMILIES, sample_batch
 # models up to session 10 were trained with it; their checkpoints predate the field).
 DEFAULT_SUP_BETA = 0.1
 OBJECTIVES = {
-    'crossfit': 'cross-fitted DV (exact marginal term) + sup_weight * Huber',
-    'insample': 'in-sample DV (exact marginal term) + sup_weight * Huber',
+    'crossfit': 'cross-fitted DV (exact marginal term{}) + sup_weight * Huber',
+    'insample': 'in-sample DV (exact marginal term{}) + sup_weight * Huber',
 }
 
 
@@ -144,10 +144,10 @@ def set_size(step: int, args) -> int:
 
 
 def training_loss(model, x, y, mi_true, sup_weight, readout='crossfit',
-                  sup_beta=DEFAULT_SUP_BETA):
+                  sup_beta=DEFAULT_SUP_BETA, integral='midpoint'):
     """Return (loss, estimates): -DV bound + sup_weight * Huber_beta(estimate, true MI)."""
     uv = torch.stack([rank_normalize(x), rank_normalize(y)], dim=-1)  # (B, N, 2)
-    est = set_mi(model, uv, readout)  # (B,)
+    est = set_mi(model, uv, readout, integral=integral)  # (B,)
     loss = -est.mean()
     if sup_weight:
         loss = loss + sup_weight * F.smooth_l1_loss(est, mi_true, beta=sup_beta)
@@ -264,7 +264,9 @@ def run(args) -> dict:
                 'families': {k: w for k, w in args.families.items() if w > 0},
                 'n_range': [args.n_min, args.n_max], 'points_per_step': args.points_per_step,
                 'lr': args.lr, 'sup_weight': args.sup_weight, 'sup_beta': args.sup_beta,
-                'objective': OBJECTIVES[cfg.readout],
+                # The midpoint integral (every model before session 12) kept its old text.
+                'objective': OBJECTIVES[cfg.readout].format(
+                    ', bilinear integral' if cfg.integral == 'bilinear' else ''),
                 **({'init': init} if init else {})}
 
     def save():
@@ -295,7 +297,7 @@ def run(args) -> dict:
         for group in opt.param_groups:
             group['lr'] = lr
         loss, est = training_loss(ddp_model, x, y, mi_true, args.sup_weight, cfg.readout,
-                                  args.sup_beta)
+                                  args.sup_beta, cfg.integral)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

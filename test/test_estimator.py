@@ -374,22 +374,28 @@ def test_short_window_bias_on_independent_data_stays_within_the_model_card(name,
     assert 0.0 < est.estimate_batch(x, y).mean() < bound
 
 
+@pytest.mark.parametrize('integral', ['bilinear', 'midpoint'])
 @pytest.mark.parametrize('readout', ['crossfit', 'insample'])
-def test_the_estimator_applies_the_readout_of_the_models_config(readout):
+def test_the_estimator_applies_the_readout_of_the_models_config(readout, integral):
     from infonet_ros.copula import pair_ranks
     from infonet_ros.model import InfoNet, InfoNetConfig
     from infonet_ros.readout import set_mi
     torch.manual_seed(0)
     cfg = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
-                        coarse_grid=8, grid_size=16, decoder_channels=16, readout=readout)
+                        coarse_grid=8, grid_size=16, decoder_channels=16, readout=readout,
+                        integral=integral)
     model = InfoNet(cfg).eval()
     rng = np.random.default_rng(9)
     x, y = gaussian(rng, 0.7, (3, 301))
     uv = torch.from_numpy(pair_ranks(np.stack([x, y], axis=1))).float().transpose(1, 2)
     with torch.no_grad():
-        expected = set_mi(model, uv, readout).numpy()
-        other = set_mi(model, uv, ({'crossfit', 'insample'} - {readout}).pop()).numpy()
+        expected = set_mi(model, uv, readout, integral=integral).numpy()
+        other = set_mi(model, uv, ({'crossfit', 'insample'} - {readout}).pop(),
+                       integral=integral).numpy()
+        other_integral = set_mi(model, uv, readout, integral=(
+            {'bilinear', 'midpoint'} - {integral}).pop()).numpy()
     assert np.abs(expected - other).max() > 1e-4  # the two readouts differ on this model
+    assert np.abs(expected - other_integral).max() > 1e-6  # and so do the two integrals
     for jit in (False, True):
         est = InfoNetEstimator(model, 'cpu', jit=jit)
         np.testing.assert_allclose(est.estimate_batch(x, y), expected, atol=1e-6)

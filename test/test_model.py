@@ -115,6 +115,18 @@ def test_config_readout_is_checked_and_older_configs_read_cross_fitted():
     assert InfoNetConfig.from_dict({'readout': 'insample'}).readout == 'insample'
 
 
+def test_config_integral_is_checked_and_older_configs_read_the_midpoint_rule():
+    with pytest.raises(ValueError, match='integral must be one of'):
+        InfoNetConfig(integral='simpson')
+    # Checkpoints written before the field existed were trained with the midpoint rule;
+    # new models integrate the bilinear critic.
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).integral == 'midpoint'
+    assert InfoNetConfig.from_dict({'integral': 'bilinear'}).integral == 'bilinear'
+    assert InfoNetConfig().integral == 'bilinear'
+    for name in ('fine', 'fast'):
+        assert InfoNet.from_pretrained(name).cfg.integral == 'midpoint'
+
+
 def test_config_from_dict_without_decoder_is_the_first_shipped_decoder():
     # Checkpoints written before the field existed hold a 'points' decoder.
     assert InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2}).decoder == 'points'

@@ -41,7 +41,7 @@ def validation_uv():
 
 @torch.no_grad()
 def mean_bound(model, uv):
-    return crossfit_mi(model.eval(), uv).mean().item()
+    return crossfit_mi(model.eval(), uv, integral=model.cfg.integral).mean().item()
 
 
 def read_log(path):
@@ -75,8 +75,12 @@ def test_checkpoint_resume_and_provenance(tmp_path):
     common = TINY_ARGS + ['--out', out, '--seed', '1', '--log-every', '10', '--ckpt-every',
                           '10']
     train.main(common + ['--steps', '20'])
-    _, prov = load_checkpoint(out)
+    model, prov = load_checkpoint(out)
     assert set(prov) >= PROVENANCE_KEYS
+    # New models integrate e^T of the bilinear critic, and say so in config and provenance.
+    assert model.cfg.integral == 'bilinear'
+    assert prov['objective'] == ('cross-fitted DV (exact marginal term, bilinear integral) '
+                                 '+ sup_weight * Huber')
     assert prov['steps'] == 20 and prov['world_size'] == 1 and prov['seed'] == 1
     assert prov['command'].startswith('infonet-ros train ') and '--steps 20' in prov['command']
     assert isinstance(prov['torch'], str) and prov['torch'] == str(torch.__version__)

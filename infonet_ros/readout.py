@@ -94,8 +94,9 @@ def log_mean_exp_bilinear(table: torch.Tensor) -> torch.Tensor:
     log_rows = rows.clamp_min(torch.finfo(rows.dtype).tiny).log()  # (B, G, G-1)
     patches = _log_mean(rows[:, :-1], rows[:, 1:], log_rows[:, 1:] - log_rows[:, :-1])
     inner = patches.sum(dim=(1, 2))  # (B,): G^2 x the integral over the (G-1)^2 patches
-    cols = _log_mean(e[:, :-1], e[:, 1:], t[:, 1:] - t[:, :-1])  # (B, G-1, G): along v
-    strip = rows[:, 0].sum(1) + rows[:, -1].sum(1) + cols[..., 0].sum(1) + cols[..., -1].sum(1)
+    side_t, side_e = t[..., [0, -1]], e[..., [0, -1]]  # (B, G, 2): first and last column
+    sides = _log_mean(side_e[:, :-1], side_e[:, 1:], side_t[:, 1:] - side_t[:, :-1])
+    strip = rows[:, 0].sum(1) + rows[:, -1].sum(1) + sides.sum(dim=(1, 2))  # (B,)
     corner = e[:, 0, 0] + e[:, 0, -1] + e[:, -1, 0] + e[:, -1, -1]  # (B,)
     total = (inner + 0.5 * strip + 0.25 * corner) / (g * g)
     return top[:, 0, 0] + torch.log(total)  # (B,)

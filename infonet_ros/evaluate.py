@@ -245,6 +245,20 @@ def _method_cells(method: str, s: dict | None, truth: float) -> list[str]:
     return cells
 
 
+def _case_cells(per_case: list, recs, section: str, case: str, n: int, truth: float,
+                methods) -> list[str]:
+    """Cells of one case's row for ``methods``; each method's errors go to ``per_case``."""
+    cells = []
+    for m in methods:
+        rm = _select(recs, method=m)
+        s = _errors(rm) if rm else None
+        if s is not None:
+            per_case.append({'section': section, 'case': case, 'n': n, 'method': m,
+                             'truth': truth, **s})
+        cells += _method_cells(m, s, truth)
+    return cells
+
+
 def summarize(records, order_rows, cfg) -> tuple[dict, str]:
     """Summary dict and the markdown report."""
     ns = cfg['ns']
@@ -261,15 +275,8 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
             recs = _select(records, section='gaussian', case=case, n=n)
             truth = recs[0]['truth']
             row.append(_fmt(truth))
-            for m in ('InfoNet', 'KSG', 'MINE'):
-                rm = _select(recs, method=m)
-                if rm:
-                    s = _errors(rm)
-                    summary['per_case'].append({'section': 'gaussian', 'case': case, 'n': n,
-                                                'method': m, 'truth': truth, **s})
-                    row += _method_cells(m, s, truth)
-                else:
-                    row += _method_cells(m, None, truth)
+            row += _case_cells(summary['per_case'], recs, 'gaussian', case, n, truth,
+                               ('InfoNet', 'KSG', 'MINE'))
             rows.append(row)
     md.append('### Bivariate Gaussians\n')
     md.append(f"{cfg['seeds']} samples per rho and N; bias = mean(estimate - truth), MAE = "
@@ -323,15 +330,7 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
             recs = _select(records, section=section, case=case, n=n_mid)
             truth = recs[0]['truth']
             row = [recs[0]['family'], case, _fmt(truth)]
-            for m in shown:
-                rm = _select(recs, method=m)
-                if rm:
-                    s = _errors(rm)
-                    summary['per_case'].append({'section': section, 'case': case, 'n': n_mid,
-                                                'method': m, 'truth': truth, **s})
-                    row += _method_cells(m, s, truth)
-                else:
-                    row += _method_cells(m, None, truth)
+            row += _case_cells(summary['per_case'], recs, section, case, n_mid, truth, shown)
             rows.append(row)
         if rows:
             md.append(f'\n### {title}, case by case (N = {n_mid})\n')

@@ -39,6 +39,9 @@ class InfoNetConfig:
     coarse_grid: int = 16  # decoder queries per side before upsampling
     grid_size: int = 64  # G: side of the output critic table (coarse_grid * 2**k)
     decoder_channels: int = 32  # channels of the decoder CNN at the coarse grid
+    # Sub-cells per side of each decoder cell whose point densities its query sees
+    # ('histogram' decoder): the finest resolution at which the table can place an edge
+    cell_subdivision: int = 2
     decoder: str = 'histogram'  # 'histogram' (cell counts + pixel shuffle) or 'points'
     encoder_points: int = 0  # points the encoder reads: 0 = all, else an evenly strided subset
     mlp_ratio: int = 4  # hidden width of every MLP, in multiples of d_model
@@ -64,6 +67,8 @@ class InfoNetConfig:
                              f'{self.grid_size} and {self.coarse_grid}')
         if self.d_model % self.n_heads:
             raise ValueError('d_model must be divisible by n_heads')
+        if self.cell_subdivision < 1:
+            raise ValueError(f'cell_subdivision must be >= 1, got {self.cell_subdivision}')
 
     @classmethod
     def from_dict(cls, d: dict) -> 'InfoNetConfig':
@@ -90,29 +95,33 @@ def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
     return torch.cat([p, feats], dim=-1)
 
 
-def cell_density(uv: torch.Tensor, s: int) -> torch.Tensor:
+def cell_density(uv: torch.Tensor, s: int, k: int = 2) -> torch.Tensor:
     """
     Local density features of each cell of an s x s grid: counts, not attention, so O(N).
 
-    Counts on the 2s x 2s grid are scaled to densities (1 everywhere for independent
-    copula points) and grouped as the four sub-cells of each coarse cell; then the coarse
+    Counts on the ks x ks grid are scaled to densities (1 everywhere for independent
+    copula points) and grouped as the k x k sub-cells of each coarse cell; then the coarse
     density, its log and log N (the noise level of the counts) are appended.
 
-    uv: (B, N, 2) in [0, 1] -> (B, s * s, 7), cells in row-major order (rows by v).
+    uv: (B, N, 2) in [0, 1] -> (B, s * s, k * k + 3), cells in row-major order (rows by v),
+    sub-cells too.
     """
     b, n, _ = uv.shape
-    f = 2 * s
+    f = k * s
     cell = (uv * f).long().clamp_(0, f - 1)  # (B, N, 2)
     idx = cell[..., 1] * f + cell[..., 0]  # (B, N)
-    counts = uv.new_zeros(b, f * f).scatter_add_(1, idx, uv.new_ones(b, n))  # (B, 4s^2)
+    counts = uv.new_zeros(b, f * f).scatter_add_(1, idx, uv.new_ones(b, n))  # (B, k^2 s^2)
     dens = counts * (f * f / n)
-    sub = dens.view(b, s, 2, s, 2).permute(0, 1, 3, 2, 4).reshape(b, s * s, 4)  # (B, Q, 4)
+    sub = dens.view(b, s, k, s, k).permute(0, 1, 3, 2, 4)  # (B, s, s, k, k)
+    sub = sub.reshape(b, s * s, k * k)  # (B, Q, k^2)
     coarse = sub.mean(-1, keepdim=True)  # (B, Q, 1)
     log_n = coarse.new_full(coarse.shape, math.log(n) / math.log(2048.0))
-    return torch.cat([sub, coarse, torch.log(coarse + 0.125), log_n], dim=-1)  # (B, Q, 7)
+    return torch.cat([sub, coarse, torch.log(coarse + 0.125), log_n], dim=-1)  # (B, Q, k^2+3)
 
 
-N_CELL_FEATURES = 7
+def n_cell_features(k: int) -> int:
+    """Width of :func:`cell_density` features with k x k sub-cells per cell."""
+    return k * k + 3
 
 
 class MLP(nn.Module):
@@ -201,7 +210,7 @@ class InfoNet(nn.Module):
         if cfg.decoder == 'points':
             self.read_points = CrossBlock(cfg)
         else:
-            self.cell_embed = nn.Linear(N_CELL_FEATURES, d)
+            self.cell_embed = nn.Linear(n_cell_features(cfg.cell_subdivision), d)
         # Coarse grid of cell centres, rows indexed by v, columns by u.
         g = (torch.arange(cfg.coarse_grid) + 0.5) / cfg.coarse_grid
         vv, uu = torch.meshgrid(g, g, indexing='ij')
@@ -242,7 +251,8 @@ class InfoNet(nn.Module):
             h = self.read_latents(h, z)  # (B, Q, D)
             h = self.read_points(h, tokens)  # (B, Q, D)
         else:
-            h = h + self.cell_embed(cell_density(uv, self.cfg.coarse_grid))  # (B, Q, D)
+            cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
+            h = h + self.cell_embed(cells)  # (B, Q, D)
             h = self.read_latents(h, z)  # (B, Q, D)
         s = self.cfg.coarse_grid
         h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)

@@ -172,13 +172,46 @@ def warm_start(model, path) -> dict:
     copied = {k: v for k, v in theirs.items() if k in ours and ours[k].shape == v.shape}
     upsampled = _finer_table_init(src, model, theirs, ours)
     copied.update(upsampled)
+    finer_cells = _finer_cells_init(src, model, theirs, ours)
+    copied.update(finer_cells)
     model.load_state_dict(copied, strict=False)
     info = {'from': os.path.basename(path), 'commit': prov.get('commit'),
             'steps': prov.get('steps'), 'tensors_copied': len(copied),
             'tensors_new': len(ours) - len(copied)}
     if upsampled:
         info['table_upsampled'] = f'{src.cfg.grid_size} -> {model.cfg.grid_size}'
+    if finer_cells:
+        info['cells_subdivided'] = (f'{src.cfg.cell_subdivision} -> '
+                                    f'{model.cfg.cell_subdivision}')
     return info
+
+
+def _finer_cells_init(src, model, theirs, ours) -> dict:
+    """
+    Initialize a decoder that sees finer sub-cell densities from one that saw coarser ones.
+
+    Same network except cell_subdivision = m * the source's: each decoder cell's query reads
+    m x m times more sub-cell densities. A source sub-cell's density is the mean of its
+    m x m children's, so each child gets its parent's input weights divided by m^2: the new
+    model computes exactly the source's function at the start, and training learns to use
+    the finer counts (where edges lie within a source sub-cell).
+    """
+    a, b = src.cfg, model.cfg
+    name = 'cell_embed.weight'
+    if (a.decoder, b.decoder) != ('histogram', 'histogram') or name not in theirs \
+            or b.cell_subdivision <= a.cell_subdivision \
+            or b.cell_subdivision % a.cell_subdivision:
+        return {}
+    k_old, k_new = a.cell_subdivision, b.cell_subdivision
+    m = k_new // k_old
+    w_old = theirs[name]  # (D, k_old^2 + 3)
+    if ours[name].shape != (w_old.shape[0], k_new * k_new + 3) \
+            or w_old.shape[1] != k_old * k_old + 3:
+        return {}
+    sub = torch.arange(k_new) // m  # (k_new,) source sub-row / sub-column of each new one
+    parent = (sub[:, None] * k_old + sub[None, :]).reshape(-1)  # (k_new^2,)
+    w_new = torch.cat([w_old[:, parent] / (m * m), w_old[:, k_old * k_old:]], dim=1)
+    return {name: w_new}
 
 
 def _finer_table_init(src, model, theirs, ours) -> dict:

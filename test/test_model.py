@@ -10,7 +10,7 @@ import torch
 from infonet_ros.estimator import InfoNetEstimator
 from infonet_ros.model import (attend, cell_density, CHECKPOINT_FORMAT, DECODERS, DEFAULT_WEIGHTS,
                                fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
-                               resolve_weights, WeightsError)
+                               n_cell_features, resolve_weights, WeightsError)
 
 TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
                      coarse_grid=8, grid_size=32, decoder_channels=16)
@@ -82,6 +82,26 @@ def test_cell_density_is_one_on_average_and_counts_every_point():
     # Points on the upper border (ranks reach 1) fall in the last cell, not outside.
     edge = cell_density(torch.ones(1, 40, 2), 4)
     assert edge[0, -1, 4].item() == pytest.approx(16.0)
+
+
+def test_cell_density_with_finer_sub_cells():
+    # One 2 x 2 grid read at 4 x 4 sub-cells per cell (an 8 x 8 count grid).
+    uv = torch.tensor([[[0.01, 0.01], [0.3, 0.01], [0.01, 0.3], [0.9, 0.9]]])
+    f = cell_density(uv, 2, k=4)
+    assert f.shape == (1, 4, 4 * 4 + 3)
+    assert n_cell_features(4) == f.shape[-1]
+    # Sub-cells in row-major order (rows by v): (0.3, 0.01) is in sub-row 0, sub-column 2
+    # of cell 0, and (0.01, 0.3) in sub-row 2, sub-column 0; density = count * 64 / N.
+    assert f[0, 0, :16].nonzero().flatten().tolist() == [0, 2, 8]
+    assert f[0, 0, 0].item() == 16.0
+    # The coarse density is the mean of the sub-cells, whatever their number.
+    torch.testing.assert_close(f[..., 16], cell_density(uv, 2)[..., 4])
+    assert f[0, 3, 15].item() == 16.0 and f[0, 3, :15].sum().item() == 0.0
+
+
+def test_cell_subdivision_below_one_is_rejected():
+    with pytest.raises(ValueError, match='cell_subdivision'):
+        InfoNetConfig(cell_subdivision=0)
 
 
 def test_fourier_features_shape_and_values():

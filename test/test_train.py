@@ -282,3 +282,30 @@ def test_init_to_a_coarser_table_leaves_the_last_layer_new(tmp_path):
     torch.save(src.checkpoint({}), src_path)
     info = train.warm_start(InfoNet(TINY_CFG), src_path)
     assert info['tensors_new'] == 2 and 'table_upsampled' not in info
+
+
+@pytest.mark.parametrize('k_old, k_new', [(2, 4), (2, 8), (1, 4)])
+def test_init_to_finer_cell_counts_computes_the_source_function(tmp_path, k_old, k_new):
+    torch.manual_seed(7)
+    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__,
+                                           'cell_subdivision': k_old})).eval()
+    src_path = str(tmp_path / 'src.pt')
+    torch.save(src.checkpoint({'commit': 'abc', 'steps': 9}), src_path)
+    finer = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__,
+                                             'cell_subdivision': k_new})).eval()
+    info = train.warm_start(finer, src_path)
+    assert info['tensors_new'] == 0
+    assert info['cells_subdivided'] == f'{k_old} -> {k_new}'
+    assert finer.cell_embed.weight.shape[1] == k_new * k_new + 3
+    # Clustered points, so that the finer counts differ from the coarser ones.
+    uv = (0.5 + 0.05 * torch.randn(3, 300, 2)).clamp(0.0, 1.0)
+    with torch.no_grad():
+        torch.testing.assert_close(finer(uv), src(uv), atol=1e-4, rtol=0)
+
+
+def test_init_to_coarser_cell_counts_leaves_the_cell_embedding_new(tmp_path):
+    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__, 'cell_subdivision': 4}))
+    src_path = str(tmp_path / 'src.pt')
+    torch.save(src.checkpoint({}), src_path)
+    info = train.warm_start(InfoNet(TINY_CFG), src_path)
+    assert info['tensors_new'] == 1 and 'cells_subdivided' not in info

@@ -18,9 +18,13 @@ Families (``FAMILIES``):
 - ``shaped_noise``: additive noise of other shapes, y = f(x) + sigma * eps with f the
   identity or one of the links above and eps generalized normal, density ~ exp(-|e|^beta),
   beta log-uniform in [0.8, 4] (peaked and heavy-shouldered to flat-topped; 2 is Gaussian);
-- ``independent``: x and y independent 1-D mixtures (MI = 0).
+- ``independent``: x and y independent 1-D mixtures (MI = 0);
+- ``boxes``: mixtures of uniform distributions on random axis-aligned rectangles (a
+  piecewise-constant density with hard edges, which no other family has: the critic must
+  step, not slope, where the density does; the log density ratio is exact).
 Student-t, additive uniform noise (the limit beta -> infinity, which training stops well
-short of) and the evaluation's bimodal mixture are kept out of training on purpose:
+short of; boxes have hard edges too, but only along the axes and never as a band around a
+line) and the evaluation's bimodal mixture are kept out of training on purpose:
 :mod:`infonet_ros.evaluate` uses them as unseen families.
 """
 
@@ -29,11 +33,12 @@ import math
 import torch
 
 LOG_2PI = math.log(2.0 * math.pi)
-FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent')
-# Shares of each family in a training batch (those of every shipped model). shaped_noise is
-# opt-in (train --families): 33 minutes of fine-tuning `fine` with it changed nothing
-# measurable (docs/model_card.md, "Training", benchmarks/results/model_tradeoff_shaped_noise.md).
-DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15)
+FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent', 'boxes')
+# Shares of each family in a training batch (those of every shipped model up to session 13).
+# shaped_noise and boxes are opt-in (train --families): 33 minutes of fine-tuning `fine` with
+# shaped_noise changed nothing measurable (docs/model_card.md, "Training",
+# benchmarks/results/model_tradeoff_shaped_noise.md).
+DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15, 0.0)
 # Shape range of the generalized normal noise of shaped_noise (see the module docstring).
 NOISE_BETA_RANGE = (0.8, 4.0)
 
@@ -262,6 +267,51 @@ def sample_independent(b, n, gen):
     return x, y, torch.zeros(b)
 
 
+def _box_log_density_1d(z, w, lo, hi):
+    """Log density of 1-D mixtures of uniforms: z (B, M); w, lo, hi (B, K) -> (B, M)."""
+    inside = (z.unsqueeze(-1) >= lo.unsqueeze(1)) & (z.unsqueeze(-1) <= hi.unsqueeze(1))
+    dens = (inside * (w / (hi - lo)).unsqueeze(1)).sum(-1)  # (B, M)
+    return torch.log(dens)
+
+
+def box_mixture_sample(w, lo, hi, m, gen):
+    """
+    Draw m points from each of B mixtures of uniform boxes, with their exact log ratios.
+
+    w (B, K) weights; lo, hi (B, K, 2) box corners -> x, y, log p(x,y) / (p(x) p(y)) (B, m).
+    """
+    b = w.shape[0]
+    comp = torch.multinomial(w, m, replacement=True, generator=gen)  # (B, m)
+    sel = comp.unsqueeze(-1).expand(-1, -1, 2)
+    lo_s, hi_s = torch.gather(lo, 1, sel), torch.gather(hi, 1, sel)  # (B, m, 2)
+    pts = lo_s + (hi_s - lo_s) * torch.rand(b, m, 2, generator=gen)  # (B, m, 2)
+    x, y = pts[..., 0], pts[..., 1]
+    area = (hi - lo).prod(-1)  # (B, K)
+    inside = (pts.unsqueeze(2) >= lo.unsqueeze(1)) & (pts.unsqueeze(2) <= hi.unsqueeze(1))
+    joint = torch.log((inside.all(-1) * (w / area).unsqueeze(1)).sum(-1))  # (B, m)
+    lr = (joint - _box_log_density_1d(x, w, lo[..., 0], hi[..., 0])
+          - _box_log_density_1d(y, w, lo[..., 1], hi[..., 1]))
+    return x, y, lr
+
+
+def sample_boxes(b, n, gen, k_max=10, n_label=2048, half_width=(0.02, 0.5)):
+    """
+    Mixtures of uniform distributions on random axis-aligned rectangles.
+
+    K ~ U{1..k_max} boxes, weights Dirichlet(1), centres U(0, 1)^2, half-widths per axis
+    log-uniform in ``half_width``. Every sample lies in a box, so every density is positive
+    where it is evaluated; the log ratio is exact (sums of indicator densities).
+    """
+    k = torch.randint(1, k_max + 1, (b,), generator=gen)
+    w = _dirichlet_weights(b, k_max, k, gen)  # (B, K)
+    lo_h, hi_h = math.log(half_width[0]), math.log(half_width[1])
+    centre = torch.rand(b, k_max, 2, generator=gen)  # (B, K, 2)
+    half = torch.exp(lo_h + (hi_h - lo_h) * torch.rand(b, k_max, 2, generator=gen))
+    lo, hi = centre - half, centre + half  # (B, K, 2)
+    x, y, lr = box_mixture_sample(w, lo, hi, n + n_label, gen)
+    return _finish(x, y, lr, n)
+
+
 def sample_gaussian(b, n, rho, gen):
     """Bivariate standard Gaussians with correlation rho (scalar or (B,))."""
     rho = torch.as_tensor(rho, dtype=torch.get_default_dtype()).expand(b).unsqueeze(1)
@@ -272,7 +322,7 @@ def sample_gaussian(b, n, rho, gen):
 
 SAMPLERS = {'gmm': sample_gmm, 'scale_mixture': sample_scale_mixture,
             'functional': sample_functional, 'shaped_noise': sample_shaped_noise,
-            'independent': sample_independent}
+            'independent': sample_independent, 'boxes': sample_boxes}
 
 
 def sample_batch(b, n, gen, weights=DEFAULT_FAMILY_WEIGHTS):

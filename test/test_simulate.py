@@ -167,3 +167,37 @@ def test_scale_mixture_labels_agree_with_high_sample_ksg():
     x, y, mi = simulate.sample_scale_mixture(8, 20_000, gen(9), n_label=20_000)
     ksg = np.array([ksg_mi(x[i].numpy(), y[i].numpy()) for i in range(8)])
     np.testing.assert_allclose(ksg, mi.numpy(), atol=0.08, rtol=0.1)
+
+
+def boxes(*specs):
+    """One mixture of boxes from (weight, x0, x1, y0, y1) tuples: w (1, K), lo, hi (1, K, 2)."""
+    t = torch.tensor(specs, dtype=torch.float)  # (K, 5)
+    return (t[None, :, 0], torch.stack([t[:, 1], t[:, 3]], -1)[None],
+            torch.stack([t[:, 2], t[:, 4]], -1)[None])
+
+
+def test_one_box_is_independent_with_label_zero():
+    x, y, lr = simulate.box_mixture_sample(*boxes((1.0, 0.0, 2.0, -1.0, 3.0)), 1000, gen(21))
+    assert torch.equal(lr, torch.zeros(1, 1000))
+    assert x.min() >= 0 and x.max() <= 2 and y.min() >= -1 and y.max() <= 3
+
+
+def test_disjoint_diagonal_boxes_carry_log_k_nats():
+    spec = [(1 / 3, i, i + 1, i, i + 1) for i in range(3)]
+    _, _, lr = simulate.box_mixture_sample(*boxes(*spec), 500, gen(22))
+    torch.testing.assert_close(lr, torch.full((1, 500), math.log(3)))
+
+
+def test_nested_boxes_label_matches_the_closed_form():
+    # Half the mass on [0,1]^2, half on [0,2]^2: four regions of constant density ratio.
+    spec = boxes((0.5, 0.0, 1.0, 0.0, 1.0), (0.5, 0.0, 2.0, 0.0, 2.0))
+    truth = (0.625 * math.log(0.625 / 0.75 ** 2) + 0.25 * math.log(0.125 / (0.25 * 0.75))
+             + 0.125 * math.log(0.125 / 0.25 ** 2))
+    _, _, lr = simulate.box_mixture_sample(*spec, 200_000, gen(23))
+    assert lr.mean().item() == pytest.approx(truth, abs=0.004)
+
+
+def test_box_family_has_dependent_and_independent_sets():
+    x, y, mi = simulate.sample_boxes(64, 300, gen(24))
+    assert (mi.abs() < 1e-5).any() and (mi > 0.3).any()
+    assert (mi < math.log(10) + 0.05).all()  # at most log K for K <= 10 boxes

@@ -167,7 +167,7 @@ def main(argv=None) -> int:
                         'cpu_count': os.cpu_count(), 'loadavg_before': load_before,
                         'loadavg_after': load_after,
                         'under_load': max(load_before[0], load_after[0]) > 1.5,
-                        'weights': args.weights or 'default',
+                        'weights': os.path.basename(args.weights or 'default'),
                         'weights_provenance': {k: v for k, v in est.provenance.items()
                                                if isinstance(v, (str, int, float))}},
     }

@@ -368,14 +368,16 @@ def test_pls_test_rejects_a_shared_component_and_null_is_refitted(est):
     r = independence_test(x, y, n_permutations=19, estimator=est, statistic='pls', seed=2,
                           batch_rows=7)
     assert (r.kind, r.n_slices, r.n_permutations) == ('pls', 1, 19)
-    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est), abs=1e-9)
+    # The observed pair runs as a row of a 7-row pass here and alone in pls_mi: float32
+    # matmuls of different batch shapes may round differently (as in the batch-vs-loop tests).
+    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est), abs=1e-5)
     assert r.p_value == pytest.approx(1 / 20)
     perms = permutation_indices(200, 19, seed=2)
     want = [pls_mi(x, y[p], estimator=est) for p in perms[:3]]
     np.testing.assert_allclose(r.null_statistics[:3], want, atol=1e-5)
     r0 = independence_test(x, y, n_permutations=0, estimator=est, statistic='pls', seed=2)
     assert (r0.p_value, r0.n_permutations) == (1.0, 0)
-    assert r0.statistic == pytest.approx(r.statistic, abs=1e-9)
+    assert r0.statistic == pytest.approx(r.statistic, abs=1e-5)
 
 
 def test_pls_of_a_constant_side_is_zero_with_p_one(est):

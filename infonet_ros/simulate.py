@@ -268,13 +268,6 @@ def sample_independent(b, n, gen):
     return x, y, torch.zeros(b)
 
 
-def _box_log_density_1d(z, w, lo, hi):
-    """Log density of 1-D mixtures of uniforms: z (B, M); w, lo, hi (B, K) -> (B, M)."""
-    inside = (z.unsqueeze(-1) >= lo.unsqueeze(1)) & (z.unsqueeze(-1) <= hi.unsqueeze(1))
-    dens = (inside * (w / (hi - lo)).unsqueeze(1)).sum(-1)  # (B, M)
-    return torch.log(dens)
-
-
 def box_mixture_sample(w, lo, hi, m, gen):
     """
     Draw m points from each of B mixtures of uniform boxes, with their exact log ratios.
@@ -287,11 +280,12 @@ def box_mixture_sample(w, lo, hi, m, gen):
     lo_s, hi_s = torch.gather(lo, 1, sel), torch.gather(hi, 1, sel)  # (B, m, 2)
     pts = lo_s + (hi_s - lo_s) * torch.rand(b, m, 2, generator=gen)  # (B, m, 2)
     x, y = pts[..., 0], pts[..., 1]
-    area = (hi - lo).prod(-1)  # (B, K)
+    # Which boxes' x and y ranges hold each point; the marginals use one axis each.
     inside = (pts.unsqueeze(2) >= lo.unsqueeze(1)) & (pts.unsqueeze(2) <= hi.unsqueeze(1))
-    joint = torch.log((inside.all(-1) * (w / area).unsqueeze(1)).sum(-1))  # (B, m)
-    lr = (joint - _box_log_density_1d(x, w, lo[..., 0], hi[..., 0])
-          - _box_log_density_1d(y, w, lo[..., 1], hi[..., 1]))
+    side = hi - lo  # (B, K, 2)
+    joint = (inside.all(-1) * (w / side.prod(-1)).unsqueeze(1)).sum(-1)  # (B, m)
+    marg = (inside * (w.unsqueeze(-1) / side).unsqueeze(1)).sum(2)  # (B, m, 2): p(x), p(y)
+    lr = torch.log(joint) - torch.log(marg).sum(-1)
     return x, y, lr
 
 

@@ -208,10 +208,19 @@ def _finer_cells_init(src, model, theirs, ours) -> dict:
     if ours[name].shape != (w_old.shape[0], k_new * k_new + 3) \
             or w_old.shape[1] != k_old * k_old + 3:
         return {}
-    sub = torch.arange(k_new) // m  # (k_new,) source sub-row / sub-column of each new one
-    parent = (sub[:, None] * k_old + sub[None, :]).reshape(-1)  # (k_new^2,)
+    parent = _parent_subcells(k_old, m)  # (k_new^2,)
     w_new = torch.cat([w_old[:, parent] / (m * m), w_old[:, k_old * k_old:]], dim=1)
     return {name: w_new}
+
+
+def _parent_subcells(r_old: int, m: int) -> torch.Tensor:
+    """
+    Index of the parent of each sub-cell when r_old x r_old sub-cells are split m x m.
+
+    Both grids in row-major order: -> (r_old^2 m^2,) indices into the r_old^2 parents.
+    """
+    sub = torch.arange(r_old * m) // m  # parent sub-row / sub-column of each new one
+    return (sub[:, None] * r_old + sub[None, :]).reshape(-1)
 
 
 def _finer_table_init(src, model, theirs, ours) -> dict:
@@ -231,8 +240,7 @@ def _finer_table_init(src, model, theirs, ours) -> dict:
     r_new = r_old * k
     last = [n for n in ours if n.startswith('upsample.') and n.endswith('.weight')][-1]
     bias = last[:-len('weight')] + 'bias'
-    sub = torch.arange(r_new) // k  # (r_new,) source sub-row / sub-column of each new one
-    src_channel = (sub[:, None] * r_old + sub[None, :]).reshape(-1)  # (r_new^2,)
+    src_channel = _parent_subcells(r_old, k)  # (r_new^2,)
     out = {}
     for name in (last, bias):
         if name in theirs and ours[name].shape[0] == r_new * r_new \

@@ -84,8 +84,18 @@ def log_mean_exp_bilinear(table: torch.Tensor) -> torch.Tensor:
     + c v) and otherwise slightly above the exact integral (log of the row mean is convex in
     v), so the readout stays a lower bound of its critic's DV value, never above it. Border
     strips (half a cell wide) are linear along the border; corner quarter-cells constant.
-    Cost: one exp per cell, one log per row segment.
+    Two implementations of this one rule: where autograd records (training, ``mi_torch``)
+    the one whose gradient is exact everywhere, :func:`_bilinear_autograd`; otherwise
+    (estimates, traces) :func:`_bilinear_inference`, which has no ``torch.where`` and runs
+    1.5-2x faster (benchmarks/readout_speed.py). They agree to float rounding.
     """
+    if torch.is_grad_enabled() and table.requires_grad:
+        return _bilinear_autograd(table)
+    return _bilinear_inference(table)
+
+
+def _bilinear_autograd(table: torch.Tensor) -> torch.Tensor:
+    """:func:`log_mean_exp_bilinear` from e^T, with a gradient exact at every gap (any mode)."""
     g = table.shape[-1]
     top = table.amax(dim=(1, 2), keepdim=True)  # (B, 1, 1): e^(T - top) <= 1
     t = table - top  # (B, G, G), rows v, columns u
@@ -98,6 +108,36 @@ def log_mean_exp_bilinear(table: torch.Tensor) -> torch.Tensor:
     sides = _log_mean(side_e[:, :-1], side_e[:, 1:], side_t[:, 1:] - side_t[:, :-1])
     strip = rows[:, 0].sum(1) + rows[:, -1].sum(1) + sides.sum(dim=(1, 2))  # (B,)
     corner = e[:, 0, 0] + e[:, 0, -1] + e[:, -1, 0] + e[:, -1, -1]  # (B,)
+    total = (inner + 0.5 * strip + 0.25 * corner) / (g * g)
+    return top[:, 0, 0] + torch.log(total)  # (B,)
+
+
+def _log_mean_gap(t0: torch.Tensor, t1: torch.Tensor) -> torch.Tensor:
+    """
+    Log of the mean of e^T over a segment where T runs linearly from t0 to t1 (elementwise).
+
+    max(t0, t1) + log((1 - e^-D) / D) with D = |t1 - t0|: expm1 keeps full precision as D
+    goes to 0 (the ratio tends to 1), and e^-D <= 1 cannot overflow, so no branch is needed.
+    Inference only: its gradient at D near 0 is a difference of two large terms.
+    """
+    # The smallest normal number as the least gap keeps 0 / 0 out of equal ends.
+    gap = (t1 - t0).abs_().clamp_(min=torch.finfo(t0.dtype).tiny)  # (...,) D
+    ratio = torch.expm1(gap.neg()).neg_().div_(gap)  # (...,) (1 - e^-D) / D in (0, 1]
+    return torch.maximum(t0, t1).add_(ratio.log_())
+
+
+def _bilinear_inference(table: torch.Tensor) -> torch.Tensor:
+    """:func:`log_mean_exp_bilinear` in log space, without branches (no autograd)."""
+    g = table.shape[-1]
+    top = table.amax(dim=(1, 2), keepdim=True)  # (B, 1, 1)
+    t = table - top  # (B, G, G), rows v, columns u
+    log_rows = _log_mean_gap(t[..., :-1], t[..., 1:])  # (B, G, G-1)
+    inner = _log_mean_gap(log_rows[:, :-1], log_rows[:, 1:]).exp_().sum(dim=(1, 2))  # (B,)
+    side_t = t[..., [0, -1]]  # (B, G, 2): first and last column
+    sides = _log_mean_gap(side_t[:, :-1], side_t[:, 1:]).exp_()  # (B, G-1, 2)
+    strip = (log_rows[:, 0].exp().sum(1) + log_rows[:, -1].exp().sum(1)
+             + sides.sum(dim=(1, 2)))  # (B,)
+    corner = t[:, [0, 0, -1, -1], [0, -1, 0, -1]].exp().sum(1)  # (B,)
     total = (inner + 0.5 * strip + 0.25 * corner) / (g * g)
     return top[:, 0, 0] + torch.log(total)  # (B,)
 

@@ -9,9 +9,14 @@ import pytest
 from scipy import integrate, stats
 import torch
 
-from infonet_ros.readout import (crossfit_indices, crossfit_mi, dv_exact, dv_shuffle,
-                                 log_integral, log_mean_exp_bilinear, log_mean_exp_table,
-                                 lookup, set_mi)
+from infonet_ros.readout import (_bilinear_autograd, _bilinear_inference, crossfit_indices,
+                                 crossfit_mi, dv_exact, dv_shuffle, log_integral,
+                                 log_mean_exp_bilinear, log_mean_exp_table, lookup, set_mi)
+
+# The two implementations of the bilinear integral (with and without autograd): every
+# property of the rule is asserted of both.
+BILINEAR = pytest.mark.parametrize('bilinear', [_bilinear_autograd, _bilinear_inference],
+                                   ids=['autograd', 'inference'])
 
 
 def cell_centres(g):
@@ -103,28 +108,30 @@ def log_integral_1d(values):
     return math.log(integrate.quad(f, 0.0, 1.0, points=cc, limit=400, epsabs=0)[0])
 
 
+@BILINEAR
 @pytest.mark.parametrize('g, a, b, c', [(16, 0.3, 2.0, -5.0), (8, 1.0, -7.0, 4.0)])
-def test_bilinear_integral_is_exact_for_a_linear_table(g, a, b, c):
+def test_bilinear_integral_is_exact_for_a_linear_table(g, a, b, c, bilinear):
     # T = a + b u + c v (clamped at the border) factorizes: the integral is a product of
     # 1-D integrals. No patch has a twist, so the readout's rule is exact there.
     cc = cell_centres(g).numpy()
     expected = a + log_integral_1d(b * cc) + log_integral_1d(c * cc)
-    assert log_mean_exp_bilinear(linear_table(g, a, b, c)).item() == pytest.approx(
-        expected, abs=1e-9)
+    assert bilinear(linear_table(g, a, b, c)).item() == pytest.approx(expected, abs=1e-9)
 
 
-def test_bilinear_integral_is_exact_along_one_axis():
+@BILINEAR
+def test_bilinear_integral_is_exact_along_one_axis(bilinear):
     table = band_table(32, diagonal=False)  # jumps of 8 nats between rows, flat along u
-    assert log_mean_exp_bilinear(table).item() == pytest.approx(
+    assert bilinear(table).item() == pytest.approx(
         log_integral_1d(table[0, :, 0].numpy()), abs=1e-9)
 
 
+@BILINEAR
 @pytest.mark.parametrize('scale', [0.3, 1.0, 3.0])
-def test_bilinear_integral_lies_between_the_exact_one_and_the_midpoint_rule(scale):
+def test_bilinear_integral_lies_between_the_exact_one_and_the_midpoint_rule(scale, bilinear):
     table = scale * torch.randn(3, 16, 16, dtype=torch.float64,
                                 generator=torch.Generator().manual_seed(1))
     exact = brute_force_log_integral(table, k=1600)
-    bilinear, midpoint = log_mean_exp_bilinear(table), log_mean_exp_table(table)
+    bilinear, midpoint = bilinear(table), log_mean_exp_table(table)
     # Never below the critic's own integral (the readout stays a bound), far closer to it
     # than the midpoint rule, which integrates the interpolated e^T (Jensen).
     assert torch.all(bilinear >= exact - 1e-6)
@@ -132,18 +139,60 @@ def test_bilinear_integral_lies_between_the_exact_one_and_the_midpoint_rule(scal
     assert torch.all(midpoint > exact)
 
 
-def test_bilinear_integral_across_a_sharp_diagonal_edge():
+@BILINEAR
+def test_bilinear_integral_across_a_sharp_diagonal_edge(bilinear):
     table = band_table(32, diagonal=True)
     exact = brute_force_log_integral(table).item()
-    bilinear, midpoint = log_mean_exp_bilinear(table).item(), log_mean_exp_table(table).item()
+    bilinear, midpoint = bilinear(table).item(), log_mean_exp_table(table).item()
     # Midpoint: 0.14 nats above the critic's integral, so its DV readout is 0.14 nats low.
     assert midpoint - exact > 0.1
     assert 0 <= bilinear - exact < 0.25 * (midpoint - exact)
 
 
-def test_bilinear_integral_of_flat_tables_and_its_gradient():
-    assert log_mean_exp_bilinear(torch.full((2, 8, 8), 1.7)).tolist() == pytest.approx(
-        [1.7, 1.7], abs=1e-6)
+@BILINEAR
+def test_bilinear_integral_of_flat_tables(bilinear):
+    # Every segment has equal ends: the 0 / 0 that both implementations must avoid.
+    for dtype in (torch.float32, torch.float64):
+        assert bilinear(torch.full((2, 8, 8), 1.7, dtype=dtype)).tolist() == pytest.approx(
+            [1.7, 1.7], abs=1e-6)
+
+
+@pytest.mark.parametrize('scale', [1e-4, 0.05, 1.0, 8.0])
+def test_the_two_bilinear_implementations_agree(scale):
+    # Gaps from 1e-4 (the polynomial branch of the autograd one) to tens of nats, mixed with
+    # exactly equal neighbours (flat blocks), in float32 as estimates run.
+    gen = torch.Generator().manual_seed(3)
+    table = scale * torch.randn(6, 32, 32, generator=gen)
+    table[1, :, :16] = 0.5
+    table[2, 8:20] = table[2, 8]
+    table[3] = table[3].round()  # many equal neighbours, integer steps
+    reference = _bilinear_autograd(table.double())
+    np.testing.assert_allclose(_bilinear_inference(table).numpy(), reference.numpy(),
+                               rtol=0, atol=2e-6)
+    np.testing.assert_allclose(_bilinear_autograd(table).numpy(), reference.numpy(),
+                               rtol=0, atol=2e-6)
+
+
+def test_inference_bilinear_integral_stays_exact_across_huge_steps():
+    # Steps of ~100 nats between neighbours: e^T of the lower end underflows in float32,
+    # which the autograd form feels (its row means read 0); the log-space form does not.
+    table = 60.0 * torch.randn(2, 16, 16, generator=torch.Generator().manual_seed(4))
+    reference = _bilinear_autograd(table.double())
+    np.testing.assert_allclose(_bilinear_inference(table).numpy(), reference.numpy(),
+                               rtol=1e-6)
+
+
+def test_bilinear_integral_uses_the_differentiable_form_only_under_autograd():
+    table = torch.randn(2, 16, 16, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        assert torch.equal(log_mean_exp_bilinear(table.requires_grad_()),
+                           _bilinear_inference(table))
+    assert torch.equal(log_mean_exp_bilinear(table.detach()), _bilinear_inference(table))
+    out = log_mean_exp_bilinear(table)
+    assert out.requires_grad and torch.equal(out, _bilinear_autograd(table))
+
+
+def test_bilinear_integral_gradient_of_a_flat_table():
     table = torch.zeros(1, 16, 16, requires_grad=True)  # every segment hits the d = 0 branch
     log_mean_exp_bilinear(table).sum().backward()
     grad = table.grad[0]

@@ -1,0 +1,104 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Time of the readout's e^T integral per table, by rule and implementation.
+
+The bilinear rule (infonet_ros.readout.log_mean_exp_bilinear) has two implementations of
+the same numbers: one that autograd differentiates exactly (training, ``mi_torch``) and a
+branch-free one in log space that estimates and traces run. Its cost does not depend on N,
+so it weighs most on short windows (the bag analysis reads 256 points per window): this
+script times both, and the midpoint rule, on tables of the trained models' sizes (random
+values of a trained table's spread), interleaved so that load drift hits all alike, and
+reports the largest difference between the two bilinear implementations.
+
+    python benchmarks/readout_speed.py [--batch 64 1024] [--grids 64 128] [--reps 15]
+        [--threads 2] [--quick]
+
+Writes benchmarks/results/readout_speed{,_quick}.{md,json}.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from infonet_ros.readout import _bilinear_autograd, _bilinear_inference, log_mean_exp_table
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RULES = {'bilinear, autograd form': _bilinear_autograd,
+         'bilinear, inference form': _bilinear_inference,
+         'midpoint': log_mean_exp_table}
+
+
+def load_average() -> float:
+    return os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
+
+
+def time_rules(batch: int, grid: int, reps: int) -> dict:
+    """Median ms per call of each rule on one (batch, G, G) table of spread ~2 nats."""
+    gen = torch.Generator().manual_seed(batch * 1000 + grid)
+    table = 2.0 * torch.randn(batch, grid, grid, generator=gen)  # (B, G, G)
+    times = {name: [] for name in RULES}
+    with torch.no_grad():
+        for fn in RULES.values():
+            fn(table)  # warm up allocations
+        for _ in range(reps):
+            for name, fn in RULES.items():
+                t0 = time.perf_counter()
+                fn(table)
+                times[name].append(1e3 * (time.perf_counter() - t0))
+        gap = (_bilinear_inference(table) - _bilinear_autograd(table)).abs().max().item()
+    return {'batch': batch, 'grid': grid,
+            'ms': {k: float(np.median(v)) for k, v in times.items()},
+            'max_abs_difference': gap}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    ap.add_argument('--batch', type=int, nargs='+', default=[64, 1024])
+    ap.add_argument('--grids', type=int, nargs='+', default=[64, 128])
+    ap.add_argument('--reps', type=int, default=15)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--quick', action='store_true', help='small settings, *_quick files')
+    ap.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.batch, args.grids, args.reps = [16], [32], 3
+    torch.set_num_threads(args.threads)
+    load_before = load_average()
+    rows = [time_rules(b, g, args.reps) for g in args.grids for b in args.batch]
+    load_after = load_average()
+    name = 'readout_speed_quick' if args.quick else 'readout_speed'
+    lines = ['# Readout integral: time per batch of tables', '',
+             f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}; '
+             f'{os.cpu_count()} CPUs ({platform.machine()}), torch {torch.__version__} with '
+             f'{args.threads} threads; load average {load_before:.1f} before, '
+             f'{load_after:.1f} after; median of {args.reps} interleaved calls, no autograd.',
+             '', '| tables | G | ' + ' | '.join(f'{k} (ms)' for k in RULES)
+             + ' | autograd / inference | max abs difference (nats) |',
+             '|---|---' + '|---' * len(RULES) + '|---|---|']
+    for r in rows:
+        ms = r['ms']
+        speedup = ms['bilinear, autograd form'] / ms['bilinear, inference form']
+        lines.append(f"| {r['batch']} | {r['grid']} | "
+                     + ' | '.join(f'{ms[k]:.2f}' for k in RULES)
+                     + f" | {speedup:.2f} | {r['max_abs_difference']:.1e} |")
+    os.makedirs(args.out_dir, exist_ok=True)
+    with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
+        json.dump({'args': {k: v for k, v in vars(args).items() if k != 'out_dir'},
+                   'environment': {'cpu_count': os.cpu_count(), 'machine': platform.machine(),
+                                   'torch': torch.__version__,
+                                   'load_before': load_before, 'load_after': load_after},
+                   'rows': rows}, f, indent=1)
+    with open(os.path.join(args.out_dir, name + '.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+if __name__ == '__main__':
+    main()

@@ -3,6 +3,7 @@
 """Readouts of a critic table: bilinear lookup, DV bounds, cross-fitting."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -190,6 +191,20 @@ def test_bilinear_integral_uses_the_differentiable_form_only_under_autograd():
     assert torch.equal(log_mean_exp_bilinear(table.detach()), _bilinear_inference(table))
     out = log_mean_exp_bilinear(table)
     assert out.requires_grad and torch.equal(out, _bilinear_autograd(table))
+
+
+def test_a_trace_of_the_integral_serves_every_batch_size():
+    # The estimator traces whole estimates at batch 1 (under no_grad: the inference form)
+    # and reuses the trace for any batch.
+    gen = torch.Generator().manual_seed(7)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        traced = torch.jit.trace(log_mean_exp_bilinear, torch.randn(1, 64, 64, generator=gen))
+        for b in (1, 5, 300):
+            table = 2.0 * torch.randn(b, 64, 64, generator=gen)
+            np.testing.assert_allclose(traced(table).numpy(),
+                                       _bilinear_autograd(table.double()).numpy(),
+                                       rtol=0, atol=2e-6)
 
 
 def test_bilinear_integral_gradient_of_a_flat_table():

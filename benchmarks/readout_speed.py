@@ -7,9 +7,9 @@ The bilinear rule (infonet_ros.readout.log_mean_exp_bilinear) has two implementa
 the same numbers: one that autograd differentiates exactly (training, ``mi_torch``) and a
 branch-free one in log space that estimates and traces run. Its cost does not depend on N,
 so it weighs most on short windows (the bag analysis reads 256 points per window): this
-script times both, and the midpoint rule, on tables of the trained models' sizes (random
-values of a trained table's spread), interleaved so that load drift hits all alike, and
-reports the largest difference between the two bilinear implementations.
+script times both, and the midpoint rule, on random tables (~2 nats spread) of the trained
+models' sizes, interleaved so that load drift hits all alike, and reports the largest
+difference between the two bilinear implementations.
 
     python benchmarks/readout_speed.py [--batch 64 1024] [--grids 64 128] [--reps 15]
         [--threads 2] [--quick]
@@ -33,10 +33,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RULES = {'bilinear, autograd form': _bilinear_autograd,
          'bilinear, inference form': _bilinear_inference,
          'midpoint': log_mean_exp_table}
-
-
-def load_average() -> float:
-    return os.getloadavg()[0] if hasattr(os, 'getloadavg') else float('nan')
 
 
 def time_rules(batch: int, grid: int, reps: int) -> dict:
@@ -70,9 +66,9 @@ def main(argv=None):
     if args.quick:
         args.batch, args.grids, args.reps = [16], [32], 3
     torch.set_num_threads(args.threads)
-    load_before = load_average()
+    load_before = os.getloadavg()[0]
     rows = [time_rules(b, g, args.reps) for g in args.grids for b in args.batch]
-    load_after = load_average()
+    load_after = os.getloadavg()[0]
     name = 'readout_speed_quick' if args.quick else 'readout_speed'
     lines = ['# Readout integral: time per batch of tables', '',
              f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}; '

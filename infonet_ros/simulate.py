@@ -21,11 +21,15 @@ Families (``FAMILIES``):
 - ``independent``: x and y independent 1-D mixtures (MI = 0);
 - ``boxes``: mixtures of uniform distributions on random axis-aligned rectangles (a
   piecewise-constant density with hard edges, which no other family has: the critic must
-  step, not slope, where the density does; the log density ratio is exact).
+  step, not slope, where the density does; the log density ratio is exact);
+- ``ellipses``: mixtures of uniform distributions on random rotated ellipses (hard edges at
+  every angle, curved; the marginals are semicircle laws, so the log ratio is exact too).
 Student-t, additive uniform noise (the limit beta -> infinity, which training stops well
 short of; boxes have hard edges too, but only along the axes and never as a band around a
-line) and the evaluation's bimodal mixture are kept out of training on purpose:
-:mod:`infonet_ros.evaluate` uses them as unseen families.
+line; a thin ellipse is edged at any angle, but its width tapers to zero at both ends, where
+a band of additive uniform noise keeps one width and ends in straight cuts) and the
+evaluation's bimodal mixture are kept out of training on purpose: :mod:`infonet_ros.evaluate`
+uses them as unseen families.
 """
 
 import math
@@ -33,13 +37,14 @@ import math
 import torch
 
 LOG_2PI = math.log(2.0 * math.pi)
-FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent', 'boxes')
+FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent', 'boxes',
+            'ellipses')
 # Shares of each family in a training batch: those of every training stage before the fifth
 # stages of `default` and `fast` (session 14), whose commands move 10 % from gmm to boxes.
-# shaped_noise and boxes are opt-in (train --families): 33 minutes of fine-tuning `fine` with
-# shaped_noise changed nothing measurable (docs/model_card.md, "Training",
+# shaped_noise, boxes and ellipses are opt-in (train --families): 33 minutes of fine-tuning
+# `fine` with shaped_noise changed nothing measurable (docs/model_card.md, "Training",
 # benchmarks/results/model_tradeoff_shaped_noise.md).
-DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15, 0.0)
+DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15, 0.0, 0.0)
 # Shape range of the generalized normal noise of shaped_noise (see the module docstring).
 NOISE_BETA_RANGE = (0.8, 4.0)
 
@@ -307,6 +312,69 @@ def sample_boxes(b, n, gen, k_max=10, n_label=2048, half_width=(0.02, 0.5)):
     return _finish(x, y, lr, n)
 
 
+def ellipse_mixture_sample(w, centre, axes, angle, m, gen):
+    """
+    Draw m points from each of B mixtures of uniform ellipses, with their exact log ratios.
+
+    w (B, K) weights; centre (B, K, 2); axes (B, K, 2) semi-axes (a, b); angle (B, K) of the
+    a axis to the x axis -> x, y, log p(x,y) / (p(x) p(y)) (B, m).
+    """
+    b = w.shape[0]
+    cos, sin = torch.cos(angle), torch.sin(angle)  # (B, K)
+    comp = torch.multinomial(w, m, replacement=True, generator=gen)  # (B, m)
+    pick = lambda t: torch.gather(t, 1, comp)  # noqa: E731  (B, K) -> (B, m)
+    # Uniform in the unit disk (radius sqrt(U)), stretched by the axes, rotated, shifted.
+    r = torch.sqrt(torch.rand(b, m, generator=gen))
+    phi = (2.0 * math.pi) * torch.rand(b, m, generator=gen)
+    la, lb = pick(axes[..., 0]) * r * torch.cos(phi), pick(axes[..., 1]) * r * torch.sin(phi)
+    x = pick(centre[..., 0]) + la * pick(cos) - lb * pick(sin)  # (B, m)
+    y = pick(centre[..., 1]) + la * pick(sin) + lb * pick(cos)  # (B, m)
+    # Each point against each ellipse (B, m, K): inside test in the ellipse's own frame.
+    dx, dy = x.unsqueeze(2) - centre[:, None, :, 0], y.unsqueeze(2) - centre[:, None, :, 1]
+    ea = (dx * cos.unsqueeze(1) + dy * sin.unsqueeze(1)) / axes[:, None, :, 0]
+    eb = (dy * cos.unsqueeze(1) - dx * sin.unsqueeze(1)) / axes[:, None, :, 1]
+    inside = (ea ** 2 + eb ** 2) <= 1.0
+    area = math.pi * axes.prod(-1)  # (B, K)
+    joint = (inside * (w / area).unsqueeze(1)).sum(-1)  # (B, m)
+    # A uniform ellipse projects on an axis as a semicircle law of half-width s:
+    # p(t) = 2 / (pi s) * sqrt(1 - ((t - c) / s)^2).
+    a2, b2 = axes[..., 0] ** 2, axes[..., 1] ** 2
+    s_x = torch.sqrt(a2 * cos ** 2 + b2 * sin ** 2)  # (B, K)
+    s_y = torch.sqrt(a2 * sin ** 2 + b2 * cos ** 2)
+
+    def marginal(t, c, s):
+        z = (t.unsqueeze(2) - c.unsqueeze(1)) / s.unsqueeze(1)  # (B, m, K)
+        dens = 2.0 / (math.pi * s.unsqueeze(1)) * torch.sqrt((1.0 - z ** 2).clamp_min(0.0))
+        return (dens * w.unsqueeze(1)).sum(-1)  # (B, m)
+
+    p_x = marginal(x, centre[..., 0], s_x)
+    p_y = marginal(y, centre[..., 1], s_y)
+    # Every point lies strictly inside its own ellipse, so no density is zero there; the
+    # floor only guards float32 rounding on a rim.
+    tiny = torch.finfo(joint.dtype).tiny
+    lr = torch.log(joint.clamp_min(tiny)) - torch.log(p_x.clamp_min(tiny)) \
+        - torch.log(p_y.clamp_min(tiny))
+    return x, y, lr
+
+
+def sample_ellipses(b, n, gen, k_max=10, n_label=2048, half_axis=(0.02, 0.5)):
+    """
+    Mixtures of uniform distributions on random rotated ellipses.
+
+    K ~ U{1..k_max} ellipses, weights Dirichlet(1), centres U(0, 1)^2, semi-axes
+    log-uniform in ``half_axis``, orientation U(0, pi). Hard edges at every angle; the log
+    ratio is exact (indicator densities over semicircle-law marginals).
+    """
+    k = torch.randint(1, k_max + 1, (b,), generator=gen)
+    w = _dirichlet_weights(b, k_max, k, gen)  # (B, K)
+    lo_h, hi_h = math.log(half_axis[0]), math.log(half_axis[1])
+    centre = torch.rand(b, k_max, 2, generator=gen)  # (B, K, 2)
+    axes = torch.exp(lo_h + (hi_h - lo_h) * torch.rand(b, k_max, 2, generator=gen))
+    angle = math.pi * torch.rand(b, k_max, generator=gen)  # (B, K)
+    x, y, lr = ellipse_mixture_sample(w, centre, axes, angle, n + n_label, gen)
+    return _finish(x, y, lr, n)
+
+
 def sample_gaussian(b, n, rho, gen):
     """Bivariate standard Gaussians with correlation rho (scalar or (B,))."""
     rho = torch.as_tensor(rho, dtype=torch.get_default_dtype()).expand(b).unsqueeze(1)
@@ -317,7 +385,8 @@ def sample_gaussian(b, n, rho, gen):
 
 SAMPLERS = {'gmm': sample_gmm, 'scale_mixture': sample_scale_mixture,
             'functional': sample_functional, 'shaped_noise': sample_shaped_noise,
-            'independent': sample_independent, 'boxes': sample_boxes}
+            'independent': sample_independent, 'boxes': sample_boxes,
+            'ellipses': sample_ellipses}
 
 
 def sample_batch(b, n, gen, weights=DEFAULT_FAMILY_WEIGHTS):

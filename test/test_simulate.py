@@ -201,3 +201,47 @@ def test_box_family_has_dependent_and_independent_sets():
     x, y, mi = simulate.sample_boxes(64, 300, gen(24))
     assert (mi.abs() < 1e-5).any() and (mi > 0.3).any()
     assert (mi < math.log(10) + 0.05).all()  # at most log K for K <= 10 boxes
+
+
+def ellipses(*specs):
+    """One mixture of ellipses from (weight, cx, cy, a, b, angle): w, centre, axes, angle."""
+    t = torch.tensor(specs, dtype=torch.float)  # (K, 6)
+    return t[None, :, 0], t[None, :, 1:3], t[None, :, 3:5], t[None, :, 5]
+
+
+# A uniform disk carries log(pi) - 1 nats (the semicircle marginal's entropy is
+# log(pi r) - 1/2); scaling either axis, i.e. any axis-aligned ellipse, leaves MI unchanged.
+DISK_MI = math.log(math.pi) - 1.0
+
+
+@pytest.mark.parametrize('a, b, angle', [(1.0, 1.0, 0.0), (1.0, 1.0, 1.1), (3.0, 0.2, 0.0),
+                                         (0.2, 3.0, math.pi / 2)])
+def test_axis_aligned_ellipse_and_any_disk_carry_the_disk_mi(a, b, angle):
+    _, _, lr = simulate.ellipse_mixture_sample(*ellipses((1.0, 0.3, -2.0, a, b, angle)),
+                                               400_000, gen(25))
+    assert lr.mean().item() == pytest.approx(DISK_MI, abs=0.003)
+
+
+def test_disjoint_diagonal_ellipses_add_log_k_to_the_disk_mi():
+    spec = ellipses((0.5, 0.0, 0.0, 1.0, 0.4, 0.0), (0.5, 5.0, 5.0, 0.5, 0.5, 2.0))
+    _, _, lr = simulate.ellipse_mixture_sample(*spec, 400_000, gen(26))
+    assert lr.mean().item() == pytest.approx(DISK_MI + math.log(2), abs=0.003)
+
+
+def test_rotated_ellipse_projects_as_a_semicircle_law():
+    a, b, angle = 2.0, 0.3, 0.6
+    x, y, _ = simulate.ellipse_mixture_sample(*ellipses((1.0, 1.0, -1.0, a, b, angle)),
+                                              5000, gen(27))
+    s_x = math.sqrt((a * math.cos(angle)) ** 2 + (b * math.sin(angle)) ** 2)
+    s_y = math.sqrt((a * math.sin(angle)) ** 2 + (b * math.cos(angle)) ** 2)
+    assert stats.kstest(x[0].numpy(), stats.semicircular(loc=1.0, scale=s_x).cdf).pvalue > 0.01
+    assert stats.kstest(y[0].numpy(), stats.semicircular(loc=-1.0, scale=s_y).cdf).pvalue > 0.01
+
+
+def test_thin_rotated_ellipse_label_agrees_with_high_sample_ksg():
+    from infonet_ros.baselines import ksg_mi
+    spec = ellipses((0.6, 0.0, 0.0, 1.0, 0.05, 0.7), (0.4, 0.5, 0.2, 0.3, 0.2, 2.5))
+    x, y, lr = simulate.ellipse_mixture_sample(*spec, 20_000, gen(28))
+    # KSG as an independent check of the exact label (a few % low at hard edges).
+    assert ksg_mi(x[0].numpy(), y[0].numpy()) == pytest.approx(lr.mean().item(), rel=0.1)
+    assert lr.mean().item() > DISK_MI + 0.5  # a thin diagonal ellipse is strongly dependent

@@ -53,7 +53,7 @@ BIAS_REL = 0.05  # target: |bias| within 5 % of the true MI ...
 BIAS_MAX_MI = 2.0  # ... for true MI up to 2 nats
 BIAS_ABS_AT_ZERO = 0.01  # for a true MI of 0 the 5 % rule is replaced by 0.01 nats
 # Seeds of the sample streams: every method sees the same samples, runs are reproducible.
-SECTION_IDS = {'gaussian': 101, 'gmm': 202, 'unseen': 303, 'quantized': 404}
+SECTION_IDS = {'gaussian': 101, 'gmm': 202, 'unseen': 303, 'quantized': 404, 'shapes': 505}
 
 
 def add_arguments(p: argparse.ArgumentParser):
@@ -294,6 +294,8 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
     groups.append(('unseen', 'unseen: all families'))
     if _select(records, section='quantized'):
         groups.append(('quantized', 'quantized Gaussians (ties)'))
+    if _select(records, section='shapes'):
+        groups.append(('shapes', 'held-out shapes (hard edges)'))
     rows = []
     for key, label in groups:
         for n in ns:
@@ -318,13 +320,15 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
     md.append(md_table(['group', 'N', 'InfoNet MAE', 'InfoNet bias', 'KSG MAE', 'KSG bias',
                         'MINE MAE', 'MINE bias'], rows))
 
-    # Unseen and quantized cases in detail at N = 1000 (or the middle N).
+    # Unseen, quantized and shape cases in detail at N = 1000 (or the middle N).
     n_mid = MINE_N if MINE_N in ns else ns[len(ns) // 2]
     quantized = ['InfoNet', 'InfoNet-avg-ties', 'KSG']
     for section, title, shown in (
             ('unseen', 'Unseen families', methods[:3]),
             ('quantized', 'Quantized Gaussians (rounded to a step: ties; InfoNet-avg-ties: '
-             'the same network on averaged ranks of tied values)', quantized)):
+             'the same network on averaged ranks of tied values)', quantized),
+            ('shapes', 'Held-out shapes (uniform on a triangle and on rings: hard edges '
+             'unlike any training family; reported apart from the targets)', methods[:2])):
         rows = []
         for case in dict.fromkeys(r['case'] for r in _select(records, section=section)):
             recs = _select(records, section=section, case=case, n=n_mid)
@@ -482,6 +486,12 @@ def run(args, log=print) -> tuple[dict, str]:
     for i, case in enumerate(cases):
         runner.run_case('quantized', case, i,
                         lambda n, s: ['InfoNet', 'InfoNet-avg-ties', 'KSG'])
+    log(f'  {time.time() - t_start:.0f} s')
+
+    cases = gt.shape_cases()
+    log(f'held-out shapes ({len(cases)} cases, hard edges)')
+    for i, case in enumerate(cases):
+        runner.run_case('shapes', case, i, lambda n, s: ['InfoNet', 'KSG'])
     log(f'  {time.time() - t_start:.0f} s')
 
     log(f"order preservation ({cfg['triplets']} GMM + {cfg['triplets']} Gaussian triplets)")

@@ -17,6 +17,11 @@ Families:
   (quadrature); ``student_t`` bivariate t (closed form from the t entropies);
   ``monotone`` Gaussian pairs seen through x^3 or asinh (the Gaussian MI);
   ``bimodal`` two-component mixtures of bivariate t (Monte-Carlo truth).
+- ``shapes``: uniform distributions on shapes no training family draws (a triangle, rings):
+  hard edges, slanted or curved, that neither the axis-aligned ``boxes`` nor the convex
+  ``ellipses`` of training reproduce (closed form or 1-D quadrature); reported apart from
+  the targets, as a check that training on hard-edged families did not only teach the
+  evaluation's uniform-noise bands.
 - ``quantized``: Gaussian pairs rounded to a step (many ties, as from a sensor's ADC); the
   MI of the discrete pair, exact by quadrature.
 - :func:`gmm_triplets` / :func:`gaussian_triplets`: (X, Y, Z) with known I(X;Y), I(X;Z),
@@ -163,6 +168,45 @@ def uniform_noise_case(width: float, base: str = 'uniform') -> Case:
         return x, x + rng.uniform(-half, half, n)
     return Case('uniform_noise', f'x~{"U" if base == "uniform" else "N"}, width={width:g}',
                 truth, sample, params={'width': width, 'base': base})
+
+
+# ---- uniform distributions on shapes (hard edges) ---------------------------------------
+
+def triangle_case() -> Case:
+    """
+    Uniform on the triangle 0 < x < y < 1: p = 2, p(x) = 2 (1 - x), p(y) = 2 y.
+
+    I = log 2 - E log 2(1 - X) - E log 2Y = 1 - log 2 (E log of a Beta(1, 2) variable is
+    -1/2).
+    """
+    def sample(n, rng):
+        u = rng.uniform(0.0, 1.0, (2, n))
+        return u.min(axis=0), u.max(axis=0)
+    return Case('shapes', 'triangle x<y', 1.0 - math.log(2.0), sample)
+
+
+def ring_marginal(t: np.ndarray, r_in: float) -> np.ndarray:
+    """Density of one coordinate of the uniform ring r_in <= r <= 1."""
+    chord = 2.0 * np.sqrt(np.clip(1.0 - t ** 2, 0.0, None))
+    chord -= 2.0 * np.sqrt(np.clip(r_in ** 2 - t ** 2, 0.0, None))
+    return chord / (math.pi * (1.0 - r_in ** 2))
+
+
+def ring_mi(r_in: float, n_grid: int = 2_000_001) -> float:
+    """I(X; Y) of the uniform ring: 2 h(X) - log(area), h(X) by quadrature."""
+    t = np.linspace(-1.0, 1.0, n_grid)
+    p = ring_marginal(t, r_in)
+    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return float(-2.0 * _trapezoid(plogp, t) - math.log(math.pi * (1.0 - r_in ** 2)))
+
+
+def ring_case(r_in: float) -> Case:
+    """Uniform on the ring r_in <= r <= 1: dependent but uncorrelated, curved edges."""
+    def sample(n, rng):
+        r = np.sqrt(rng.uniform(r_in ** 2, 1.0, n))
+        phi = rng.uniform(0.0, 2.0 * math.pi, n)
+        return r * np.cos(phi), r * np.sin(phi)
+    return Case('shapes', f'ring r_in={r_in:g}', ring_mi(r_in), sample, params={'r_in': r_in})
 
 
 # ---- Student-t ---------------------------------------------------------------------------
@@ -416,6 +460,12 @@ def unseen_cases() -> list[Case]:
     return cases
 
 
+def shape_cases() -> list[Case]:
+    """Return uniform distributions on shapes outside the training families (0.26 to 1.7 nats)."""
+    return [triangle_case()] + [ring_case(r) for r in RING_RADII]
+
+
+RING_RADII = (0.3, 0.6, 0.9)
 QUANTIZED = tuple((rho, step) for rho in (0.0, 0.5, 0.9) for step in (2.0, 0.5, 0.2))
 
 

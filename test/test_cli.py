@@ -122,14 +122,15 @@ def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
     assert md.strip() == out.strip()
     for heading in ('### Targets', '### Bivariate Gaussians', '### Accuracy by family',
                     '### Order preservation', '### Readout ablation',
-                    '### Quantized Gaussians (rounded to a step: ties'):
+                    '### Quantized Gaussians (rounded to a step: ties',
+                    '### Held-out shapes (uniform on a triangle and on rings'):
         assert heading in md
     res = json.loads((tmp_path / 'tiny_quick.json').read_text())
     assert res['settings']['ns'] == [300] and res['settings']['mine'] is False
     methods = {r['method'] for r in res['records']}
     assert methods == {'InfoNet', 'InfoNet-shuffle', 'KSG', 'InfoNet-avg-ties'}
     sections = {r['section'] for r in res['records']}
-    assert sections == {'gaussian', 'gmm', 'unseen', 'quantized'}
+    assert sections == {'gaussian', 'gmm', 'unseen', 'quantized', 'shapes'}
     # Independent rounded Gaussians (ties) read about 0, not the +-0.5 or worse of averaged ranks
     # (too low with a cross-fitted model, too high with the in-sample default).
     tied = [r['estimate'] for r in res['records'] if r['section'] == 'quantized'

@@ -142,3 +142,37 @@ def test_quantized_gaussian_mi_limits():
         gt.quantized_gaussian_mi(0.5, 0.0)
     with pytest.raises(ValueError, match='rho'):
         gt.quantized_gaussian_mi(1.0, 0.5)
+
+
+def test_triangle_truth_matches_monte_carlo_of_its_log_ratio():
+    case = gt.triangle_case()
+    x, y = case.sample(400_000, np.random.default_rng(5))
+    assert np.all(x < y) and x.min() >= 0 and y.max() <= 1
+    lr = np.log(2.0) - np.log(2.0 * (1.0 - x)) - np.log(2.0 * y)  # p = 2 on x < y
+    se = lr.std() / math.sqrt(lr.size)
+    assert case.truth == pytest.approx(lr.mean(), abs=4 * se)
+
+
+@pytest.mark.parametrize('r_in', gt.RING_RADII)
+def test_ring_quadrature_matches_monte_carlo_and_samples_lie_in_the_ring(r_in):
+    case = gt.ring_case(r_in)
+    x, y = case.sample(400_000, np.random.default_rng(6))
+    r = np.hypot(x, y)
+    assert r.min() >= r_in - 1e-12 and r.max() <= 1 + 1e-12
+    # The marginal is a density (integrates to 1) and the samples follow it.
+    t = np.linspace(-1, 1, 200_001)
+    assert _trapezoid(gt.ring_marginal(t, r_in), t) == pytest.approx(1.0, abs=1e-4)
+    cdf = np.cumsum(gt.ring_marginal(t, r_in)) * (t[1] - t[0])
+    assert stats.kstest(x[:5000], lambda v: np.interp(v, t, cdf)).pvalue > 0.01
+    joint = -math.log(math.pi * (1 - r_in ** 2))
+    lr = joint - np.log(gt.ring_marginal(x, r_in)) - np.log(gt.ring_marginal(y, r_in))
+    se = lr.std() / math.sqrt(lr.size)
+    assert case.truth == pytest.approx(lr.mean(), abs=4 * se)
+
+
+def test_shape_cases_are_dependent_uncorrelated_or_not():
+    cases = gt.shape_cases()
+    assert {c.family for c in cases} == {'shapes'}
+    assert all(0.2 < c.truth < 2.0 for c in cases)
+    x, y = cases[1].sample(20_000, np.random.default_rng(7))  # a ring: dependent,
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.05  # yet uncorrelated

@@ -462,37 +462,28 @@ def run(args, log=print) -> tuple[dict, str]:
     t_start = time.time()
     nets = ['InfoNet', 'InfoNet-shuffle', 'KSG']
 
-    log(f'gaussian sweep ({len(gt.GAUSSIAN_RHOS)} rho x {cfg["ns"]} x {cfg["seeds"]} seeds)')
-    for i, rho in enumerate(gt.GAUSSIAN_RHOS):
-        runner.run_case('gaussian', gt.gaussian_case(rho), i, lambda n, s: nets + (
-            ['MINE'] if _mine_ok(cfg, n, s, cfg['mine_seeds']) else []))
-    log(f'  {time.time() - t_start:.0f} s')
-
-    log(f"random GMMs ({cfg['gmm']}, Monte-Carlo truths)")
-    for i, case in enumerate(gt.gmm_cases(cfg['gmm'])):
-        runner.run_case('gmm', case, i, lambda n, s, i=i: nets + (
-            ['MINE'] if _mine_ok(cfg, n, s, 1) and i < cfg['mine_gmm'] else []))
-    log(f'  {time.time() - t_start:.0f} s')
-
-    cases = gt.unseen_cases()
-    log(f'unseen families ({len(cases)} cases)')
-    for i, case in enumerate(cases):
-        runner.run_case('unseen', case, i, lambda n, s: ['InfoNet', 'KSG'] + (
-            ['MINE'] if _mine_ok(cfg, n, s, 1) else []))
-    log(f'  {time.time() - t_start:.0f} s')
-
-    cases = gt.quantized_cases()
-    log(f'quantized Gaussians ({len(cases)} cases, tied samples)')
-    for i, case in enumerate(cases):
-        runner.run_case('quantized', case, i,
-                        lambda n, s: ['InfoNet', 'InfoNet-avg-ties', 'KSG'])
-    log(f'  {time.time() - t_start:.0f} s')
-
-    cases = gt.shape_cases()
-    log(f'held-out shapes ({len(cases)} cases, hard edges)')
-    for i, case in enumerate(cases):
-        runner.run_case('shapes', case, i, lambda n, s: ['InfoNet', 'KSG'])
-    log(f'  {time.time() - t_start:.0f} s')
+    # (log line, section, cases (built when the section starts), methods_for(index, n, seed))
+    sections = (
+        (f'gaussian sweep ({len(gt.GAUSSIAN_RHOS)} rho x {cfg["ns"]} x {cfg["seeds"]} seeds)',
+         'gaussian', lambda: [gt.gaussian_case(rho) for rho in gt.GAUSSIAN_RHOS],
+         lambda i, n, s: nets + (['MINE'] if _mine_ok(cfg, n, s, cfg['mine_seeds']) else [])),
+        (f"random GMMs ({cfg['gmm']}, Monte-Carlo truths)", 'gmm',
+         lambda: gt.gmm_cases(cfg['gmm']),
+         lambda i, n, s: nets + (
+             ['MINE'] if _mine_ok(cfg, n, s, 1) and i < cfg['mine_gmm'] else [])),
+        ('unseen families ({} cases)', 'unseen', gt.unseen_cases,
+         lambda i, n, s: ['InfoNet', 'KSG'] + (['MINE'] if _mine_ok(cfg, n, s, 1) else [])),
+        ('quantized Gaussians ({} cases, tied samples)', 'quantized', gt.quantized_cases,
+         lambda i, n, s: ['InfoNet', 'InfoNet-avg-ties', 'KSG']),
+        ('held-out shapes ({} cases, hard edges)', 'shapes', gt.shape_cases,
+         lambda i, n, s: ['InfoNet', 'KSG']),
+    )
+    for title, section, make_cases, methods_for in sections:
+        cases = make_cases()
+        log(title.format(len(cases)))
+        for i, case in enumerate(cases):
+            runner.run_case(section, case, i, lambda n, s, i=i: methods_for(i, n, s))
+        log(f'  {time.time() - t_start:.0f} s')
 
     log(f"order preservation ({cfg['triplets']} GMM + {cfg['triplets']} Gaussian triplets)")
     order_rows = order_preservation(est, cfg, log)

@@ -146,13 +146,17 @@ def uniform_noise_mi(c: float) -> float:
     return c / 2.0 - math.log(c) if c <= 1.0 else 1.0 / (2.0 * c)
 
 
+def _entropy_1d(p: np.ndarray, t: np.ndarray) -> float:
+    """Differential entropy of a density ``p`` tabulated on the grid ``t`` (0 log 0 = 0)."""
+    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+    return float(-_trapezoid(plogp, t))
+
+
 def gaussian_uniform_noise_mi(a: float, n_grid: int = 200_001) -> float:
     """I(X; X + W) for X ~ N(0, 1), W ~ U(-a, a), by quadrature of h(X + W) - log 2a."""
     y = np.linspace(-a - 10.0, a + 10.0, n_grid)
     p = (special.ndtr(y + a) - special.ndtr(y - a)) / (2.0 * a)
-    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    h = -_trapezoid(plogp, y)
-    return float(h - math.log(2.0 * a))
+    return _entropy_1d(p, y) - math.log(2.0 * a)
 
 
 def uniform_noise_case(width: float, base: str = 'uniform') -> Case:
@@ -195,9 +199,7 @@ def ring_marginal(t: np.ndarray, r_in: float) -> np.ndarray:
 def ring_mi(r_in: float, n_grid: int = 2_000_001) -> float:
     """I(X; Y) of the uniform ring: 2 h(X) - log(area), h(X) by quadrature."""
     t = np.linspace(-1.0, 1.0, n_grid)
-    p = ring_marginal(t, r_in)
-    plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
-    return float(-2.0 * _trapezoid(plogp, t) - math.log(math.pi * (1.0 - r_in ** 2)))
+    return 2.0 * _entropy_1d(ring_marginal(t, r_in), t) - math.log(math.pi * (1.0 - r_in ** 2))
 
 
 def ring_case(r_in: float) -> Case:
@@ -460,12 +462,14 @@ def unseen_cases() -> list[Case]:
     return cases
 
 
+RING_RADII = (0.3, 0.6, 0.9)
+
+
 def shape_cases() -> list[Case]:
     """Return uniform distributions on shapes outside the training families (0.26 to 1.7 nats)."""
     return [triangle_case()] + [ring_case(r) for r in RING_RADII]
 
 
-RING_RADII = (0.3, 0.6, 0.9)
 QUANTIZED = tuple((rho, step) for rho in (0.0, 0.5, 0.9) for step in (2.0, 0.5, 0.2))
 
 

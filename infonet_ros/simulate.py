@@ -322,7 +322,10 @@ def ellipse_mixture_sample(w, centre, axes, angle, m, gen):
     b = w.shape[0]
     cos, sin = torch.cos(angle), torch.sin(angle)  # (B, K)
     comp = torch.multinomial(w, m, replacement=True, generator=gen)  # (B, m)
-    pick = lambda t: torch.gather(t, 1, comp)  # noqa: E731  (B, K) -> (B, m)
+
+    def pick(t):  # each point's own ellipse: (B, K) -> (B, m)
+        return torch.gather(t, 1, comp)
+
     # Uniform in the unit disk (radius sqrt(U)), stretched by the axes, rotated, shifted.
     r = torch.sqrt(torch.rand(b, m, generator=gen))
     phi = (2.0 * math.pi) * torch.rand(b, m, generator=gen)

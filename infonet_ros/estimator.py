@@ -15,6 +15,10 @@ series carries no information: its estimate is exactly 0.0 (no network call for 
 Tied values (quantized sensors, integer fields) are ranked in a fixed pseudo-random order
 (``infonet_ros.copula.pair_ranks``): the estimate is then that of the quantized variables.
 Estimates of independent data scatter around 0 and can be slightly negative (no clipping).
+A series longer than the largest set the model was trained on (``max_set_size``: 2048 for the
+shipped models) is split into interleaved subsets of at most that size (samples i, i + k,
+i + 2k, ...), each estimated in the same batch and averaged, weighted by length: a network
+fed sets far larger than any it saw reads low (5-10 % at N = 30,000-100,000 on Gaussians).
 How the network's critic table becomes an estimate (cross-fitted or in-sample) is a field
 of each model's config (:func:`infonet_ros.readout.set_mi`, docs/model_card.md).
 """
@@ -50,6 +54,9 @@ JIT_CACHE_SIZE = 8
 # calling thread at each call, i.e. the cores torch would use anyway; else 1. See
 # infonet_ros.row_pool).
 DEFAULT_WORKERS = 'auto'
+# Longest set one forward pass reads when a checkpoint does not say which N it was trained on
+# (its provenance's n_range); longer series are split (see the module docstring).
+DEFAULT_MAX_SET_SIZE = 2048
 
 
 def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
@@ -168,6 +175,25 @@ class TracedNetwork:
         return [k[0] for k in self._traced]
 
 
+def interleaved_subsets(n: int, max_size: int) -> list[np.ndarray]:
+    """
+    Split positions 0..n-1 into k = ceil(n / max_size) interleaved subsets, grouped by length.
+
+    Subset i holds positions i, i + k, i + 2k, ... (every part of a time-ordered window, not
+    one stretch of it); every position is in exactly one subset. The first n mod k subsets are
+    one longer than the rest, so they come as up to two groups of equal-length rows.
+
+    :return: index arrays of shape (subsets, length); one (1, n) array when n <= max_size.
+    """
+    k = -(-n // max_size)
+    m, r = divmod(n, k)
+    groups = []
+    if r:
+        groups.append(np.arange(r)[:, None] + k * np.arange(m + 1))  # (r, m + 1)
+    groups.append(np.arange(r, k)[:, None] + k * np.arange(m))  # (k - r, m)
+    return groups
+
+
 def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str, readout: str,
              integral: str) -> torch.Tensor:
     """MI of copula pairs: (B, 2, N) ranks in (0, 1], float32 -> (B,) nats."""
@@ -195,9 +221,14 @@ class InfoNetEstimator:
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
                  provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
                  marginal: str = 'exact', jit: bool = False, ties: str = DEFAULT_TIES,
-                 workers: int | str = DEFAULT_WORKERS):
+                 workers: int | str = DEFAULT_WORKERS, max_set_size: int | None = None):
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
+
+        :param max_set_size: longest series one forward pass reads; longer ones are split into
+            interleaved subsets estimated together and averaged (module docstring). None
+            (default): the largest N of the model's training (provenance ``n_range``), else
+            ``DEFAULT_MAX_SET_SIZE``; 0: never split (the network reads any N at once).
 
         :param workers: CPU threads that share the rows of a batch, each running its rows
             with one torch intra-op thread (:mod:`infonet_ros.row_pool`: 1.1-1.5x the
@@ -226,6 +257,7 @@ class InfoNetEstimator:
             raise ValueError(f'ties must be one of {TIES}, got {ties!r}')
         self.ties = ties
         self.workers = check_workers(workers)
+        self.max_set_size = self._check_max_set_size(max_set_size)
         self._pool = RowPool()
         # With jit and the exact readout, network and readout are one trace: one call into
         # TorchScript per pass, so a busy Python thread beside it (a ROS executor taking
@@ -249,6 +281,20 @@ class InfoNetEstimator:
             self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal,
                                            readout=self.model.cfg.readout,
                                            integral=self.model.cfg.integral)
+
+    def _check_max_set_size(self, value) -> int:
+        if value is None:
+            n_range = self.provenance.get('n_range')
+            try:
+                value = int(n_range[1])
+            except (TypeError, ValueError, IndexError):
+                value = DEFAULT_MAX_SET_SIZE
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f'max_set_size must be an integer, got {value!r}')
+        if value != 0 and value < 2 * MIN_SAMPLES:
+            raise ValueError(f'max_set_size must be 0 (never split) or at least '
+                             f'{2 * MIN_SAMPLES}, got {value}')
+        return int(value)
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -324,9 +370,27 @@ class InfoNetEstimator:
         live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
         if live.any():
             xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
-            # One worker (a GPU, eager passes): the rows run here, in one share.
-            out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy)
+            n = xy.shape[-1]
+            mi = np.zeros(xy.shape[0])
+            for idx in self._subsets(n):
+                sub = xy[:, :, idx]  # (B, 2, S, M): S interleaved subsets of M samples
+                rows = sub.transpose(0, 2, 1, 3).reshape(-1, 2, idx.shape[1])  # (B * S, 2, M)
+                # Subsets of a varying row can be constant (sparse data): 0, as for a row.
+                part = np.zeros(rows.shape[0])
+                ok = (np.ptp(rows[:, 0], axis=1) > 0) & (np.ptp(rows[:, 1], axis=1) > 0)
+                if ok.any():
+                    # One worker (a GPU, eager passes): the rows run here, in one share.
+                    part[ok] = self._pool.map_rows(self._pairs_mi, self.worker_count(),
+                                                   rows[ok])
+                mi += part.reshape(xy.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
+            out[live] = mi
         return out
+
+    def _subsets(self, n: int) -> list[np.ndarray]:
+        """Index groups of the sets that a series of length n is read as (one set: (1, n))."""
+        if self.max_set_size == 0 or n <= self.max_set_size:
+            return [np.arange(n)[None]]
+        return interleaved_subsets(n, self.max_set_size)
 
     def worker_count(self) -> int:
         """Threads that share a batch's rows if this thread estimated now (see ``workers``)."""
@@ -378,22 +442,35 @@ class InfoNetEstimator:
             raise ValueError('x and y must be finite (no NaN or inf)')
         squeeze = x.dim() == 1
         xb, yb = (x[None], y[None]) if squeeze else (x, y)
+        if soft and (_has_ties(xb) or _has_ties(yb)):
+            warnings.warn('mi_torch(soft=True) on tied values (quantized data): soft ranks '
+                          'give ties one rank and the estimate can be far too low; use '
+                          'soft=False or estimate() for such data', RuntimeWarning,
+                          stacklevel=2)
+        n = xb.shape[-1]
+        mi = 0.0
+        for idx in self._subsets(n):
+            # Ranks within each set (uniform marginals per set, as the readout assumes).
+            ix = torch.from_numpy(idx).to(xb.device)
+            xs = xb[:, ix].flatten(0, 1)  # (B * S, M)
+            ys = yb[:, ix].flatten(0, 1)  # (B * S, M)
+            part = self._sets_mi_torch(xs, ys, soft, tau)  # (B * S,)
+            mi = mi + part.view(xb.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
+        return mi[0] if squeeze else mi
+
+    def _sets_mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool,
+                       tau: float) -> torch.Tensor:
+        """MI of sets (B, N) x (B, N) -> (B,), soft or hard ranks (see ``mi_torch``)."""
         if soft:
-            if _has_ties(xb) or _has_ties(yb):
-                warnings.warn('mi_torch(soft=True) on tied values (quantized data): soft ranks '
-                              'give ties one rank and the estimate can be far too low; use '
-                              'soft=False or estimate() for such data', RuntimeWarning,
-                              stacklevel=2)
-            uv = torch.stack([soft_rank_normalize(xb, tau), soft_rank_normalize(yb, tau)],
+            uv = torch.stack([soft_rank_normalize(x, tau), soft_rank_normalize(y, tau)],
                              dim=-1)  # (B, N, 2)
         else:
-            xy = torch.stack([xb, yb], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
+            xy = torch.stack([x, y], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
             uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
-        mi = set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
-                    seed=self.split_seed, marginal=self.marginal,
-                    integral=self.model.cfg.integral)
-        return mi[0] if squeeze else mi
+        return set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
+                      seed=self.split_seed, marginal=self.marginal,
+                      integral=self.model.cfg.integral)  # (B,)
 
 
 def _has_ties(t: torch.Tensor) -> bool:

@@ -23,17 +23,20 @@ def gaussian(rng, rho, shape):
     return x, rho * x + math.sqrt(1 - rho ** 2) * rng.standard_normal(shape)
 
 
-@pytest.mark.parametrize('n, max_size', [(100, 100), (101, 100), (4096, 2048),
-                                         (5000, 2048), (100001, 2048), (2049, 2048)])
-def test_interleaved_subsets_cover_every_sample_once(n, max_size):
-    groups = interleaved_subsets(n, max_size)
-    flat = np.concatenate([g.ravel() for g in groups])
+@pytest.mark.parametrize('n, max_size, subsets, groups', [
+    (100, 100, 1, 1), (101, 100, 2, 2), (4096, 2048, 2, 1), (5000, 2048, 4, 1),
+    (100000, 2048, 50, 1), (4099, 2048, 3, 2), (2049, 2048, 3, 1), (100003, 2048, 49, 2)])
+def test_interleaved_subsets_cover_every_sample_once(n, max_size, subsets, groups):
+    parts = interleaved_subsets(n, max_size)
+    flat = np.concatenate([g.ravel() for g in parts])
     np.testing.assert_array_equal(np.sort(flat), np.arange(n))
-    lengths = {g.shape[1] for g in groups}
+    lengths = {g.shape[1] for g in parts}
     assert max(lengths) <= max_size and max(lengths) - min(lengths) <= 1
-    assert sum(g.shape[0] for g in groups) == math.ceil(n / max_size)
-    for g in groups:  # each subset strides through the whole series
-        assert np.all(np.diff(g, axis=1) == math.ceil(n / max_size))
+    # As few subsets as fit, or up to twice that many when that gives them one length
+    # (one forward pass); otherwise two groups of lengths m + 1 and m.
+    assert sum(g.shape[0] for g in parts) == subsets and len(parts) == groups
+    for g in parts:  # each subset strides through the whole series
+        assert np.all(np.diff(g, axis=1) == subsets)
 
 
 def test_max_set_size_comes_from_the_training_range(est):
@@ -106,6 +109,6 @@ def test_mi_torch_splits_long_series_like_estimate(est):
 def test_jit_splits_long_series_like_the_eager_model(est):
     jit = InfoNetEstimator(est.model, 'cpu', est.provenance, jit=True)
     rng = np.random.default_rng(6)
-    x, y = gaussian(rng, 0.6, (2, 4100))  # subsets of 1367 and 1366
+    x, y = gaussian(rng, 0.6, (2, 4099))  # a prime: subsets of 1367, 1366 and 1366
     np.testing.assert_allclose(jit.estimate_batch(x, y), est.estimate_batch(x, y), atol=1e-6)
     assert sorted(jit._traced.shapes()) == [(2, 1366), (2, 1367)]

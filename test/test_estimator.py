@@ -366,8 +366,8 @@ def test_shuffle_readout_is_close_to_exact(est):
                                             ('fine', 64, 0.2), ('fine', 300, 0.07),
                                             ('fast', 64, 0.13), ('fast', 300, 0.05)])
 def test_short_window_bias_on_independent_data_stays_within_the_model_card(name, n, bound):
-    # docs/model_card.md: +0.07 / +0.01 nats at N = 64 / 256 for 'default', +0.12 / +0.04
-    # for 'fine', +0.037 / +0.006 for 'fast'.
+    # docs/model_card.md (model_tradeoff.md): +0.060 / +0.003 nats at N = 64 / 256 for
+    # 'default', +0.12 / +0.04 for 'fine', +0.034 / +0.004 for 'fast'.
     rng = np.random.default_rng(21)
     est = InfoNetEstimator.from_pretrained(name, device='cpu')
     x, y = rng.standard_normal((2, 100, n))

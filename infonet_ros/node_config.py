@@ -86,7 +86,9 @@ PARAMS = (
        '(sliced MI).', read_only=True),
     _P('pair_names', [], 'Names of the pairs, one per entry of pairs (default: built from '
        'the sides).', read_only=True),
-    _P('window', 1000, 'Paired samples per estimate [count].', bounds=(MIN_SAMPLES, 100_000)),
+    _P('window', 1000, 'Paired samples per estimate [count]; windows longer than the '
+       "model's largest training set are read as interleaved subsets and averaged.",
+       bounds=(MIN_SAMPLES, 100_000)),
     _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
     _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
        "'cuda:N'.", choices=DEVICES),

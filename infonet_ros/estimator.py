@@ -369,31 +369,34 @@ class InfoNetEstimator:
         return out
 
     def _estimate_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        out = np.zeros(x.shape[0])
-        # A constant row carries no information: exactly 0, and no network call.
-        live = (np.ptp(x, axis=1) > 0) & (np.ptp(y, axis=1) > 0)
+        xy = np.stack([x, y], axis=-2)  # (B, 2, N)
+        n = xy.shape[-1]
+        groups = self._subsets(n)
+        if groups is None:
+            return self._sets_mi(xy)
+        mi = np.zeros(xy.shape[0])
+        for idx in groups:
+            sub = xy[:, :, idx]  # (B, 2, S, M): S interleaved subsets of M samples
+            sets = sub.transpose(0, 2, 1, 3).reshape(-1, 2, idx.shape[1])  # (B * S, 2, M)
+            part = self._sets_mi(sets).reshape(xy.shape[0], -1)  # (B, S)
+            mi += part.sum(1) * (idx.shape[1] / n)  # (B,)
+        return mi
+
+    def _sets_mi(self, xy: np.ndarray) -> np.ndarray:
+        """(B, 2, N) float64 sets -> (B,) nats; a set with a constant side gives exactly 0."""
+        out = np.zeros(xy.shape[0])
+        # A constant side carries no information: exactly 0, and no network call (a subset of
+        # a varying series can be constant too: sparse data).
+        live = (np.ptp(xy[:, 0], axis=1) > 0) & (np.ptp(xy[:, 1], axis=1) > 0)
         if live.any():
-            xy = np.stack([x[live], y[live]], axis=-2)  # (B, 2, N)
-            n = xy.shape[-1]
-            mi = np.zeros(xy.shape[0])
-            for idx in self._subsets(n):
-                sub = xy[:, :, idx]  # (B, 2, S, M): S interleaved subsets of M samples
-                rows = sub.transpose(0, 2, 1, 3).reshape(-1, 2, idx.shape[1])  # (B * S, 2, M)
-                # Subsets of a varying row can be constant (sparse data): 0, as for a row.
-                part = np.zeros(rows.shape[0])
-                ok = (np.ptp(rows[:, 0], axis=1) > 0) & (np.ptp(rows[:, 1], axis=1) > 0)
-                if ok.any():
-                    # One worker (a GPU, eager passes): the rows run here, in one share.
-                    part[ok] = self._pool.map_rows(self._pairs_mi, self.worker_count(),
-                                                   rows[ok])
-                mi += part.reshape(xy.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
-            out[live] = mi
+            # One worker (a GPU, eager passes): the rows run here, in one share.
+            out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy[live])
         return out
 
-    def _subsets(self, n: int) -> list[np.ndarray]:
-        """Index groups of the sets that a series of length n is read as (one set: (1, n))."""
+    def _subsets(self, n: int) -> list[np.ndarray] | None:
+        """Index groups of the subsets a series of length n is read as; None: read whole."""
         if self.max_set_size == 0 or n <= self.max_set_size:
-            return [np.arange(n)[None]]
+            return None
         return interleaved_subsets(n, self.max_set_size)
 
     def worker_count(self) -> int:
@@ -452,14 +455,17 @@ class InfoNetEstimator:
                           'soft=False or estimate() for such data', RuntimeWarning,
                           stacklevel=2)
         n = xb.shape[-1]
-        mi = 0.0
-        for idx in self._subsets(n):
-            # Ranks within each set (uniform marginals per set, as the readout assumes).
-            ix = torch.from_numpy(idx).to(xb.device)
-            xs = xb[:, ix].flatten(0, 1)  # (B * S, M)
-            ys = yb[:, ix].flatten(0, 1)  # (B * S, M)
-            part = self._sets_mi_torch(xs, ys, soft, tau)  # (B * S,)
-            mi = mi + part.view(xb.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
+        groups = self._subsets(n)
+        if groups is None:
+            mi = self._sets_mi_torch(xb, yb, soft, tau)  # (B,)
+        else:
+            mi = 0.0
+            for idx in groups:
+                # Ranks within each subset (uniform marginals per set, as the readout assumes).
+                ix = torch.from_numpy(idx).to(xb.device)
+                part = self._sets_mi_torch(xb[:, ix].flatten(0, 1), yb[:, ix].flatten(0, 1),
+                                           soft, tau)  # (B * S,)
+                mi = mi + part.view(xb.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
         return mi[0] if squeeze else mi
 
     def _sets_mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool,

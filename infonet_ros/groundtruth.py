@@ -375,6 +375,13 @@ class Triplets:
 
     The N points of each triplet are i.i.d., so ``head(n)`` (the first n) is a sample of
     size n of the same distributions.
+
+    ``pmi_xy`` and ``pmi_xz`` (B, N) hold the exact log density ratio
+    log p(x, y) / (p(x) p(y)) at each sample point. Their mean over a sample is the oracle
+    estimate (:meth:`oracle`): unbiased, and its variance Var(log ratio) / n is the
+    efficiency bound of MI estimation (the log ratio minus the MI is the efficient influence
+    function), so it is the reference for how well any estimator can order close triplets
+    from n points.
     """
 
     x: np.ndarray
@@ -385,11 +392,18 @@ class Triplets:
     se_xy: np.ndarray
     se_xz: np.ndarray
     kind: str
+    pmi_xy: np.ndarray
+    pmi_xz: np.ndarray
 
     def head(self, n: int) -> 'Triplets':
         """Keep the first n points of every triplet."""
         return Triplets(self.x[:, :n], self.y[:, :n], self.z[:, :n], self.i_xy, self.i_xz,
-                        self.se_xy, self.se_xz, self.kind)
+                        self.se_xy, self.se_xz, self.kind, self.pmi_xy[:, :n],
+                        self.pmi_xz[:, :n])
+
+    def oracle(self) -> tuple[np.ndarray, np.ndarray]:
+        """Oracle estimates of I(X;Y) and I(X;Z) from these samples: (B,), (B,)."""
+        return self.pmi_xy.mean(1), self.pmi_xz.mean(1)
 
 
 def _random_cov3(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
@@ -420,13 +434,23 @@ def gmm_triplets(b: int, n: int, seed: int = 0, k_max: int = 10) -> Triplets:
     m_sel = torch.gather(mu, 1, comp[..., None].expand(-1, -1, 3))
     pts = m_sel + (l_sel @ torch.randn(b, n, 3, 1, generator=gen,
                                        dtype=torch.float64)).squeeze(-1)  # (B, n, 3)
-    truths = []
+    truths, pmi = [], []
     for j in (1, 2):  # (X, Y) then (X, Z): marginal mixtures of coordinates 0 and j
         sub = [0, j]
-        truths.append(_mc_logratio_mean(w, mu[..., sub], cov[..., sub, :][..., :, sub], gen))
+        mu_j, cov_j = mu[..., sub], cov[..., sub, :][..., :, sub]
+        truths.append(_mc_logratio_mean(w, mu_j, cov_j, gen))
+        pmi.append(np.concatenate([  # 64 mixtures at a time: (64, n, k_max) intermediates
+            simulate._gmm2_logratio(pts[s, :, 0], pts[s, :, j], w[s], mu_j[s], cov_j[s]).numpy()
+            for s in (slice(lo, lo + 64) for lo in range(0, b, 64))]))
     p = pts.numpy()
     return Triplets(p[..., 0], p[..., 1], p[..., 2], truths[0][0], truths[1][0],
-                    truths[0][1], truths[1][1], 'gmm')
+                    truths[0][1], truths[1][1], 'gmm', pmi[0], pmi[1])
+
+
+def gaussian_logratio(x: np.ndarray, y: np.ndarray, rho: float) -> np.ndarray:
+    """Log density ratio of a standard bivariate Gaussian with correlation rho, pointwise."""
+    q = (rho * rho * (x * x + y * y) - 2 * rho * x * y) / (2 * (1 - rho * rho))
+    return gaussian_mi(rho) - q
 
 
 def gaussian_triplets(b: int, n: int, seed: int = 0) -> Triplets:
@@ -443,8 +467,10 @@ def gaussian_triplets(b: int, n: int, seed: int = 0) -> Triplets:
         i_xy[i], i_xz[i] = gaussian_mi(corr[i][0, 1]), gaussian_mi(corr[i][0, 2])
     for i, r in enumerate(corr):
         x[i], y[i], z[i] = (np.linalg.cholesky(r) @ rng.standard_normal((3, n)))
+    pmi_xy = np.stack([gaussian_logratio(x[i], y[i], r[0, 1]) for i, r in enumerate(corr)])
+    pmi_xz = np.stack([gaussian_logratio(x[i], z[i], r[0, 2]) for i, r in enumerate(corr)])
     zero = np.zeros(b)
-    return Triplets(x, y, z, i_xy, i_xz, zero, zero.copy(), 'gaussian')
+    return Triplets(x, y, z, i_xy, i_xz, zero, zero.copy(), 'gaussian', pmi_xy, pmi_xz)
 
 
 # ---- the standard evaluation sets --------------------------------------------------------

@@ -148,7 +148,12 @@ def test_evaluate_tiny_run_writes_tables(tmp_path, capsys):
                if r['method'] == 'InfoNet' and r['seed'] == 0}
     assert infonet['rho=0.99'] > infonet['rho=0.5'] > infonet['rho=0']
     tg = res['summary']['targets']
-    assert 'order_share_InfoNet' in tg
+    assert 'order_share_InfoNet' in tg and 'order_share_oracle' in tg
+    # The oracle reference is scored on the very triplets the estimators see.
+    by_method = {}
+    for r in res['order_records']:
+        by_method.setdefault(r['method'], []).append((r['n'], r['kind'], r['triplet']))
+    assert sorted(by_method['oracle']) == sorted(by_method['InfoNet'])
     # The bias rule is counted for KSG on the same cases, and each case's bias carries its
     # standard error (the spread of its samples over sqrt(samples - 1)).
     assert tg['bias_cases'] == tg['bias_cases_KSG'] > 0

@@ -104,6 +104,33 @@ def test_triplet_truths():
     assert g.head(100).x.shape == (4, 100)
 
 
+def test_gaussian_logratio_is_the_density_ratio():
+    stats = pytest.importorskip('scipy.stats')
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((2, 50)) * 2
+    for rho in (-0.9, 0.0, 0.6):
+        joint = stats.multivariate_normal([0, 0], [[1, rho], [rho, 1]]).logpdf(
+            np.stack([x, y], -1))
+        want = joint - stats.norm.logpdf(x) - stats.norm.logpdf(y)
+        np.testing.assert_allclose(gt.gaussian_logratio(x, y, rho), want, atol=1e-10)
+
+
+@pytest.mark.parametrize('make', [gt.gaussian_triplets, gt.gmm_triplets])
+def test_triplet_oracle_converges_to_the_truths(make):
+    # The oracle averages the true log ratio over the sample: for a large sample it lands
+    # on the analytic or Monte-Carlo truth within its own standard error.
+    tr = make(6, 20_000, seed=4)
+    assert tr.pmi_xy.shape == tr.pmi_xz.shape == (6, 20_000)
+    o_xy, o_xz = tr.oracle()
+    for o, pmi, truth, se in ((o_xy, tr.pmi_xy, tr.i_xy, tr.se_xy),
+                              (o_xz, tr.pmi_xz, tr.i_xz, tr.se_xz)):
+        tol = 5 * np.hypot(pmi.std(1) / np.sqrt(pmi.shape[1]), se) + 1e-9
+        assert np.all(np.abs(o - truth) <= tol)
+    # head(n) keeps the log ratios of the first n points, so its oracle reads them alone.
+    h = tr.head(100)
+    np.testing.assert_allclose(h.oracle()[0], tr.pmi_xy[:, :100].mean(1))
+
+
 def test_unseen_cases_span_a_range_of_mi():
     cases = gt.unseen_cases()
     fams = {c.family for c in cases}

@@ -17,10 +17,7 @@ Writes benchmarks/results/long_series{,_quick}.{md,json}.
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import sys
 import time
 
@@ -32,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from infonet_ros import groundtruth  # noqa: E402
 from infonet_ros.baselines import ksg_mi  # noqa: E402
 from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SECTIONS = {
@@ -125,21 +123,11 @@ def main(argv=None):
     methods += [] if args.no_ksg else ['KSG']
     name = args.name or ('long_series_quick' if args.quick else 'long_series')
     lines = ['# Long series: interleaved subsets against one forward pass', '',
-             f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}; '
-             f'{os.cpu_count()} CPUs ({platform.machine()}), torch {torch.__version__} with '
-             f'{args.threads} threads; {args.seeds} seeds per case and N, the same samples for '
-             f'every method; "subsets": the estimator as shipped (sets of at most the '
-             f'largest training N), "whole": max_set_size=0; {time.time() - t0:.0f} s.']
+             f'{results_io.stamp(args.threads)}; {args.seeds} seeds per case and N, the same '
+             f'samples for every method; "subsets": the estimator as shipped (sets of at most '
+             f'the largest training N), "whole": max_set_size=0; {time.time() - t0:.0f} s.']
     lines += summary(records, methods, args.sections, args.n)
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
-        json.dump({'args': {k: v for k, v in vars(args).items() if k != 'out_dir'},
-                   'environment': {'cpu_count': os.cpu_count(), 'machine': platform.machine(),
-                                   'torch': torch.__version__},
-                   'records': records}, f, indent=1)
-    with open(os.path.join(args.out_dir, name + '.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    results_io.write(args.out_dir, name, args, {'records': records}, lines)
 
 
 if __name__ == '__main__':

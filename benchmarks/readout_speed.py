@@ -18,16 +18,14 @@ Writes benchmarks/results/readout_speed{,_quick}.{md,json}.
 """
 
 import argparse
-import datetime
-import json
 import os
-import platform
 import time
 
 import numpy as np
 import torch
 
 from infonet_ros.readout import _bilinear_autograd, _bilinear_inference, log_mean_exp_table
+import results_io  # benchmarks/, the script's own folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RULES = {'bilinear, autograd form': _bilinear_autograd,
@@ -71,9 +69,7 @@ def main(argv=None):
     load_after = os.getloadavg()[0]
     name = 'readout_speed_quick' if args.quick else 'readout_speed'
     lines = ['# Readout integral: time per batch of tables', '',
-             f'{datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}; '
-             f'{os.cpu_count()} CPUs ({platform.machine()}), torch {torch.__version__} with '
-             f'{args.threads} threads; load average {load_before:.1f} before, '
+             f'{results_io.stamp(args.threads)}; load average {load_before:.1f} before, '
              f'{load_after:.1f} after; median of {args.reps} interleaved calls, no autograd.',
              '', '| tables | G | ' + ' | '.join(f'{k} (ms)' for k in RULES)
              + ' | autograd / inference | max abs difference (nats) |',
@@ -84,16 +80,8 @@ def main(argv=None):
         lines.append(f"| {r['batch']} | {r['grid']} | "
                      + ' | '.join(f'{ms[k]:.2f}' for k in RULES)
                      + f" | {speedup:.2f} | {r['max_abs_difference']:.1e} |")
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
-        json.dump({'args': {k: v for k, v in vars(args).items() if k != 'out_dir'},
-                   'environment': {'cpu_count': os.cpu_count(), 'machine': platform.machine(),
-                                   'torch': torch.__version__,
-                                   'load_before': load_before, 'load_after': load_after},
-                   'rows': rows}, f, indent=1)
-    with open(os.path.join(args.out_dir, name + '.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    results_io.write(args.out_dir, name, args, {'rows': rows}, lines,
+                     load_before=load_before, load_after=load_after)
 
 
 if __name__ == '__main__':

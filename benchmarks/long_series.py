@@ -31,7 +31,6 @@ from infonet_ros.baselines import ksg_mi  # noqa: E402
 from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SECTIONS = {
     'gaussian': lambda: [groundtruth.gaussian_case(r) for r in groundtruth.GAUSSIAN_RHOS],
     'unseen': groundtruth.unseen_cases,
@@ -103,15 +102,10 @@ def summary(records: list[dict], methods: list[str], sections, ns) -> list[str]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--models', nargs='+', default=['default', 'fine', 'fast'])
     ap.add_argument('--n', type=int, nargs='+', default=[1000, 5000, 20000, 100000])
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--sections', nargs='+', default=list(SECTIONS), choices=list(SECTIONS))
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--no-ksg', action='store_true')
-    ap.add_argument('--quick', action='store_true', help='small settings, *_quick files')
-    ap.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
-    ap.add_argument('--name', default=None, help='base name of the result files')
+    results_io.add_run_arguments(ap)
     args = ap.parse_args(argv)
     if args.quick:
         args.models, args.n, args.seeds, args.sections = ['default'], [1000, 5000], 1, \

@@ -38,7 +38,6 @@ from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.evaluate import ORDER_DELTA, order_share  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 DELTAS = (ORDER_DELTA, 0.02, 0.05)
 GAP_BINS = ((0.01, 0.02), (0.02, 0.05), (0.05, float('inf')))
 KINDS = ('gmm', 'gaussian', 'all')
@@ -144,14 +143,9 @@ def tables(rows, methods, ns) -> tuple[list[str], list[dict]]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    ap.add_argument('--models', nargs='+', default=['default', 'fine', 'fast'])
     ap.add_argument('--n', type=int, nargs='+', default=[300, 1000, 5000])
     ap.add_argument('--triplets', type=int, default=1000, help='per kind (GMM, Gaussian)')
-    ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--no-ksg', action='store_true')
-    ap.add_argument('--quick', action='store_true', help='small settings, *_quick files')
-    ap.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
-    ap.add_argument('--name', default=None, help='base name of the result files')
+    results_io.add_run_arguments(ap)
     args = ap.parse_args(argv)
     if args.quick:
         args.models, args.n, args.triplets = ['default'], [300], 40

@@ -10,6 +10,19 @@ import platform
 import torch
 
 
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
+
+
+def add_run_arguments(ap):
+    """Add the options of the scripts that compare the shipped models with KSG on one set."""
+    ap.add_argument('--models', nargs='+', default=['default', 'fine', 'fast'])
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--no-ksg', action='store_true')
+    ap.add_argument('--quick', action='store_true', help='small settings, *_quick files')
+    ap.add_argument('--out-dir', default=RESULTS)
+    ap.add_argument('--name', default=None, help='base name of the result files')
+
+
 def stamp(threads: int) -> str:
     """'<UTC time>; <CPUs> CPUs (<machine>), torch <version> with <threads> threads'."""
     now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')

@@ -384,12 +384,14 @@ class InfoNetEstimator:
 
     def _sets_mi(self, xy: np.ndarray) -> np.ndarray:
         """(B, 2, N) float64 sets -> (B,) nats; a set with a constant side gives exactly 0."""
-        out = np.zeros(xy.shape[0])
         # A constant side carries no information: exactly 0, and no network call (a subset of
         # a varying series can be constant too: sparse data).
         live = (np.ptp(xy[:, 0], axis=1) > 0) & (np.ptp(xy[:, 1], axis=1) > 0)
+        # One worker (a GPU, eager passes): the rows run here, in one share.
+        if live.all():  # the usual case: no copy of the rows
+            return self._pool.map_rows(self._pairs_mi, self.worker_count(), xy)
+        out = np.zeros(xy.shape[0])
         if live.any():
-            # One worker (a GPU, eager passes): the rows run here, in one share.
             out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy[live])
         return out
 

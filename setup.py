@@ -39,13 +39,13 @@ setup(
         'torch>=2.0,<3',
         'scipy',
         'scikit-learn',
-        'threadpoolctl',  # one BLAS thread for the leading pair (infonet_ros.sliced)
+        'threadpoolctl',  # one BLAS thread for the leading pair (infonet_ros.core.sliced)
         'matplotlib',
         'rosbags>=0.11',  # single-file bags, the Kilted type store
         'tqdm',
         'pyyaml',
     ],
     entry_points={
-        'console_scripts': ['infonet-ros = infonet_ros.cli:main'],
+        'console_scripts': ['infonet-ros = infonet_ros.cli.main:main'],
     },
 )

@@ -43,11 +43,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros import analyze, imu_bag  # noqa: E402
-from infonet_ros.batch_estimate import estimate_windows  # noqa: E402
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.evaluate import md_table  # noqa: E402
-from infonet_ros.mi_matrix import parse_matrix  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.offline import analyze, imu_bag  # noqa: E402
+from infonet_ros.streams.batch_estimate import estimate_windows  # noqa: E402
+from infonet_ros.streams.mi_matrix import parse_matrix  # noqa: E402
+from infonet_ros.training.evaluate import md_table  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / 'benchmarks' / 'results'

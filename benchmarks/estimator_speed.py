@@ -42,10 +42,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros.baselines import ksg_mi, mine_mi  # noqa: E402
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.evaluate import md_table  # noqa: E402
-from infonet_ros.model import resolve_weights  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.ksg import ksg_mi  # noqa: E402
+from infonet_ros.core.model import resolve_weights  # noqa: E402
+from infonet_ros.training.baselines import mine_mi  # noqa: E402
+from infonet_ros.training.evaluate import md_table  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 RHO = 0.7

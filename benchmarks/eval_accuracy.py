@@ -5,7 +5,7 @@ Accuracy of InfoNet against ground truth, KSG and MINE (same as ``infonet-ros ev
 
 Prints the markdown tables and writes benchmarks/results/eval_accuracy.json and .md
 (``--quick``: eval_accuracy_quick.*). All options: ``python benchmarks/eval_accuracy.py -h``;
-the sections and rules are described in infonet_ros/evaluate.py and benchmarks/README.md.
+the sections and rules are described in infonet_ros/training/evaluate.py and benchmarks/README.md.
 
     python benchmarks/eval_accuracy.py                  # full settings (~5 min on 2 cores)
     python benchmarks/eval_accuracy.py --quick          # smoke run
@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros.evaluate import main  # noqa: E402
+from infonet_ros.training.evaluate import main  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 

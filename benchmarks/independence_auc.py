@@ -12,7 +12,7 @@ samples. Statistics: sliced InfoNet MI (mean over ``--n-slices`` random projecti
 distance correlation (``dcor``), and HSIC with a Gaussian kernel (``hyppo``, if installed).
 
 Times: mean wall time of one statistic per data set, and at the largest n one full permutation
-test per method with ``--n-permutations`` permutations (infonet_ros.sliced.independence_test,
+test per method with ``--n-permutations`` permutations (infonet_ros.core.sliced.independence_test,
 dcor.independence.distance_covariance_test, hyppo Hsic().test(auto=False)).
 
     python benchmarks/independence_auc.py                # full run (hours on 2 busy CPU cores)
@@ -32,9 +32,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.sliced import (DEFAULT_SEED, estimate_rows, independence_test,  # noqa: E402
-                                pls_mi, project_slices)
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.sliced import (DEFAULT_SEED, estimate_rows,  # noqa: E402
+                                     independence_test, pls_mi, project_slices)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 # ROC-AUC reported by the InfoNet authors for this experiment (their notebook, 1024 slices).
@@ -218,7 +218,7 @@ def markdown(args, methods, rows, tests, notes):
              f"{'eager forward passes' if args.no_jit else 'TorchScript traces (jit)'}. "
              'infonet: sliced MI '
              "(mean over random slices, the authors' statistic); infonet_pls: InfoNet MI of "
-             'the leading-pair (PLS) slice (`infonet_ros.sliced.pls_mi`, our addition).', '',
+             'the leading-pair (PLS) slice (`infonet_ros.core.sliced.pls_mi`, our addition).', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         a = r['authors_auc']

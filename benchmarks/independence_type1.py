@@ -1,7 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Type-I error of infonet_ros.sliced.independence_test on independent vector signals.
+Type-I error of infonet_ros.core.sliced.independence_test on independent vector signals.
 
 Each trial draws X (6 correlated Gaussian columns, like an IMU) and, independently, Y (7 columns:
 heavy-tailed, skewed and one constant column, like joint readings), runs the permutation test
@@ -17,7 +17,7 @@ validity, only power, so the default uses few slices to afford many trials.
     python benchmarks/independence_type1.py --trials 50        # smoke run
     python benchmarks/independence_type1.py --statistic pls --extra-dims 120   # n < dx + dy
     python benchmarks/independence_type1.py --statistic pls --extra-dims 120 --extra-dims-y 120 \
-        --n 300   # wide sides: the leading pair iterated on the data (infonet_ros.sliced)
+        --n 300   # wide sides: the leading pair iterated on the data (infonet_ros.core.sliced)
 """
 
 import argparse
@@ -33,8 +33,8 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.sliced import independence_test  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.sliced import independence_test  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 ALPHAS = (0.01, 0.05, 0.10)

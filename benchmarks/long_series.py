@@ -5,9 +5,9 @@ Accuracy on series longer than the training sets: one forward pass or interleave
 
 The shipped models were trained on sets of 64 to 2048 samples. The estimator reads a longer
 series as interleaved subsets of at most that size, estimated in one batch and averaged
-(``max_set_size``, infonet_ros.estimator); ``max_set_size=0`` feeds the whole series to the
+(``max_set_size``, infonet_ros.core.estimator); ``max_set_size=0`` feeds the whole series to the
 network at once. This script measures both against the ground truth of the evaluation's
-Gaussian, unseen and held-out shape cases (infonet_ros.groundtruth), with KSG on the same
+Gaussian, unseen and held-out shape cases (infonet_ros.training.groundtruth), with KSG on the same
 samples, at N from 1,000 to 100,000.
 
     python benchmarks/long_series.py [--models default fine fast] [--n 1000 5000 20000 100000]
@@ -26,9 +26,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros import groundtruth  # noqa: E402
-from infonet_ros.baselines import ksg_mi  # noqa: E402
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.ksg import ksg_mi  # noqa: E402
+from infonet_ros.training import groundtruth  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 SECTIONS = {

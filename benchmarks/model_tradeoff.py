@@ -38,11 +38,11 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros import groundtruth as gt  # noqa: E402
-from infonet_ros.baselines import ksg_mi  # noqa: E402
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.evaluate import md_table  # noqa: E402
-from infonet_ros.model import resolve_weights, SHIPPED_WEIGHTS  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.ksg import ksg_mi  # noqa: E402
+from infonet_ros.core.model import resolve_weights, SHIPPED_WEIGHTS  # noqa: E402
+from infonet_ros.training import groundtruth as gt  # noqa: E402
+from infonet_ros.training.evaluate import md_table  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)

@@ -144,7 +144,7 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
     with open(cfg, 'w') as f:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, f)
     node_proc = subprocess.Popen(
-        [sys.executable, '-m', 'infonet_ros.mi_node', '--ros-args', '--params-file', cfg],
+        [sys.executable, '-m', 'infonet_ros.ros.mi_node', '--ros-args', '--params-file', cfg],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
     arrays, diags = [], []

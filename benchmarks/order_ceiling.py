@@ -3,10 +3,10 @@
 """
 Order preservation on many triplets, against the oracle that knows the true densities.
 
-The evaluation (infonet_ros.evaluate) counts about 280 triplets per N, where one misordered
-triplet moves the share by 0.36 points. This script draws many more (the same random 3-D
-Gaussian mixtures and trivariate Gaussians, infonet_ros.groundtruth) and scores, on the very
-same samples, each model, KSG and the oracle: the sample mean of the true log density ratio
+The evaluation (infonet_ros.training.evaluate) counts about 280 triplets per N, where one
+misordered triplet moves the share by 0.36 points. This script draws many more (the same random 3-D
+Gaussian mixtures and trivariate Gaussians, infonet_ros.training.groundtruth) and scores, on the
+very same samples, each model, KSG and the oracle: the sample mean of the true log density ratio
 log p(x, y) / (p(x) p(y)). The oracle is unbiased and its variance, Var(log ratio) / N, is
 the efficiency bound of MI estimation, so its share is about the best any estimator can
 reach from N points on these triplets: the ceiling against which the issue's 98.9 % reads.
@@ -32,10 +32,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros import groundtruth  # noqa: E402
-from infonet_ros.baselines import ksg_mi  # noqa: E402
-from infonet_ros.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.evaluate import ORDER_DELTA, order_share  # noqa: E402
+from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.ksg import ksg_mi  # noqa: E402
+from infonet_ros.training import groundtruth  # noqa: E402
+from infonet_ros.training.evaluate import ORDER_DELTA, order_share  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 DELTAS = (ORDER_DELTA, 0.02, 0.05)

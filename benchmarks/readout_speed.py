@@ -3,7 +3,7 @@
 """
 Time of the readout's e^T integral per table, by rule and implementation.
 
-The bilinear rule (infonet_ros.readout.log_mean_exp_bilinear) has two implementations of
+The bilinear rule (infonet_ros.core.readout.log_mean_exp_bilinear) has two implementations of
 the same numbers: one that autograd differentiates exactly (training, ``mi_torch``) and a
 branch-free one in log space that estimates and traces run. Its cost does not depend on N,
 so it weighs most on short windows (the bag analysis reads 256 points per window): this
@@ -24,7 +24,7 @@ import time
 import numpy as np
 import torch
 
-from infonet_ros.readout import _bilinear_autograd, _bilinear_inference, log_mean_exp_table
+from infonet_ros.core.readout import _bilinear_autograd, _bilinear_inference, log_mean_exp_table
 import results_io  # benchmarks/, the script's own folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -16,7 +16,7 @@ work=${1:-ablation_runs}
 mkdir -p "$work"
 py=${PYTHON:-python}
 for w in 0 1; do
-  PYTHONPATH=. "$py" -m infonet_ros.train --out "$work/sup$w.pt" --d-model 32 --n-latents 16 \
+  PYTHONPATH=. "$py" -m infonet_ros.training.train --out "$work/sup$w.pt" --d-model 32 --n-latents 16 \
     --n-fourier 8 --threads 1 --steps 2500 --no-progress --seed 11 --sup-weight "$w"
 done
 PYTHONPATH=. "$py" benchmarks/model_tradeoff.py --weights "$work/sup0.pt" "$work/sup1.pt" \

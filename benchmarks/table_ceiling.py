@@ -9,7 +9,7 @@ the best such table. This script fits that best table directly for each evaluati
 (the DV objective is concave in the table: L-BFGS on ``--fit-samples`` copula points of
 the true distribution), scores it there and on as many fresh points, and sets the ceiling next
 to the truth and to the shipped models' estimates at N = 1000 on samples of the same cases.
-``--integrals``: the rules of the readout's e^T integral (infonet_ros.readout.log_integral);
+``--integrals``: the rules of the readout's e^T integral (infonet_ros.core.readout.log_integral);
 each gives its own ceiling, since the best table depends on the rule.
 
     python benchmarks/table_ceiling.py [--weights default fine] [--grids 64 128]
@@ -29,11 +29,11 @@ import time
 import numpy as np
 import torch
 
-from infonet_ros import groundtruth as gt
 from infonet_ros import InfoNetEstimator
-from infonet_ros.copula import pair_ranks
-from infonet_ros.model import SHIPPED_WEIGHTS
-from infonet_ros.readout import dv_exact, INTEGRALS
+from infonet_ros.core.copula import pair_ranks
+from infonet_ros.core.model import SHIPPED_WEIGHTS
+from infonet_ros.core.readout import dv_exact, INTEGRALS
+from infonet_ros.training import groundtruth as gt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)

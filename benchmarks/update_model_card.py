@@ -25,7 +25,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
-from infonet_ros.model import load_checkpoint  # noqa: E402
+from infonet_ros.core.model import load_checkpoint  # noqa: E402
 
 CARD = os.path.join(os.path.dirname(HERE), 'docs', 'model_card.md')
 BLOCK = re.compile(r'(<!-- BEGIN (?P<name>[^ ]+) -->\n)(?P<body>.*?)(<!-- END (?P=name) -->)',

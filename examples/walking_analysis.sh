@@ -11,7 +11,7 @@
 #
 #   examples/walking_analysis.sh [OUTPUT_DIR]        (default: walking_analysis)
 #
-# Uses `infonet-ros` when it is on PATH, else `python3 -m infonet_ros.cli` (set PYTHON to
+# Uses `infonet-ros` when it is on PATH, else `python3 -m infonet_ros.cli.main` (set PYTHON to
 # choose the interpreter, e.g. PYTHON=.venv/bin/python).
 set -euo pipefail
 
@@ -21,7 +21,7 @@ data="${repo}/data/xsens_walking"
 if command -v infonet-ros > /dev/null 2>&1; then
   cli=(infonet-ros)
 else
-  cli=("${PYTHON:-python3}" -m infonet_ros.cli)
+  cli=("${PYTHON:-python3}" -m infonet_ros.cli.main)
   export PYTHONPATH="${repo}${PYTHONPATH:+:${PYTHONPATH}}"
 fi
 

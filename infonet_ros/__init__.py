@@ -16,17 +16,17 @@ import pkgutil
 __path__ = pkgutil.extend_path(__path__, __name__)
 
 _LAZY = {
-    'InfoNetEstimator': 'infonet_ros.estimator',
-    'estimate_mi': 'infonet_ros.estimator',
-    'MIN_SAMPLES': 'infonet_ros.estimator',
-    'InfoNet': 'infonet_ros.model',
-    'InfoNetConfig': 'infonet_ros.model',
-    'WeightsError': 'infonet_ros.model',
-    'rank_normalize': 'infonet_ros.copula',
-    'soft_rank_normalize': 'infonet_ros.copula',
-    'sliced_mi': 'infonet_ros.sliced',
-    'independence_test': 'infonet_ros.sliced',
-    'pls_mi': 'infonet_ros.sliced',
+    'InfoNetEstimator': 'infonet_ros.core.estimator',
+    'estimate_mi': 'infonet_ros.core.estimator',
+    'MIN_SAMPLES': 'infonet_ros.core.estimator',
+    'InfoNet': 'infonet_ros.core.model',
+    'InfoNetConfig': 'infonet_ros.core.model',
+    'WeightsError': 'infonet_ros.core.model',
+    'rank_normalize': 'infonet_ros.core.copula',
+    'soft_rank_normalize': 'infonet_ros.core.copula',
+    'sliced_mi': 'infonet_ros.core.sliced',
+    'independence_test': 'infonet_ros.core.sliced',
+    'pls_mi': 'infonet_ros.core.sliced',
 }
 
 __all__ = sorted(_LAZY)

@@ -4,8 +4,9 @@
 #
 # Run the torch-free tests under Python 3.10 with numpy 1.21.5, what ROS 2 Humble (Ubuntu
 # 22.04) ships, in a throwaway venv: bag reading, field paths, windowing and pairing, pair
-# and parameter checks of the node's configuration, the batch-size search. torch is not installed there (no CPU wheel of the pinned version for
-# 3.10 here), so the estimator's tests are not part of this check.
+# and parameter checks of the node's configuration, the batch-size search. torch is not
+# installed there (no CPU wheel of the pinned version for 3.10 here), so the estimator's tests
+# are not part of this check.
 #
 #   scripts/check_py310.sh            # finds python3.10 (PYTHON310, PATH, pyenv)
 #   PYTHON310=/path/to/python3.10 scripts/check_py310.sh
@@ -42,5 +43,6 @@ fi
 echo "[check_py310] $("$venv/bin/python" --version), numpy $("$venv/bin/python" -c \
   'import numpy; print(numpy.__version__)')"
 PYTHONPATH="$REPO" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q \
-  -p no:cacheprovider test/test_windowing.py test/test_fields.py test/test_bag_reader.py \
-  test/test_imu_bag.py test/test_batch_tuner.py test/test_pairs.py
+  -p no:cacheprovider test/streams/test_windowing.py test/streams/test_fields.py \
+  test/offline/test_bag_reader.py test/offline/test_imu_bag.py test/offline/test_batch_tuner.py \
+  test/streams/test_pairs.py

@@ -103,10 +103,10 @@ if command -v ros2 >/dev/null 2>&1 && "$PYTHON" -c 'import launch_ros' 2>/dev/nu
 else
   log "ros2 launch is not available here: starting demo_source, mi_node and mi_echo directly"
   log "(params $PARAMS_FILE, device $DEVICE)"
-  start "$PYTHON" -m infonet_ros.demo_source
-  start "$PYTHON" -m infonet_ros.mi_node --ros-args --params-file "$PARAMS_FILE" \
+  start "$PYTHON" -m infonet_ros.ros.demo_source
+  start "$PYTHON" -m infonet_ros.ros.mi_node --ros-args --params-file "$PARAMS_FILE" \
     -p "device:=$DEVICE"
-  start "$PYTHON" -m infonet_ros.mi_echo
+  start "$PYTHON" -m infonet_ros.ros.mi_echo
 fi
 log "the first estimates appear once the first window is full (10 s of data with the demo" \
   "config); Ctrl-C stops"

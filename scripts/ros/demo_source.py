@@ -5,7 +5,7 @@
 
 import sys
 
-from infonet_ros.demo_source import main
+from infonet_ros.ros.demo_source import main
 
 if __name__ == '__main__':
     sys.exit(main())

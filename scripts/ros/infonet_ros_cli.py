@@ -5,7 +5,7 @@
 
 import sys
 
-from infonet_ros.cli import main
+from infonet_ros.cli.main import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -5,7 +5,7 @@
 
 import sys
 
-from infonet_ros.mi_echo import main
+from infonet_ros.ros.mi_echo import main
 
 if __name__ == '__main__':
     sys.exit(main())

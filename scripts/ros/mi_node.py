@@ -5,7 +5,7 @@
 
 import sys
 
-from infonet_ros.mi_node import main
+from infonet_ros.ros.mi_node import main
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,0 +1,341 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+InfoNet: an attention network that maps a set of copula points to a DV critic table.
+
+A set of N points (u_i, v_i) in the unit square (ranks of x and y) is encoded Perceiver-style:
+learned latents cross-attend to the point tokens, then attend among themselves. A decoder
+places queries on a coarse grid over the unit square, gives each the local density of the
+points around it, lets them read the latents (global shape), and turns the query grid into a
+G x G table with a small CNN. The table is the critic T of the Donsker-Varadhan bound; T at a
+sample is read by bilinear interpolation (``grid_sample``). Readouts live in
+:mod:`infonet_ros.core.readout`.
+
+Two decoders exist (``InfoNetConfig.decoder``). 'histogram' (the default): queries see point
+counts per cell (O(N), no attention) and convolutions at the coarse grid end in a pixel
+shuffle to G x G. 'points' (the first shipped model): queries cross-attend to every point
+token, then bilinear upsampling and a convolution per octave. The histogram decoder is
+several times faster; docs/model_card.md has the measured trade-off.
+"""
+
+from dataclasses import asdict, dataclass, fields
+import math
+import os
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from infonet_ros.core.readout import INTEGRALS, READOUTS
+
+
+@dataclass
+class InfoNetConfig:
+    d_model: int = 64  # width of every token
+    n_heads: int = 4  # attention heads
+    n_latents: int = 32  # learned latent tokens of the Perceiver encoder
+    n_self_layers: int = 2  # self-attention blocks among latents
+    n_fourier: int = 12  # Fourier frequencies per coordinate for point and grid features
+    coarse_grid: int = 16  # decoder queries per side before upsampling
+    grid_size: int = 64  # G: side of the output critic table (coarse_grid * 2**k)
+    decoder_channels: int = 32  # channels of the decoder CNN at the coarse grid
+    # Sub-cells per side of each decoder cell whose point densities its query sees
+    # ('histogram' decoder): the finest resolution at which the table can place an edge
+    cell_subdivision: int = 2
+    decoder: str = 'histogram'  # 'histogram' (cell counts + pixel shuffle) or 'points'
+    encoder_points: int = 0  # points the encoder reads: 0 = all, else an evenly strided subset
+    mlp_ratio: int = 4  # hidden width of every MLP, in multiples of d_model
+    dropout: float = 0.0  # attention / MLP dropout (training only)
+    # How estimates read the table (infonet_ros.core.readout.set_mi): 'crossfit' (two tables from
+    # the two halves, each scored on the other) or 'insample' (one table, scored on its points)
+    readout: str = 'crossfit'
+    # How the readout integrates e^T over the square (infonet_ros.core.readout.log_integral):
+    # 'bilinear' (the bilinear critic that the lookup reads) or 'midpoint' (cell values times
+    # cell areas: below the critic's own bound at sharp edges; models before session 12)
+    integral: str = 'bilinear'
+
+    def __post_init__(self):
+        if self.readout not in READOUTS:
+            raise ValueError(f'readout must be one of {READOUTS}, got {self.readout!r}')
+        if self.integral not in INTEGRALS:
+            raise ValueError(f'integral must be one of {INTEGRALS}, got {self.integral!r}')
+        if self.decoder not in DECODERS:
+            raise ValueError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
+        ratio = self.grid_size // self.coarse_grid
+        if (self.grid_size % self.coarse_grid or ratio < 1 or ratio & (ratio - 1)):
+            raise ValueError('grid_size must be coarse_grid times a power of two, got '
+                             f'{self.grid_size} and {self.coarse_grid}')
+        if self.d_model % self.n_heads:
+            raise ValueError('d_model must be divisible by n_heads')
+        if self.cell_subdivision < 1:
+            raise ValueError(f'cell_subdivision must be >= 1, got {self.cell_subdivision}')
+
+    @classmethod
+    def from_dict(cls, d: dict) -> 'InfoNetConfig':
+        known = {f.name for f in fields(cls)}
+        d = {**LEGACY_CONFIG, **d}  # checkpoints from before a field existed
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+DECODERS = ('histogram', 'points')
+# Values of fields added after the first checkpoints were written, as those checkpoints
+# were built: a config dict without the field gets these, not today's defaults.
+LEGACY_CONFIG = {'decoder': 'points', 'integral': 'midpoint'}
+
+
+def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
+    """
+    Features [p, sin(pi k p), cos(pi k p)] for k = 1..n_freq, per coordinate.
+
+    p: (..., 2) in [0, 1] -> (..., 2 + 4 * n_freq)
+    """
+    k = torch.arange(1, n_freq + 1, device=p.device, dtype=p.dtype) * math.pi  # (F,)
+    ang = p.unsqueeze(-1) * k  # (..., 2, F)
+    feats = torch.cat([ang.sin(), ang.cos()], dim=-1).flatten(-2)  # (..., 4F)
+    return torch.cat([p, feats], dim=-1)
+
+
+def cell_density(uv: torch.Tensor, s: int, k: int = 2) -> torch.Tensor:
+    """
+    Local density features of each cell of an s x s grid: counts, not attention, so O(N).
+
+    Counts on the ks x ks grid are scaled to densities (1 everywhere for independent
+    copula points) and grouped as the k x k sub-cells of each coarse cell; then the coarse
+    density, its log and log N (the noise level of the counts) are appended.
+
+    uv: (B, N, 2) in [0, 1] -> (B, s * s, k * k + 3), cells in row-major order (rows by v),
+    sub-cells too.
+    """
+    b, n, _ = uv.shape
+    f = k * s
+    cell = (uv * f).long().clamp_(0, f - 1)  # (B, N, 2)
+    idx = cell[..., 1] * f + cell[..., 0]  # (B, N)
+    counts = uv.new_zeros(b, f * f).scatter_add_(1, idx, uv.new_ones(b, n))  # (B, k^2 s^2)
+    dens = counts * (f * f / n)
+    sub = dens.view(b, s, k, s, k).permute(0, 1, 3, 2, 4)  # (B, s, s, k, k)
+    sub = sub.reshape(b, s * s, k * k)  # (B, Q, k^2)
+    coarse = sub.mean(-1, keepdim=True)  # (B, Q, 1)
+    log_n = coarse.new_full(coarse.shape, math.log(n) / math.log(2048.0))
+    return torch.cat([sub, coarse, torch.log(coarse + 0.125), log_n], dim=-1)  # (B, Q, k^2+3)
+
+
+def n_cell_features(k: int) -> int:
+    """Width of :func:`cell_density` features with k x k sub-cells per cell."""
+    return k * k + 3
+
+
+class MLP(nn.Module):
+
+    def __init__(self, d: int, dropout: float, ratio: int = 4):
+        super().__init__()
+        self.fc = nn.Linear(d, ratio * d)
+        self.proj = nn.Linear(ratio * d, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.drop(self.proj(F.gelu(self.fc(x))))
+
+
+# Key count up to which ``attend`` uses plain matmuls instead of the fused attention kernel.
+PLAIN_ATTENTION_MAX_KEYS = 64
+
+
+def attend(mha: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor) -> torch.Tensor:
+    """
+    ``mha(q, kv, kv)`` computed from the module's own parameters, 2-3x faster on the CPU.
+
+    nn.MultiheadAttention moves batch-first inputs to sequence-first and back, and those
+    copies cost more than the attention itself at these widths. Same parameters, same result
+    (to float rounding), so checkpoints are unchanged.
+
+    q: (B, Q, D), kv: (B, K, D) -> (B, Q, D)
+    """
+    b, nq, d = q.shape
+    nk, h = kv.shape[1], mha.num_heads
+    w, bias = mha.in_proj_weight, mha.in_proj_bias
+    qh = F.linear(q, w[:d], bias[:d]).view(b, nq, h, d // h).transpose(1, 2)  # (B, H, Q, dh)
+    kvh = F.linear(kv, w[d:], bias[d:]).view(b, nk, 2, h, d // h)  # (B, K, 2, H, dh)
+    kvh = kvh.permute(2, 0, 3, 1, 4)  # (2, B, H, K, dh)
+    p = mha.dropout if mha.training else 0.0
+    if nk > PLAIN_ATTENTION_MAX_KEYS:
+        out = F.scaled_dot_product_attention(qh, kvh[0], kvh[1], dropout_p=p)  # (B, H, Q, dh)
+    else:
+        # With few keys (latents, a subset of points) plain batched matmuls are 1.5-3x
+        # faster on the CPU than the fused kernel; with hundreds of keys the fused one wins.
+        scores = qh @ kvh[0].transpose(-1, -2) * (d // h) ** -0.5  # (B, H, Q, K)
+        out = F.dropout(scores.softmax(-1), p, mha.training) @ kvh[1]  # (B, H, Q, dh)
+    return mha.out_proj(out.transpose(1, 2).reshape(b, nq, d))  # (B, Q, D)
+
+
+class CrossBlock(nn.Module):
+    """Pre-norm block: queries attend to a context set, then an MLP (both residual)."""
+
+    def __init__(self, cfg: InfoNetConfig):
+        super().__init__()
+        self.ln_q = nn.LayerNorm(cfg.d_model)
+        self.ln_kv = nn.LayerNorm(cfg.d_model)
+        self.attn = nn.MultiheadAttention(cfg.d_model, cfg.n_heads, dropout=cfg.dropout,
+                                          batch_first=True)
+        self.ln_mlp = nn.LayerNorm(cfg.d_model)
+        self.mlp = MLP(cfg.d_model, cfg.dropout, cfg.mlp_ratio)
+
+    def forward(self, q, kv):
+        kv = self.ln_kv(kv)
+        q = q + attend(self.attn, self.ln_q(q), kv)  # (B, Q, D)
+        return q + self.mlp(self.ln_mlp(q))
+
+
+class SelfBlock(CrossBlock):
+    """Pre-norm self-attention block."""
+
+    def forward(self, x):
+        h = self.ln_q(x)
+        x = x + attend(self.attn, h, h)  # (B, L, D)
+        return x + self.mlp(self.ln_mlp(x))
+
+
+class InfoNet(nn.Module):
+    """Copula points (B, N, 2) -> critic table T (B, G, G), T[b, i, j] at (u_j, v_i)."""
+
+    def __init__(self, cfg: InfoNetConfig):
+        super().__init__()
+        self.cfg = cfg
+        d, f = cfg.d_model, 2 + 4 * cfg.n_fourier
+        self.point_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
+        self.latents = nn.Parameter(torch.randn(cfg.n_latents, d) * 0.02)
+        self.encode = CrossBlock(cfg)
+        self.process = nn.ModuleList([SelfBlock(cfg) for _ in range(cfg.n_self_layers)])
+        self.query_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
+        self.read_latents = CrossBlock(cfg)
+        if cfg.decoder == 'points':
+            self.read_points = CrossBlock(cfg)
+        else:
+            self.cell_embed = nn.Linear(n_cell_features(cfg.cell_subdivision), d)
+        # Coarse grid of cell centres, rows indexed by v, columns by u.
+        g = (torch.arange(cfg.coarse_grid) + 0.5) / cfg.coarse_grid
+        vv, uu = torch.meshgrid(g, g, indexing='ij')
+        self.register_buffer('coarse_xy', torch.stack([uu, vv], -1).reshape(-1, 2),
+                             persistent=False)  # (Q, 2)
+        c, r = cfg.decoder_channels, cfg.grid_size // cfg.coarse_grid
+        layers = [nn.Conv2d(d, c, 3, padding=1), nn.GELU()]
+        if cfg.decoder == 'points':
+            for _ in range(int(math.log2(r))):
+                c_next = max(c // 2, 16)
+                layers += [nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
+                           nn.Conv2d(c, c_next, 3, padding=1), nn.GELU()]
+                c = c_next
+            layers.append(nn.Conv2d(c, 1, 3, padding=1))
+        else:
+            # All convolutions run on the coarse grid (cheap); the last one predicts the
+            # r x r sub-cells of each cell, which the pixel shuffle lays out as the table.
+            layers += [nn.Conv2d(c, c, 3, padding=1), nn.GELU(),
+                       nn.Conv2d(c, r * r, 3, padding=1), nn.PixelShuffle(r)]
+        self.upsample = nn.Sequential(*layers)
+
+    def forward(self, uv: torch.Tensor) -> torch.Tensor:
+        b, n, _ = uv.shape
+        pts = uv
+        if 0 < self.cfg.encoder_points < n:
+            # The encoder only needs the global shape of the set; the decoder's cell counts
+            # carry every point. A strided subset spans a time-ordered window evenly.
+            keep = torch.linspace(0, n - 1, self.cfg.encoder_points, device=uv.device)
+            pts = uv[:, keep.round().long()]  # (B, M, 2)
+        tokens = self.point_embed(fourier_features(pts, self.cfg.n_fourier))  # (B, M, D)
+        z = self.latents.expand(b, -1, -1)  # (B, L, D)
+        z = self.encode(z, tokens)  # (B, L, D)
+        for blk in self.process:
+            z = blk(z)  # (B, L, D)
+        qf = fourier_features(self.coarse_xy, self.cfg.n_fourier)  # (Q, F)
+        h = self.query_embed(qf).expand(b, -1, -1)  # (B, Q, D)
+        if self.cfg.decoder == 'points':
+            h = self.read_latents(h, z)  # (B, Q, D)
+            h = self.read_points(h, tokens)  # (B, Q, D)
+        else:
+            cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
+            h = h + self.cell_embed(cells)  # (B, Q, D)
+            h = self.read_latents(h, z)  # (B, Q, D)
+        s = self.cfg.coarse_grid
+        h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
+        return self.upsample(h).squeeze(1)  # (B, G, G)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    # ---- checkpoints -------------------------------------------------------------------
+
+    def checkpoint(self, provenance: dict | None = None) -> dict:
+        """Self-describing checkpoint: weights, config and training provenance."""
+        return {'format': CHECKPOINT_FORMAT, 'config': asdict(self.cfg),
+                'model': {k: v.detach().cpu() for k, v in self.state_dict().items()},
+                'provenance': dict(provenance or {})}
+
+    @classmethod
+    def from_checkpoint(cls, ckpt: dict) -> 'InfoNet':
+        model = cls(InfoNetConfig.from_dict(ckpt['config']))
+        model.load_state_dict(ckpt['model'])
+        return model
+
+    @classmethod
+    def from_pretrained(cls, path: str | os.PathLike | None = None,
+                        map_location: str | torch.device = 'cpu') -> 'InfoNet':
+        """Rebuild the model from a checkpoint file alone (the shipped one by default)."""
+        model, _ = load_checkpoint(path, map_location)
+        return model
+
+
+CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
+WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights')
+# Checkpoints shipped in the package, by the name that selects them instead of a path
+# (docs/model_card.md). 'default': the reference (in-sample readout). 'fine' (the first,
+# cross-fitted default fine-tuned with a 128 x 128 critic table): a lower bound in
+# expectation, conservative, slower. 'fast' (8 x 8 decoder grid, 64 encoder points,
+# narrower MLPs and convolutions; in-sample): 3-4x the throughput in batches, somewhat less
+# accurate at N = 1000.
+SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'fine': 'infonet_fine.pt',
+                   'fast': 'infonet_fast.pt'}
+DEFAULT_WEIGHTS = os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS['default'])
+
+
+def resolve_weights(path=None) -> str:
+    """Return the file of a weights argument: None or '' -> default, a shipped name, a path."""
+    if not path:
+        return DEFAULT_WEIGHTS
+    path = os.fspath(path)
+    if path in SHIPPED_WEIGHTS:
+        return os.path.join(WEIGHTS_DIR, SHIPPED_WEIGHTS[path])
+    return path
+
+
+class WeightsError(RuntimeError):
+    """A weights file is missing, unreadable or not an infonet_ros checkpoint."""
+
+
+def load_checkpoint(path=None, map_location='cpu'):
+    """
+    Load a checkpoint; return (model in eval mode, provenance dict).
+
+    :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'fine',
+        'fast'), or None for the default.
+    :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
+    """
+    path = resolve_weights(path)
+    if not os.path.isfile(path):
+        names = ', '.join(SHIPPED_WEIGHTS)
+        raise WeightsError(f'InfoNet weights file not found: {path} (give a checkpoint file '
+                           f'or a shipped name: {names})')
+    try:
+        # weights_only: a checkpoint is data, never code. TorchVersion (a str) is allowed
+        # because checkpoints written by torch.__version__ hold one in their provenance.
+        with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+            ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt files
+        raise WeightsError(f'cannot read InfoNet weights file {path}: {exc}') from exc
+    if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
+        raise WeightsError(f'{path} is not an infonet_ros checkpoint '
+                           f'(expected format {CHECKPOINT_FORMAT!r})')
+    try:
+        model = InfoNet.from_checkpoint(ckpt)
+    except Exception as exc:
+        raise WeightsError(f'InfoNet weights file {path} does not match its config: '
+                           f'{exc}') from exc
+    return model.eval(), dict(ckpt.get('provenance', {}))

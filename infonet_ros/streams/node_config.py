@@ -1,0 +1,260 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""
+Parameters of the MI node, without ROS: names, defaults, ranges, checks.
+
+The node declares its ROS parameters from :data:`PARAMS` (description, range, read-only), and
+offline tools build the same configuration from the node's YAML::
+
+    >>> from infonet_ros.streams.pairs import load_params_yaml
+    >>> cfg = NodeConfig.from_params(load_params_yaml('config/mi.yaml', 'mi_node'))
+    >>> cfg.window, cfg.update_period, cfg.sync_mode, cfg.max_gap, cfg.slop
+
+Defaults watch the demo source (two simulated IMUs), as ``config/mi.yaml`` does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import math
+
+from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.streams.pairs import PairSpecError, parse_pairs
+
+DEMO_TOPICS = ['/demo/imu_a=sensor_msgs/msg/Imu', '/demo/imu_b=sensor_msgs/msg/Imu']
+DEMO_PAIRS = [
+    '/demo/imu_a:linear_acceleration.x ~ /demo/imu_b:linear_acceleration.x',
+    '/demo/imu_a:angular_velocity.z ~ /demo/imu_b:angular_velocity.z',
+    '/demo/imu_a:linear_acceleration.y ~ /demo/imu_a:angular_velocity.x',
+    '/demo/imu_a:linear_acceleration.x,linear_acceleration.y,linear_acceleration.z'
+    ' ~ /demo/imu_b:linear_acceleration.x,linear_acceleration.y,linear_acceleration.z',
+]
+DEMO_PAIR_NAMES = ['acc_x_ab', 'gyro_z_ab', 'a_acc_y_gyro_x', 'acc_xyz_ab']
+
+DEVICES = ('auto', 'cpu', 'cuda')
+QOS_PROFILES = ('sensor_data', 'default', 'system_default')
+QOS_RELIABILITY = ('', 'reliable', 'best_effort')
+EXECUTORS = ('auto', 'events', 'single')
+
+
+class ConfigError(ValueError):
+    """A parameter value the node cannot run with (the message names the parameter)."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: default, description, inclusive range or choices, read-only flag."""
+
+    name: str
+    default: object
+    description: str
+    read_only: bool = False
+    bounds: tuple | None = None  # (low, high), inclusive
+    choices: tuple | None = None
+    constraints: str = ''
+
+    def check(self, value) -> str | None:
+        """None when ``value`` is acceptable, else the reason."""
+        want = type(self.default)
+        if want is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if want is list:
+            ok = isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+            if not ok:
+                return f'{self.name} must be a list of strings'
+            return None
+        if not isinstance(value, want) or (want is int and isinstance(value, bool)):
+            return f'{self.name} must be of type {want.__name__}, got {value!r}'
+        if want is float and not math.isfinite(value):
+            return f'{self.name} must be finite, got {value!r}'
+        if self.bounds is not None and not self.bounds[0] <= value <= self.bounds[1]:
+            return (f'{self.name} = {value!r} is out of range [{self.bounds[0]}, '
+                    f'{self.bounds[1]}]')
+        if self.choices is not None and value not in self.choices:
+            if self.name == 'device' and isinstance(value, str) and value.startswith('cuda:'):
+                return None
+            return (f'{self.name} = {value!r} is not one of '
+                    f'{", ".join(repr(c) for c in self.choices)}')
+        return None
+
+
+_P = ParamSpec
+PARAMS = (
+    _P('topics', list(DEMO_TOPICS), 'Input topics as TOPIC=pkg/msg/Type.', read_only=True),
+    _P('pairs', list(DEMO_PAIRS),
+       "Pairs 'TOPIC:FIELD ~ TOPIC:FIELD'; a comma list of fields makes a vector side "
+       '(sliced MI).', read_only=True),
+    _P('pair_names', [], 'Names of the pairs, one per entry of pairs (default: built from '
+       'the sides).', read_only=True),
+    _P('window', 1000, 'Paired samples per estimate [count]; windows longer than the '
+       "model's largest training set are read as interleaved subsets and averaged.",
+       bounds=(MIN_SAMPLES, 100_000)),
+    _P('update_rate', 10.0, 'Estimates per second [Hz].', bounds=(0.01, 1000.0)),
+    _P('device', 'auto', "Torch device: 'auto' (CUDA if present), 'cpu', 'cuda' or "
+       "'cuda:N'.", choices=DEVICES),
+    _P('weights', '', "InfoNet checkpoint file, or a shipped model: 'default', 'fine' "
+       "(cross-fitted: a lower bound in expectation, conservative) or 'fast' (3-4x the "
+       "throughput, less accurate; docs/model_card.md); empty: 'default'.",
+       read_only=True),
+    _P('sync_mode', 'approximate',
+       "Pairing of two topics: 'approximate' (message_filters ApproximateTimeSynchronizer; "
+       "'interpolate' with a warning where message_filters is missing) or 'interpolate'.",
+       read_only=True, choices=('approximate', 'interpolate')),
+    _P('slop', 0.01, 'approximate: largest stamp difference within a pair [s].',
+       read_only=True, bounds=(1e-6, 10.0)),
+    # At most 1000: message_filters' Python synchronizer scans the whole queue for every
+    # message (~6 ms per message at 1000 on a 2-core CPU).
+    _P('queue_size', 100, 'approximate: messages queued per topic while waiting for a '
+       'match [count].', read_only=True, bounds=(1, 1000)),
+    _P('max_gap', 0.1, 'interpolate: no pair across a gap of the faster stream longer than '
+       'this [s].', read_only=True, bounds=(1e-6, 3600.0)),
+    _P('time_jump', 1.0, 'A stamp going back by more than this clears all buffers '
+       '(bag loop, simulator reset); smaller steps back are dropped [s].', read_only=True,
+       bounds=(0.0, 1e9)),
+    _P('use_receive_time', False, 'Stamp samples with the node clock at reception instead of '
+       'header.stamp (messages without a header always use the reception time).',
+       read_only=True),
+    _P('max_buffer', 100_000, 'interpolate: largest per-topic buffer [rows].',
+       read_only=True, bounds=(MIN_SAMPLES, 10_000_000)),
+    _P('qos_profile', 'sensor_data', 'QoS preset of the input subscriptions.',
+       read_only=True, choices=QOS_PROFILES),
+    _P('qos_reliability', '', "Override of the preset's reliability: '', 'reliable' or "
+       "'best_effort'.", read_only=True, choices=QOS_RELIABILITY),
+    _P('qos_depth', 0, "Override of the preset's history depth; 0 keeps the preset's "
+       '[count].', read_only=True, bounds=(0, 100_000)),
+    _P('per_pair_topics', False, 'Also publish each estimate as MutualInformation on '
+       'infonet/mi/<pair_name>.', read_only=True),
+    _P('n_slices', 64, 'Random projections per sliced (vector) pair [count].',
+       bounds=(1, 4096)),
+    _P('slice_seed', 0, 'Seed of the sliced-MI projections (fixed: comparable over time).',
+       bounds=(0, 2**31 - 1)),
+    _P('p_value', False, 'Compute a permutation p-value of independence for sliced pairs '
+       '(extra forward passes).'),
+    _P('n_permutations', 100, 'Permutations of the p-value test [count].', bounds=(1, 100_000)),
+    _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
+       'executor keeps for the input [count].',
+       read_only=True, bounds=(0, 1024)),
+    _P('forward_priority', 0, 'Real-time priority of the forward-pass thread: 0 keeps the '
+       'normal scheduling; 1-99 runs it SCHED_FIFO at that priority, ahead of every normal '
+       'thread (needs an rtprio limit or CAP_SYS_NICE; refused: a warning, normal '
+       'scheduling). Shortens each update on a loaded CPU.', read_only=True,
+       bounds=(0, 99)),
+    _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
+       'one per window length: same estimates, faster; each new length is traced once '
+       '(~1 s).',
+       read_only=True),
+    _P('raw_intake', True, 'Take input messages serialized and read the watched fields '
+       'straight from the bytes (checked against full decoding on the first messages; '
+       'types it cannot walk are decoded): less CPU per message.', read_only=True),
+    _P('executor', 'auto', "Executor that runs the node: 'events' (rclpy's EventsExecutor, "
+       "Kilted, Jazzy from rclpy 7.1.4: takes 1 kHz input at far less CPU), 'single' "
+       "(SingleThreadedExecutor) or 'auto' (events where rclpy has it).", read_only=True,
+       choices=EXECUTORS),
+    _P('diagnostics_period', 1.0, 'Period of /diagnostics [s].', read_only=True,
+       bounds=(0.01, 3600.0)),
+    _P('warn_period', 5.0, 'Throttle period of warnings about bad input [s].',
+       bounds=(0.0, 3600.0)),
+)
+PARAM_BY_NAME = {p.name: p for p in PARAMS}
+
+
+@dataclass(frozen=True)
+class NodeConfig:
+    """A checked configuration of the MI node (one field per parameter, pairs parsed)."""
+
+    topics: tuple
+    pairs: tuple  # of PairSpec
+    window: int
+    update_rate: float
+    device: str
+    weights: str
+    sync_mode: str
+    slop: float
+    queue_size: int
+    max_gap: float
+    time_jump: float
+    use_receive_time: bool
+    max_buffer: int
+    qos_profile: str
+    qos_reliability: str
+    qos_depth: int
+    per_pair_topics: bool
+    n_slices: int
+    slice_seed: int
+    p_value: bool
+    n_permutations: int
+    torch_threads: int
+    forward_priority: int
+    jit: bool
+    raw_intake: bool
+    executor: str
+    diagnostics_period: float
+    warn_period: float
+
+    @property
+    def update_period(self) -> float:
+        """Seconds between updates."""
+        return 1.0 / self.update_rate
+
+    @classmethod
+    def from_params(cls, params: dict | None = None) -> 'NodeConfig':
+        """
+        Build from a parameter dict (missing names take defaults; unknown names ignored).
+
+        :raises ConfigError: a value out of range / of the wrong type, or unusable pairs.
+        """
+        params = dict(params or {})
+        values = {}
+        for spec in PARAMS:
+            value = params.get(spec.name, spec.default)
+            reason = spec.check(value)
+            if reason:
+                raise ConfigError(reason)
+            if isinstance(spec.default, float):
+                value = float(value)
+            values[spec.name] = list(value) if isinstance(spec.default, list) else value
+        try:
+            pairs = parse_pairs(values['topics'], values['pairs'], values['pair_names'])
+        except PairSpecError as exc:
+            raise ConfigError(str(exc)) from None
+        values['pairs'] = tuple(pairs)
+        values['topics'] = tuple(values['topics'])
+        del values['pair_names']
+        return cls(**values)
+
+    def engine_kwargs(self, sync_mode: str | None = None) -> dict:
+        """Arguments of :class:`~infonet_ros.streams.windowing.WindowEngine` of this config."""
+        return {'pairs': list(self.pairs), 'window': self.window,
+                'sync_mode': sync_mode or self.sync_mode, 'slop': self.slop,
+                'queue_size': self.queue_size, 'max_gap': self.max_gap,
+                'time_jump': self.time_jump, 'max_buffer': self.max_buffer}
+
+
+def effective_sync_mode(requested: str, have_message_filters: bool) -> tuple[str, str | None]:
+    """
+    Engine mode for the node's ``sync_mode``, and a warning when it must fall back.
+
+    'approximate' uses message_filters (engine mode 'external'); without it the node pairs by
+    'interpolate'. Offline tools that want approximate pairing without message_filters use
+    the engine's own 'approximate' mode instead.
+    """
+    if requested == 'approximate':
+        if have_message_filters:
+            return 'external', None
+        return 'interpolate', ("sync_mode 'approximate' needs message_filters, which is not "
+                               "installed: pairing topics with 'interpolate' instead")
+    return requested, None
+
+
+def effective_executor(requested: str, have_events: bool) -> str:
+    """
+    Executor kind for the node's ``executor`` parameter: 'events' or 'single'.
+
+    :raises ConfigError: 'events' requested where rclpy has no EventsExecutor.
+    """
+    if requested == 'auto':
+        return 'events' if have_events else 'single'
+    if requested == 'events' and not have_events:
+        raise ConfigError("executor 'events' needs rclpy.experimental.EventsExecutor, which "
+                          "this rclpy does not have: use 'single' or 'auto'")
+    return requested

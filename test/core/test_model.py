@@ -1,0 +1,259 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+"""InfoNet network: shapes, set semantics, config checks, checkpoints and their errors."""
+
+import os
+
+import pytest
+import torch
+
+from infonet_ros.core.estimator import InfoNetEstimator
+from infonet_ros.core.model import (attend, cell_density, CHECKPOINT_FORMAT, DECODERS,
+                                    DEFAULT_WEIGHTS, fourier_features, InfoNet, InfoNetConfig,
+                                    load_checkpoint, n_cell_features, resolve_weights,
+                                    WeightsError)
+
+TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
+                     coarse_grid=8, grid_size=32, decoder_channels=16)
+
+
+@pytest.fixture(params=DECODERS)
+def tiny_model(request):
+    torch.manual_seed(0)
+    return InfoNet(InfoNetConfig.from_dict({**TINY.__dict__, 'decoder': request.param})).eval()
+
+
+def test_forward_shapes_for_several_set_sizes(tiny_model):
+    for b, n in ((1, 32), (3, 100), (2, 1000)):
+        out = tiny_model(torch.rand(b, n, 2))
+        assert out.shape == (b, TINY.grid_size, TINY.grid_size)
+        assert torch.isfinite(out).all()
+
+
+def test_default_config_shapes_and_parameter_count():
+    model = InfoNet(InfoNetConfig())
+    assert model(torch.rand(2, 64, 2)).shape == (2, 64, 64)
+    assert model.num_params() == sum(p.numel() for p in model.parameters()) > 100_000
+
+
+def test_output_is_invariant_to_the_order_of_points(tiny_model):
+    uv = torch.rand(2, 200, 2)
+    perm = torch.randperm(200)
+    with torch.no_grad():
+        torch.testing.assert_close(tiny_model(uv), tiny_model(uv[:, perm]), rtol=1e-5,
+                                   atol=1e-5)
+
+
+def test_output_depends_on_the_points(tiny_model):
+    with torch.no_grad():
+        a = tiny_model(torch.rand(1, 200, 2))
+        b = tiny_model(torch.rand(1, 200, 2) ** 3)
+    assert not torch.allclose(a, b)
+
+
+@pytest.mark.parametrize('nq, nk', [(8, 100), (64, 8), (1, 1)])
+def test_attend_equals_torch_multihead_attention(nq, nk):
+    torch.manual_seed(nq)
+    mha = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    q, kv = torch.randn(3, nq, 16), torch.randn(3, nk, 16)
+    expected = mha(q, kv, kv, need_weights=False)[0]
+    torch.testing.assert_close(attend(mha, q, kv), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_cell_density_of_a_known_set():
+    # Four points, one in each quadrant of a 2 x 2 grid (4 x 4 sub-cells).
+    uv = torch.tensor([[[0.1, 0.1], [0.9, 0.1], [0.1, 0.9], [0.6, 0.6]]])
+    f = cell_density(uv, 2)
+    assert f.shape == (1, 4, 7)
+    # Coarse density = count * cells / N = 1 * 4 / 4 in every cell.
+    torch.testing.assert_close(f[0, :, 4], torch.ones(4))
+    # Sub-cell densities (count * 16 / N): the point at (0.6, 0.6) sits in the lower-left
+    # sub-cell of the upper-right cell (cells in row-major order, rows by v).
+    assert f[0, 3, :4].tolist() == [4.0, 0.0, 0.0, 0.0]
+    assert f[0, 0, :4].tolist() == [4.0, 0.0, 0.0, 0.0]
+    assert f[0, 1, :4].tolist() == [0.0, 4.0, 0.0, 0.0]
+
+
+def test_cell_density_is_one_on_average_and_counts_every_point():
+    uv = torch.rand(3, 1000, 2)
+    f = cell_density(uv, 16)
+    torch.testing.assert_close(f[..., 4].mean(dim=1), torch.ones(3))
+    assert torch.allclose(f[..., :4].sum(dim=(1, 2)) * 1000 / (32 * 32), torch.full((3,),
+                          1000.0))
+    # Points on the upper border (ranks reach 1) fall in the last cell, not outside.
+    edge = cell_density(torch.ones(1, 40, 2), 4)
+    assert edge[0, -1, 4].item() == pytest.approx(16.0)
+
+
+def test_cell_density_with_finer_sub_cells():
+    # One 2 x 2 grid read at 4 x 4 sub-cells per cell (an 8 x 8 count grid).
+    uv = torch.tensor([[[0.01, 0.01], [0.3, 0.01], [0.01, 0.3], [0.9, 0.9]]])
+    f = cell_density(uv, 2, k=4)
+    assert f.shape == (1, 4, 4 * 4 + 3)
+    assert n_cell_features(4) == f.shape[-1]
+    # Sub-cells in row-major order (rows by v): (0.3, 0.01) is in sub-row 0, sub-column 2
+    # of cell 0, and (0.01, 0.3) in sub-row 2, sub-column 0; density = count * 64 / N.
+    assert f[0, 0, :16].nonzero().flatten().tolist() == [0, 2, 8]
+    assert f[0, 0, 0].item() == 16.0
+    # The coarse density is the mean of the sub-cells, whatever their number.
+    torch.testing.assert_close(f[..., 16], cell_density(uv, 2)[..., 4])
+    assert f[0, 3, 15].item() == 16.0 and f[0, 3, :15].sum().item() == 0.0
+
+
+def test_cell_subdivision_below_one_is_rejected():
+    with pytest.raises(ValueError, match='cell_subdivision'):
+        InfoNetConfig(cell_subdivision=0)
+
+
+def test_fourier_features_shape_and_values():
+    p = torch.tensor([[0.5, 0.25]])
+    f = fourier_features(p, 3)
+    assert f.shape == (1, 2 + 4 * 3)
+    assert f[0, :2].tolist() == [0.5, 0.25]
+    # sin(pi * 1 * 0.5) = 1 is the first sine of the first coordinate
+    assert f[0, 2].item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize('kwargs', [{'grid_size': 48, 'coarse_grid': 16},
+                                    {'grid_size': 8, 'coarse_grid': 16},
+                                    {'d_model': 30, 'n_heads': 4},
+                                    {'decoder': 'mlp'}])
+def test_invalid_configs_raise(kwargs):
+    with pytest.raises(ValueError):
+        InfoNetConfig(**kwargs)
+
+
+def test_config_from_dict_ignores_unknown_keys():
+    cfg = InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2, 'not_a_field': 1})
+    assert cfg.d_model == 32 and cfg.n_heads == 2
+
+
+def test_config_readout_is_checked_and_older_configs_read_cross_fitted():
+    with pytest.raises(ValueError, match='readout'):
+        InfoNetConfig(readout='halves')
+    # Checkpoints written before the field existed were all trained cross-fitted.
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).readout == 'crossfit'
+    assert InfoNetConfig.from_dict({'readout': 'insample'}).readout == 'insample'
+
+
+def test_config_integral_is_checked_and_older_configs_read_the_midpoint_rule():
+    with pytest.raises(ValueError, match='integral must be one of'):
+        InfoNetConfig(integral='simpson')
+    # Checkpoints written before the field existed were trained with the midpoint rule;
+    # new models integrate the bilinear critic.
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).integral == 'midpoint'
+    assert InfoNetConfig.from_dict({'integral': 'bilinear'}).integral == 'bilinear'
+    assert InfoNetConfig().integral == 'bilinear'
+    # 'fine' was trained before the field existed; 'default' and 'fast' were fine-tuned with
+    # the bilinear integral (docs/model_card.md, "The integral of e^T").
+    assert InfoNet.from_pretrained('fine').cfg.integral == 'midpoint'
+    for name in ('default', 'fast'):
+        assert InfoNet.from_pretrained(name).cfg.integral == 'bilinear'
+
+
+def test_config_from_dict_without_decoder_is_the_first_shipped_decoder():
+    # Checkpoints written before the field existed hold a 'points' decoder.
+    assert InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2}).decoder == 'points'
+    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).decoder == 'histogram'
+    assert InfoNetConfig().decoder == 'histogram'
+
+
+def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, tiny_model):
+    path = tmp_path / 'ck.pt'
+    torch.save(tiny_model.checkpoint({'steps': 7, 'torch': torch.__version__}), path)
+    loaded, prov = load_checkpoint(path)
+    assert not loaded.training
+    assert loaded.cfg == tiny_model.cfg
+    assert prov['steps'] == 7
+    assert isinstance(prov['torch'], str)
+    uv = torch.rand(3, 300, 2)
+    with torch.no_grad():
+        assert torch.equal(loaded(uv), tiny_model(uv))
+    again = InfoNet.from_pretrained(path)
+    with torch.no_grad():
+        assert torch.equal(again(uv), tiny_model(uv))
+
+
+def test_checkpoint_is_self_describing(tiny_model):
+    ck = tiny_model.checkpoint()
+    assert ck['format'] == CHECKPOINT_FORMAT
+    assert ck['config']['grid_size'] == TINY.grid_size
+    assert ck['provenance'] == {}
+    assert set(ck['model']) == set(tiny_model.state_dict())
+
+
+def test_estimator_from_checkpoint_file(tmp_path, tiny_model):
+    path = tmp_path / 'ck.pt'
+    torch.save(tiny_model.checkpoint({'steps': 1}), path)
+    est = InfoNetEstimator.from_pretrained(path, device='cpu')
+    assert est.provenance == {'steps': 1}
+    assert isinstance(est.estimate(torch.randn(100).numpy(), torch.randn(100).numpy()), float)
+
+
+def test_missing_weights_file_names_the_path(tmp_path):
+    path = tmp_path / 'nowhere' / 'missing.pt'
+    with pytest.raises(WeightsError, match='not found') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+    with pytest.raises(WeightsError) as info:
+        InfoNetEstimator.from_pretrained(path)
+    assert str(path) in str(info.value)
+
+
+def test_corrupt_weights_file_names_the_path(tmp_path):
+    path = tmp_path / 'corrupt.pt'
+    path.write_bytes(os.urandom(4096))
+    with pytest.raises(WeightsError, match='cannot read') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_checkpoint_names_the_path(tmp_path, tiny_model):
+    good = tmp_path / 'good.pt'
+    torch.save(tiny_model.checkpoint(), good)
+    bad = tmp_path / 'truncated.pt'
+    bad.write_bytes(good.read_bytes()[:2000])
+    with pytest.raises(WeightsError) as info:
+        load_checkpoint(bad)
+    assert str(bad) in str(info.value)
+
+
+@pytest.mark.parametrize('payload', [{'some': 'dict'}, [1, 2, 3],
+                                     {'format': 'other/1', 'model': {}}])
+def test_foreign_file_names_the_path(tmp_path, payload):
+    path = tmp_path / 'foreign.pt'
+    torch.save(payload, path)
+    with pytest.raises(WeightsError, match='not an infonet_ros checkpoint') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_plain_state_dict_is_foreign(tmp_path, tiny_model):
+    path = tmp_path / 'state_dict.pt'
+    torch.save(tiny_model.state_dict(), path)
+    with pytest.raises(WeightsError, match='not an infonet_ros checkpoint'):
+        load_checkpoint(path)
+
+
+def test_weights_not_matching_their_config_name_the_path(tmp_path, tiny_model):
+    ck = tiny_model.checkpoint()
+    ck['config']['d_model'] = 32  # the stored tensors are for d_model = 16
+    path = tmp_path / 'mismatch.pt'
+    torch.save(ck, path)
+    with pytest.raises(WeightsError, match='does not match') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+
+
+def test_weights_names_resolve_to_shipped_files_and_paths_pass_through(tmp_path):
+    assert resolve_weights(None) == resolve_weights('') == DEFAULT_WEIGHTS
+    assert resolve_weights('default') == DEFAULT_WEIGHTS
+    assert resolve_weights('fine').endswith(os.path.join('weights', 'infonet_fine.pt'))
+    assert resolve_weights(tmp_path / 'x.pt') == str(tmp_path / 'x.pt')
+    with pytest.raises(WeightsError, match='shipped name: default, fine'):
+        load_checkpoint('fin')
+
+
+def test_default_weights_path_is_inside_the_package():
+    assert DEFAULT_WEIGHTS.endswith(os.path.join('infonet_ros', 'core', 'weights',
+                                                 'infonet_default.pt'))

@@ -30,16 +30,16 @@ setup(
     license=package_xml_field('license'),
     python_requires='>=3.10',
     packages=find_packages(include=['infonet_ros', 'infonet_ros.*']),
-    package_data={'infonet_ros': ['weights/*.pt', '*.json', '*.yaml']},
+    package_data={'infonet_ros.core': ['weights/*.pt']},
     # Training leftovers that may sit beside the shipped weights in a work tree.
-    exclude_package_data={'infonet_ros': ['weights/*.resume.pt']},
+    exclude_package_data={'infonet_ros.core': ['weights/*.resume.pt']},
     install_requires=[
         'numpy',
         # Tested with 2.13.0 (CPU wheel); pin that on machines without a GPU.
         'torch>=2.0,<3',
         'scipy',
         'scikit-learn',
-        'threadpoolctl',  # one BLAS thread for the leading pair (infonet_ros.core.sliced)
+        'threadpoolctl',  # one BLAS thread for the leading pair (infonet_ros.core.pls)
         'matplotlib',
         'rosbags>=0.11',  # single-file bags, the Kilted type store
         'tqdm',

@@ -15,18 +15,20 @@ import pkgutil
 # colcon install tree; extending the package path lets a source checkout find them too.
 __path__ = pkgutil.extend_path(__path__, __name__)
 
+# Public name -> the core module that defines it (imported at first use).
 _LAZY = {
     'InfoNetEstimator': 'infonet_ros.core.estimator',
     'estimate_mi': 'infonet_ros.core.estimator',
-    'MIN_SAMPLES': 'infonet_ros.core.estimator',
+    'MIN_SAMPLES': 'infonet_ros.core.limits',
     'InfoNet': 'infonet_ros.core.model',
     'InfoNetConfig': 'infonet_ros.core.model',
     'WeightsError': 'infonet_ros.core.model',
     'rank_normalize': 'infonet_ros.core.copula',
     'soft_rank_normalize': 'infonet_ros.core.copula',
     'sliced_mi': 'infonet_ros.core.sliced',
-    'independence_test': 'infonet_ros.core.sliced',
-    'pls_mi': 'infonet_ros.core.sliced',
+    'pls_mi': 'infonet_ros.core.pls',
+    'independence_test': 'infonet_ros.core.independence',
+    'IndependenceTestResult': 'infonet_ros.core.independence',
 }
 
 __all__ = sorted(_LAZY)

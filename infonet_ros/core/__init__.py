@@ -3,8 +3,15 @@
 """
 The estimator core: InfoNet, its readout, the copula, sliced MI and the shipped weights.
 
-Model, readout, copula (ranks), the estimator API with its traced forward pass and row
-workers, KSG, sliced MI and the independence test; the shipped checkpoints in ``weights/``.
+- ``model``: the network and its checkpoints (shipped ones in ``weights/``);
+  ``readout``: Donsker-Varadhan readouts of its critic table; ``copula``: ranks.
+- ``estimator``: the estimator API (``InfoNetEstimator``, ``estimate_mi``, the default
+  model), with ``tracing`` (TorchScript traces of the forward pass), ``row_pool`` (rows
+  shared by CPU threads) and ``long_series`` (series longer than the training sets).
+- ``sliced`` (sliced MI of vector signals), ``pls`` (the leading-pair slice),
+  ``independence`` (the permutation test); ``ksg`` (the KSG baseline); ``limits``
+  (constants shared with configuration checks).
+
 Plain Python, numpy and torch: no rclpy, no rosbags, nothing from the other layers. Modules
 load on import of their own name, so ``infonet_ros.core.limits`` stays importable without torch.
 """

@@ -36,8 +36,8 @@ def rank_normalize(x: torch.Tensor) -> torch.Tensor:
     pos = torch.arange(n, device=x.device).expand_as(order)  # (..., N) 0-based sorted position
     # Ties: every member of a run of equal sorted values gets the mean of the run's 1-based
     # ranks, (first + last) / 2 + 1. first: the running max of the positions where a new value
-    # starts; last: the same from the right. O(N) after the sort (searchsorted was O(N log N)
-    # and the slowest op of a whole estimate).
+    # starts; last: the same from the right. O(N) after the sort (a searchsorted is O(N log N)
+    # and would be the slowest op of a whole estimate).
     starts = torch.ones_like(s, dtype=torch.bool)
     starts[..., 1:] = s[..., 1:] != s[..., :-1]
     ends = torch.ones_like(starts)

@@ -16,47 +16,44 @@ Tied values (quantized sensors, integer fields) are ranked in a fixed pseudo-ran
 (``infonet_ros.core.copula.pair_ranks``): the estimate is then that of the quantized variables.
 Estimates of independent data scatter around 0 and can be slightly negative (no clipping).
 A series longer than the largest set the model was trained on (``max_set_size``: 2048 for the
-shipped models) is split into interleaved subsets of at most that size (samples i, i + k,
-i + 2k, ...), each estimated in the same batch and averaged, weighted by length: a network
-fed sets far larger than any it saw reads low (5-10 % at N = 30,000-100,000 on Gaussians).
-How the network's critic table becomes an estimate (cross-fitted or in-sample) is a field
-of each model's config (:func:`infonet_ros.core.readout.set_mi`, docs/model_card.md).
+shipped models) is read as interleaved subsets of at most that size, estimated in the same
+batch and averaged (:mod:`infonet_ros.core.long_series`). How the network's critic table
+becomes an estimate (cross-fitted or in-sample) is a field of each model's config
+(:func:`infonet_ros.core.readout.set_mi`, docs/model_card.md).
+
+:func:`default_estimator` holds the shipped default model, loaded once per process and
+device (:func:`estimate_mi`, sliced MI and the independence test use it when given no
+estimator); :func:`estimate_rows` estimates many rows in forward passes of bounded size.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-import functools
 import threading
 import warnings
 
 import numpy as np
 import torch
 
-from infonet_ros.core.copula import (DEFAULT_SOFT_RANK_TAU, pair_ranks, rank_normalize,
-                                     soft_rank_normalize)
+from infonet_ros.core.copula import DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_rank_normalize
 from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.long_series import max_set_size_of, subset_mean, subset_mean_torch
 from infonet_ros.core.model import InfoNet, load_checkpoint
-from infonet_ros.core.readout import crossfit_indices, set_mi
+from infonet_ros.core.readout import crossfit_indices, ModelReadout, set_mi
 from infonet_ros.core.row_pool import check_workers, RowPool
+from infonet_ros.core.tracing import TracedNetwork
 
 # 'auto' picks CUDA when torch sees a GPU, else the CPU.
 DEFAULT_DEVICE = 'auto'
 # Seed of the deterministic cross-fitting split (an estimate never depends on its batch).
 DEFAULT_SPLIT_SEED = 0
-# Tied values: 'break' ranks them in a fixed pseudo-random order (uniform marginals, as the
-# readout assumes); 'average' gives them their mean rank (the textbook copula transform).
-TIES = ('break', 'average')
-DEFAULT_TIES = 'break'
-# Traced networks kept by an estimator with jit=True, one per set size (least recent out).
-JIT_CACHE_SIZE = 8
 # CPU threads that share the rows of a batch ('auto': with jit, torch.get_num_threads() of the
 # calling thread at each call, i.e. the cores torch would use anyway; else 1. See
 # infonet_ros.core.row_pool).
 DEFAULT_WORKERS = 'auto'
-# Longest set one forward pass reads when a checkpoint does not say which N it was trained on
-# (its provenance's n_range); longer series are split (see the module docstring).
-DEFAULT_MAX_SET_SIZE = 2048
+# Estimator rows (scalar pairs) per forward pass when many rows are estimated in passes
+# (estimate_rows: sliced MI, the independence test): bounds memory (~2 MB per row on a CPU)
+# while keeping each pass large enough for efficient matrix products.
+DEFAULT_ROWS_PER_PASS = 256
 
 
 def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
@@ -111,128 +108,21 @@ def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     return x2, y2
 
 
-class TracedNetwork:
-    """
-    A module traced and frozen with TorchScript, one trace per input shape but the batch.
-
-    Same numbers as the eager module (a trace records the very operations), in less time on
-    a CPU: the frozen graph runs without Python between operations, which also keeps it from
-    waiting on the GIL while another thread (a ROS executor) holds it. A trace bakes in the
-    set size (log N is an input feature), so each new size is traced once (~0.5-2 s); the
-    batch size may vary.
-    """
-
-    def __init__(self, model: torch.nn.Module, cache_size: int = JIT_CACHE_SIZE,
-                 prepare=None):
-        self.model = model
-        self.cache_size = cache_size
-        # Called with the example input before each trace: computes outside the trace what
-        # must become a constant of it (a tracer records every torch operation it sees).
-        self.prepare = prepare
-        self._traced: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()  # row workers may ask for a new trace at once
-        self.failure = ''  # why tracing failed, if it did: then the eager model runs
-
-    def __call__(self, uv: torch.Tensor) -> torch.Tensor:
-        """``model(uv)`` for a batch (B, ...): traced once per shape of the rest."""
-        fn = self._get(uv)
-        return self.model(uv) if fn is None else fn(uv)
-
-    def _get(self, uv: torch.Tensor):
-        """Return the trace for this input's shape (tracing it now if new), None: eager."""
-        with self._lock:
-            if self.failure:
-                return None
-            key = (tuple(uv.shape[1:]), uv.device, uv.dtype)
-            fn = self._traced.get(key)
-            if fn is None:
-                try:
-                    fn = self._trace(uv[:1])
-                except Exception as exc:  # TorchScript is deprecated: a future torch may refuse
-                    self.failure = f'{type(exc).__name__}: {exc}'
-                    warnings.warn(f'TorchScript tracing failed, running the eager model (same '
-                                  f'estimates, slower): {self.failure}', RuntimeWarning)
-                    return None
-                self._traced[key] = fn
-                while len(self._traced) > self.cache_size:
-                    self._traced.popitem(last=False)
-            self._traced.move_to_end(key)
-            return fn
-
-    def _trace(self, example: torch.Tensor):
-        if self.prepare is not None:
-            self.prepare(example)
-        with warnings.catch_warnings():
-            # The tracer warns that N becomes a constant (hence one trace per N); torch >= 2.10
-            # also flags TorchScript as deprecated, which the eager fallback above covers.
-            warnings.simplefilter('ignore', torch.jit.TracerWarning)
-            warnings.simplefilter('ignore', DeprecationWarning)
-            with torch.no_grad():
-                return torch.jit.freeze(torch.jit.trace(self.model, example))
-
-    def shapes(self) -> list[tuple]:
-        """Input shapes but the batch dimension traced so far (most recently used last)."""
-        return [k[0] for k in self._traced]
-
-
-def interleaved_subsets(n: int, max_size: int) -> list[np.ndarray]:
-    """
-    Split positions 0..n-1 into k >= ceil(n / max_size) interleaved subsets, grouped by length.
-
-    Subset i holds positions i, i + k, i + 2k, ... (every part of a time-ordered window, not
-    one stretch of it); every position is in exactly one subset. k is the smallest count from
-    ceil(n / max_size) to twice that which divides n, so that all subsets have one length and
-    go through the network in one pass (5,000 -> 4 x 1,250; 100,000 -> 50 x 2,000); if none
-    does, k = ceil(n / max_size) and the first n mod k subsets are one longer than the rest
-    (two groups, two passes).
-
-    :return: index arrays of shape (subsets, length); one (1, n) array when n <= max_size.
-    """
-    k = -(-n // max_size)
-    k = next((j for j in range(k, 2 * k + 1) if n % j == 0), k)
-    m, r = divmod(n, k)
-    groups = []
-    if r:
-        groups.append(np.arange(r)[:, None] + k * np.arange(m + 1))  # (r, m + 1)
-    groups.append(np.arange(r, k)[:, None] + k * np.arange(m))  # (k - r, m)
-    return groups
-
-
-def _rows_mi(network, ranks: torch.Tensor, seed: int, marginal: str, readout: str,
-             integral: str) -> torch.Tensor:
-    """MI of copula pairs: (B, 2, N) ranks in (0, 1], float32 -> (B,) nats."""
-    uv = ranks.transpose(1, 2)  # (B, N, 2)
-    return set_mi(network, uv, readout, seed=seed, marginal=marginal,
-                  integral=integral)  # (B,)
-
-
-class _RowsMI(torch.nn.Module):
-    """The whole estimate as one module, so that a single trace covers it (see the estimator)."""
-
-    def __init__(self, model: InfoNet, seed: int):
-        super().__init__()
-        self.model = model
-        self.seed = seed
-
-    def forward(self, ranks: torch.Tensor) -> torch.Tensor:
-        cfg = self.model.cfg
-        return _rows_mi(self.model, ranks, self.seed, 'exact', cfg.readout, cfg.integral)
-
-
 class InfoNetEstimator:
     """Pretrained InfoNet mutual-information estimator (nats)."""
 
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
-                 provenance: dict | None = None, split_seed: int = DEFAULT_SPLIT_SEED,
-                 marginal: str = 'exact', jit: bool = False, ties: str = DEFAULT_TIES,
-                 workers: int | str = DEFAULT_WORKERS, max_set_size: int | None = None):
+                 provenance: dict | None = None, *, split_seed: int = DEFAULT_SPLIT_SEED,
+                 jit: bool = False, workers: int | str = DEFAULT_WORKERS,
+                 max_set_size: int | None = None):
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
 
         :param max_set_size: longest series one forward pass reads; longer ones are split into
-            interleaved subsets estimated together and averaged (module docstring). None
-            (default): the largest N of the model's training (provenance ``n_range``), else
-            ``DEFAULT_MAX_SET_SIZE``; 0: never split (the network reads any N at once).
+            interleaved subsets estimated together and averaged
+            (:mod:`infonet_ros.core.long_series`). None (default): the largest N of the
+            model's training (provenance ``n_range``), else ``DEFAULT_MAX_SET_SIZE``; 0: never
+            split (the network reads any N at once).
 
         :param workers: CPU threads that share the rows of a batch, each running its rows
             with one torch intra-op thread (:mod:`infonet_ros.core.row_pool`: 1.1-1.5x the
@@ -241,64 +131,33 @@ class InfoNetEstimator:
             call, else 1 (eager passes hold the GIL between operations); 1: torch's own
             threading. Estimates do not depend on it; on a GPU it is ignored.
 
-        :param ties: 'break' (default): tied values ranked in a fixed pseudo-random order
-            (:func:`infonet_ros.core.copula.pair_ranks`); 'average': averaged ranks, which break
-            the estimate on quantized data (kept for the evaluation's ablation).
-
         :param jit: run the numpy API's estimates (network and readout) as
-            TorchScript traces (:class:`TracedNetwork`): same estimates, a single estimate
-            about twice as fast on a CPU, but the first call for each series length traces
-            (~0.5-2 s). For repeated calls with few distinct lengths (a ROS node, a bag
-            analysis); ``mi_torch`` always runs the eager model (gradients).
+            TorchScript traces (:class:`~infonet_ros.core.tracing.TracedNetwork`): same
+            estimates, a single estimate about twice as fast on a CPU, but the first call for
+            each series length traces (~0.5-2 s). For repeated calls with few distinct lengths
+            (a ROS node, a bag analysis); ``mi_torch`` always runs the eager model (gradients).
         """
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
         self.provenance = dict(provenance or {})
         self.split_seed = split_seed
-        self.marginal = marginal
         self.jit = bool(jit)
-        if ties not in TIES:
-            raise ValueError(f'ties must be one of {TIES}, got {ties!r}')
-        self.ties = ties
         self.workers = check_workers(workers)
-        self.max_set_size = self._check_max_set_size(max_set_size)
+        self.max_set_size = max_set_size_of(max_set_size, self.provenance)
         self._pool = RowPool()
-        # With jit and the exact readout, network and readout are one trace: one call into
-        # TorchScript per pass, so a busy Python thread beside it (a ROS executor taking
-        # 4,000 messages/s) cannot hold it up between operations. The shuffle readout draws
-        # permutations, which a trace would freeze: only its network is traced. Ranks are
-        # computed before, in numpy (see _estimate_rows).
+        # Network and readout as one module, copula ranks -> nats (ranks are computed before,
+        # in numpy: _pairs_mi). With jit it is traced as a whole, one call into TorchScript
+        # per pass.
+        readout = ModelReadout(self.model, split_seed).eval()
         self._traced = None
-        if self.jit and marginal == 'exact':
+        if self.jit:
             # A cross-fitted model's split of each length is drawn (and cached) before its
             # trace; an in-sample model has none.
             crossfit = self.model.cfg.readout == 'crossfit'
             self._traced = TracedNetwork(
-                _RowsMI(self.model, split_seed).eval(),
-                prepare=(lambda ranks: crossfit_indices(ranks.shape[-1], split_seed))
+                readout, prepare=(lambda ranks: crossfit_indices(ranks.shape[-1], split_seed))
                 if crossfit else None)
-            self._rows = self._traced
-        else:
-            net = self.model
-            if self.jit:
-                self._traced = net = TracedNetwork(self.model)
-            self._rows = functools.partial(_rows_mi, net, seed=split_seed, marginal=marginal,
-                                           readout=self.model.cfg.readout,
-                                           integral=self.model.cfg.integral)
-
-    def _check_max_set_size(self, value) -> int:
-        if value is None:
-            n_range = self.provenance.get('n_range')
-            try:
-                value = int(n_range[1])
-            except (TypeError, ValueError, IndexError):
-                value = DEFAULT_MAX_SET_SIZE
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f'max_set_size must be an integer, got {value!r}')
-        if value != 0 and value < 2 * MIN_SAMPLES:
-            raise ValueError(f'max_set_size must be 0 (never split) or at least '
-                             f'{2 * MIN_SAMPLES}, got {value}')
-        return int(value)
+        self._readout = readout if self._traced is None else self._traced
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -371,17 +230,7 @@ class InfoNetEstimator:
 
     def _estimate_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         xy = np.stack([x, y], axis=-2)  # (B, 2, N)
-        n = xy.shape[-1]
-        groups = self._subsets(n)
-        if groups is None:
-            return self._sets_mi(xy)
-        mi = np.zeros(xy.shape[0])
-        for idx in groups:
-            sub = xy[:, :, idx]  # (B, 2, S, M): S interleaved subsets of M samples
-            sets = sub.transpose(0, 2, 1, 3).reshape(-1, 2, idx.shape[1])  # (B * S, 2, M)
-            part = self._sets_mi(sets).reshape(xy.shape[0], -1)  # (B, S)
-            mi += part.sum(1) * (idx.shape[1] / n)  # (B,)
-        return mi
+        return subset_mean(xy, self.max_set_size, self._sets_mi)  # (B,)
 
     def _sets_mi(self, xy: np.ndarray) -> np.ndarray:
         """(B, 2, N) float64 sets -> (B,) nats; a set with a constant side gives exactly 0."""
@@ -395,12 +244,6 @@ class InfoNetEstimator:
         if live.any():
             out[live] = self._pool.map_rows(self._pairs_mi, self.worker_count(), xy[live])
         return out
-
-    def _subsets(self, n: int) -> list[np.ndarray] | None:
-        """Index groups of the subsets a series of length n is read as; None: read whole."""
-        if self.max_set_size == 0 or n <= self.max_set_size:
-            return None
-        return interleaved_subsets(n, self.max_set_size)
 
     def worker_count(self) -> int:
         """Threads that share a batch's rows if this thread estimated now (see ``workers``)."""
@@ -416,14 +259,19 @@ class InfoNetEstimator:
         """(B, 2, N) float64 pairs without constant rows -> (B,) float64 nats."""
         ranks = self._ranks(xy)  # (B, 2, N)
         with torch.no_grad():  # thread-local: set here, in the thread that runs the rows
-            mi = self._rows(ranks.to(torch.float32).to(self.device))  # (B,)
+            mi = self._ranks_mi(ranks.to(torch.float32).to(self.device))  # (B,)
         return mi.double().cpu().numpy()
 
+    # The two steps of an estimate, which the evaluation's ablations replace
+    # (infonet_ros.training.ablations): the copula ranks, and the readout of the ranks.
+
     def _ranks(self, xy: np.ndarray) -> torch.Tensor:
-        """(B, 2, N) float64 pairs -> (B, 2, N) float64 copula ranks, ties as configured."""
-        if self.ties == 'break':
-            return torch.from_numpy(pair_ranks(xy))  # numpy: a faster sort than torch's
-        return rank_normalize(torch.from_numpy(xy))
+        """(B, 2, N) float64 pairs -> (B, 2, N) float64 copula ranks, ties broken."""
+        return torch.from_numpy(pair_ranks(xy))  # numpy: a faster sort than torch's
+
+    def _ranks_mi(self, ranks: torch.Tensor) -> torch.Tensor:
+        """(B, 2, N) float32 ranks on the model's device -> (B,) nats (traced with jit)."""
+        return self._readout(ranks)
 
     # ---- torch API ---------------------------------------------------------------------
 
@@ -457,18 +305,9 @@ class InfoNetEstimator:
                           'give ties one rank and the estimate can be far too low; use '
                           'soft=False or estimate() for such data', RuntimeWarning,
                           stacklevel=2)
-        n = xb.shape[-1]
-        groups = self._subsets(n)
-        if groups is None:
-            mi = self._sets_mi_torch(xb, yb, soft, tau)  # (B,)
-        else:
-            mi = 0.0
-            for idx in groups:
-                # Ranks within each subset (uniform marginals per set, as the readout assumes).
-                ix = torch.from_numpy(idx).to(xb.device)
-                part = self._sets_mi_torch(xb[:, ix].flatten(0, 1), yb[:, ix].flatten(0, 1),
-                                           soft, tau)  # (B * S,)
-                mi = mi + part.view(xb.shape[0], -1).sum(1) * (idx.shape[1] / n)  # (B,)
+        # Long series: ranks within each subset (uniform marginals per set).
+        mi = subset_mean_torch(xb, yb, self.max_set_size,
+                               lambda a, b: self._sets_mi_torch(a, b, soft, tau))  # (B,)
         return mi[0] if squeeze else mi
 
     def _sets_mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool,
@@ -482,8 +321,7 @@ class InfoNetEstimator:
             uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
         p = next(self.model.parameters())
         return set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
-                      seed=self.split_seed, marginal=self.marginal,
-                      integral=self.model.cfg.integral)  # (B,)
+                      seed=self.split_seed, integral=self.model.cfg.integral)  # (B,)
 
 
 def _has_ties(t: torch.Tensor) -> bool:
@@ -492,12 +330,40 @@ def _has_ties(t: torch.Tensor) -> bool:
     return bool((s[..., 1:] == s[..., :-1]).any())
 
 
-_DEFAULT: dict = {}
+# One estimator of the shipped default model per device, shared by every caller that gives
+# none (estimate_mi, sliced MI, the independence test): loaded once per process.
+_DEFAULT_ESTIMATORS: dict[str, InfoNetEstimator] = {}
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_estimator(device: str | torch.device = DEFAULT_DEVICE) -> InfoNetEstimator:
+    """Return the shipped default model's estimator on ``device`` (loaded at the first call)."""
+    key = str(resolve_device(device))
+    with _DEFAULT_LOCK:
+        if key not in _DEFAULT_ESTIMATORS:
+            _DEFAULT_ESTIMATORS[key] = InfoNetEstimator.from_pretrained(device=key)
+        return _DEFAULT_ESTIMATORS[key]
 
 
 def estimate_mi(x, y, device: str = DEFAULT_DEVICE) -> float:
-    """MI in nats of two 1-D series with the shipped weights (the model is cached)."""
-    key = str(resolve_device(device))
-    if key not in _DEFAULT:
-        _DEFAULT[key] = InfoNetEstimator.from_pretrained(device=key)
-    return _DEFAULT[key].estimate(x, y)
+    """MI in nats of two 1-D series with the shipped default model (loaded once)."""
+    return default_estimator(device).estimate(x, y)
+
+
+def check_batch_rows(batch_rows) -> int:
+    """Return ``batch_rows`` (rows per forward pass) as an int >= 1, else ValueError."""
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) \
+            or batch_rows < 1:
+        raise ValueError(f'batch_rows must be a positive integer, got {batch_rows!r}')
+    return int(batch_rows)
+
+
+def estimate_rows(estimator: InfoNetEstimator, xs: np.ndarray, ys: np.ndarray,
+                  batch_rows: int = DEFAULT_ROWS_PER_PASS) -> np.ndarray:
+    """Estimates of the (R, N) scalar pairs row by row, ``batch_rows`` rows per pass -> (R,)."""
+    batch_rows = check_batch_rows(batch_rows)
+    out = np.empty(xs.shape[0])
+    for start in range(0, xs.shape[0], batch_rows):
+        stop = start + batch_rows
+        out[start:stop] = estimator.estimate_batch(xs[start:stop], ys[start:stop])
+    return out

@@ -9,3 +9,7 @@ a decision node or a configuration tool may check them without torch installed.
 
 # Fewest samples per series: each half of a cross-fitted model then holds at least 16 points.
 MIN_SAMPLES = 32
+
+# Permutations of the independence test (sliced pairs with p_value on, the library's
+# independence_test): 99 gives p-values on a grid of 1/100.
+DEFAULT_N_PERMUTATIONS = 99

@@ -11,11 +11,9 @@ G x G table with a small CNN. The table is the critic T of the Donsker-Varadhan 
 sample is read by bilinear interpolation (``grid_sample``). Readouts live in
 :mod:`infonet_ros.core.readout`.
 
-Two decoders exist (``InfoNetConfig.decoder``). 'histogram' (the default): queries see point
-counts per cell (O(N), no attention) and convolutions at the coarse grid end in a pixel
-shuffle to G x G. 'points' (the first shipped model): queries cross-attend to every point
-token, then bilinear upsampling and a convolution per octave. The histogram decoder is
-several times faster; docs/model_card.md has the measured trade-off.
+The decoder's queries see point counts per cell (O(N), no attention to the points) and its
+convolutions run at the coarse grid, ending in a pixel shuffle to G x G: several times
+faster than queries that cross-attend to every point token (docs/model_card.md).
 """
 
 from dataclasses import asdict, dataclass, fields
@@ -26,7 +24,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from infonet_ros.core.readout import INTEGRALS, READOUTS
+from infonet_ros.core.readout import DEFAULT_INTEGRAL, INTEGRALS, READOUTS
 
 
 @dataclass
@@ -39,10 +37,9 @@ class InfoNetConfig:
     coarse_grid: int = 16  # decoder queries per side before upsampling
     grid_size: int = 64  # G: side of the output critic table (coarse_grid * 2**k)
     decoder_channels: int = 32  # channels of the decoder CNN at the coarse grid
-    # Sub-cells per side of each decoder cell whose point densities its query sees
-    # ('histogram' decoder): the finest resolution at which the table can place an edge
+    # Sub-cells per side of each decoder cell whose point densities its query sees: the
+    # finest resolution at which the table can place an edge
     cell_subdivision: int = 2
-    decoder: str = 'histogram'  # 'histogram' (cell counts + pixel shuffle) or 'points'
     encoder_points: int = 0  # points the encoder reads: 0 = all, else an evenly strided subset
     mlp_ratio: int = 4  # hidden width of every MLP, in multiples of d_model
     dropout: float = 0.0  # attention / MLP dropout (training only)
@@ -51,16 +48,14 @@ class InfoNetConfig:
     readout: str = 'crossfit'
     # How the readout integrates e^T over the square (infonet_ros.core.readout.log_integral):
     # 'bilinear' (the bilinear critic that the lookup reads) or 'midpoint' (cell values times
-    # cell areas: below the critic's own bound at sharp edges; models before session 12)
-    integral: str = 'bilinear'
+    # cell areas: below the critic's own bound at sharp edges; the 'fine' model's rule)
+    integral: str = DEFAULT_INTEGRAL
 
     def __post_init__(self):
         if self.readout not in READOUTS:
             raise ValueError(f'readout must be one of {READOUTS}, got {self.readout!r}')
         if self.integral not in INTEGRALS:
             raise ValueError(f'integral must be one of {INTEGRALS}, got {self.integral!r}')
-        if self.decoder not in DECODERS:
-            raise ValueError(f'decoder must be one of {DECODERS}, got {self.decoder!r}')
         ratio = self.grid_size // self.coarse_grid
         if (self.grid_size % self.coarse_grid or ratio < 1 or ratio & (ratio - 1)):
             raise ValueError('grid_size must be coarse_grid times a power of two, got '
@@ -72,15 +67,9 @@ class InfoNetConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> 'InfoNetConfig':
+        """Build a config from a dict: unknown keys are ignored, missing ones take defaults."""
         known = {f.name for f in fields(cls)}
-        d = {**LEGACY_CONFIG, **d}  # checkpoints from before a field existed
         return cls(**{k: v for k, v in d.items() if k in known})
-
-
-DECODERS = ('histogram', 'points')
-# Values of fields added after the first checkpoints were written, as those checkpoints
-# were built: a config dict without the field gets these, not today's defaults.
-LEGACY_CONFIG = {'decoder': 'points', 'integral': 'midpoint'}
 
 
 def fourier_features(p: torch.Tensor, n_freq: int) -> torch.Tensor:
@@ -146,7 +135,7 @@ def attend(mha: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor) -> tor
 
     nn.MultiheadAttention moves batch-first inputs to sequence-first and back, and those
     copies cost more than the attention itself at these widths. Same parameters, same result
-    (to float rounding), so checkpoints are unchanged.
+    (to float rounding): the weights are stored as nn.MultiheadAttention's.
 
     q: (B, Q, D), kv: (B, K, D) -> (B, Q, D)
     """
@@ -207,30 +196,18 @@ class InfoNet(nn.Module):
         self.process = nn.ModuleList([SelfBlock(cfg) for _ in range(cfg.n_self_layers)])
         self.query_embed = nn.Sequential(nn.Linear(f, d), nn.GELU(), nn.Linear(d, d))
         self.read_latents = CrossBlock(cfg)
-        if cfg.decoder == 'points':
-            self.read_points = CrossBlock(cfg)
-        else:
-            self.cell_embed = nn.Linear(n_cell_features(cfg.cell_subdivision), d)
+        self.cell_embed = nn.Linear(n_cell_features(cfg.cell_subdivision), d)
         # Coarse grid of cell centres, rows indexed by v, columns by u.
         g = (torch.arange(cfg.coarse_grid) + 0.5) / cfg.coarse_grid
         vv, uu = torch.meshgrid(g, g, indexing='ij')
         self.register_buffer('coarse_xy', torch.stack([uu, vv], -1).reshape(-1, 2),
                              persistent=False)  # (Q, 2)
         c, r = cfg.decoder_channels, cfg.grid_size // cfg.coarse_grid
-        layers = [nn.Conv2d(d, c, 3, padding=1), nn.GELU()]
-        if cfg.decoder == 'points':
-            for _ in range(int(math.log2(r))):
-                c_next = max(c // 2, 16)
-                layers += [nn.Upsample(scale_factor=2, mode='bilinear', align_corners=False),
-                           nn.Conv2d(c, c_next, 3, padding=1), nn.GELU()]
-                c = c_next
-            layers.append(nn.Conv2d(c, 1, 3, padding=1))
-        else:
-            # All convolutions run on the coarse grid (cheap); the last one predicts the
-            # r x r sub-cells of each cell, which the pixel shuffle lays out as the table.
-            layers += [nn.Conv2d(c, c, 3, padding=1), nn.GELU(),
-                       nn.Conv2d(c, r * r, 3, padding=1), nn.PixelShuffle(r)]
-        self.upsample = nn.Sequential(*layers)
+        # All convolutions run on the coarse grid (cheap); the last one predicts the r x r
+        # sub-cells of each cell, which the pixel shuffle lays out as the table.
+        self.upsample = nn.Sequential(
+            nn.Conv2d(d, c, 3, padding=1), nn.GELU(), nn.Conv2d(c, c, 3, padding=1), nn.GELU(),
+            nn.Conv2d(c, r * r, 3, padding=1), nn.PixelShuffle(r))
 
     def forward(self, uv: torch.Tensor) -> torch.Tensor:
         b, n, _ = uv.shape
@@ -247,13 +224,9 @@ class InfoNet(nn.Module):
             z = blk(z)  # (B, L, D)
         qf = fourier_features(self.coarse_xy, self.cfg.n_fourier)  # (Q, F)
         h = self.query_embed(qf).expand(b, -1, -1)  # (B, Q, D)
-        if self.cfg.decoder == 'points':
-            h = self.read_latents(h, z)  # (B, Q, D)
-            h = self.read_points(h, tokens)  # (B, Q, D)
-        else:
-            cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
-            h = h + self.cell_embed(cells)  # (B, Q, D)
-            h = self.read_latents(h, z)  # (B, Q, D)
+        cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
+        h = h + self.cell_embed(cells)  # (B, Q, D)
+        h = self.read_latents(h, z)  # (B, Q, D)
         s = self.cfg.coarse_grid
         h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
         return self.upsample(h).squeeze(1)  # (B, G, G)
@@ -286,9 +259,9 @@ class InfoNet(nn.Module):
 CHECKPOINT_FORMAT = 'infonet_ros.checkpoint/1'
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'weights')
 # Checkpoints shipped in the package, by the name that selects them instead of a path
-# (docs/model_card.md). 'default': the reference (in-sample readout). 'fine' (the first,
-# cross-fitted default fine-tuned with a 128 x 128 critic table): a lower bound in
-# expectation, conservative, slower. 'fast' (8 x 8 decoder grid, 64 encoder points,
+# (docs/model_card.md; each file's provenance says how to reproduce it). 'default': the
+# reference (in-sample readout). 'fine' (cross-fitted, 128 x 128 critic table): a lower bound
+# in expectation, conservative, slower. 'fast' (8 x 8 decoder grid, 64 encoder points,
 # narrower MLPs and convolutions; in-sample): 3-4x the throughput in batches, somewhat less
 # accurate at N = 1000.
 SHIPPED_WEIGHTS = {'default': 'infonet_default.pt', 'fine': 'infonet_fine.pt',

@@ -5,11 +5,12 @@ Donsker-Varadhan readouts of a critic table, and cross-fitting.
 
 MI >= E_P[T] - log E_{P_U x P_V}[e^T] for any critic T. Points are copula-transformed, so
 P_U x P_V is the uniform distribution on the unit square and the second term is an integral
-of e^T over the square, computed on the table (``dv_exact``) instead of averaging e^T over
-shuffled pairs as the InfoNet authors do (``dv_shuffle``). Two rules (a model's
-``cfg.integral``): 'bilinear' integrates e^T of the very critic the lookup reads (closed
-forms, :func:`log_mean_exp_bilinear`); 'midpoint' (models before session 12) sums e^T at
-the cell centres, which at sharp edges overstates the integral and so understates the MI.
+of e^T over the square, computed on the table (``dv_exact``) rather than averaged over
+shuffled pairs as the InfoNet authors do (that variant is an ablation of the evaluation:
+:mod:`infonet_ros.training.ablations`). Two rules (a model's ``cfg.integral``): 'bilinear'
+integrates e^T of the very critic the lookup reads (closed forms,
+:func:`log_mean_exp_bilinear`); 'midpoint' (the 'fine' model's rule) sums e^T at the cell
+centres, which at sharp edges overstates the integral and so understates the MI.
 
 Cross-fitting: a critic scored on the very points it was built from can memorize them and
 read dependence into independent data. ``crossfit_mi`` builds one critic from each half of
@@ -20,9 +21,10 @@ critic's own estimation error, and no training can lift it above.
 
 In-sample (``readout='insample'`` in a model's config): one critic from all N points,
 scored on the same points. Half the network passes, and no ceiling below the MI, but the
-bound is no longer one: a critic fitted to the points overestimates, so such models are
+readout is not a bound: a critic fitted to the points overestimates, so such models are
 trained with a strong supervised term that calibrates the readout (see
-:mod:`infonet_ros.training.train`). :func:`set_mi` applies a model's readout.
+:mod:`infonet_ros.training.train`). :func:`set_mi` applies a model's readout;
+:class:`ModelReadout` is the network and its readout as one module.
 """
 
 import functools
@@ -154,9 +156,11 @@ def _bilinear_inference(table: torch.Tensor) -> torch.Tensor:
 
 
 INTEGRALS = ('midpoint', 'bilinear')
+# The rule of models built without one named (InfoNetConfig's default).
+DEFAULT_INTEGRAL = 'bilinear'
 
 
-def log_integral(table: torch.Tensor, integral: str = 'midpoint') -> torch.Tensor:
+def log_integral(table: torch.Tensor, integral: str = DEFAULT_INTEGRAL) -> torch.Tensor:
     """Log of the integral of e^T over the unit square by the named rule: (B, G, G) -> (B,)."""
     if integral == 'bilinear':
         return log_mean_exp_bilinear(table)
@@ -165,24 +169,10 @@ def log_integral(table: torch.Tensor, integral: str = 'midpoint') -> torch.Tenso
     raise ValueError(f'integral must be one of {INTEGRALS}, got {integral!r}')
 
 
-def dv_exact(table: torch.Tensor, uv: torch.Tensor, integral: str = 'midpoint'
+def dv_exact(table: torch.Tensor, uv: torch.Tensor, integral: str = DEFAULT_INTEGRAL
              ) -> torch.Tensor:
     """DV bound with the exact product-of-marginals term: (B, G, G), (B, N, 2) -> (B,)."""
     return lookup(table, uv).mean(dim=1) - log_integral(table, integral)
-
-
-def dv_shuffle(table: torch.Tensor, uv: torch.Tensor, n_shuffles: int = 5,
-               generator: torch.Generator | None = None) -> torch.Tensor:
-    """DV bound with e^T averaged over ``n_shuffles`` permutations of v (the authors' way)."""
-    b, n, _ = uv.shape
-    joint = lookup(table, uv).mean(dim=1)  # (B,)
-    terms = []
-    for _ in range(n_shuffles):
-        perm = torch.randperm(n, generator=generator).to(uv.device)
-        shuffled = torch.stack([uv[..., 0], uv[:, perm, 1]], dim=-1)  # (B, N, 2)
-        terms.append(lookup(table, shuffled))  # (B, N)
-    t = torch.cat(terms, dim=1)  # (B, S*N)
-    return joint - (torch.logsumexp(t, dim=1) - torch.log(torch.tensor(float(t.shape[1]))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -207,37 +197,22 @@ READOUTS = ('crossfit', 'insample')
 
 
 def set_mi(model, uv: torch.Tensor, readout: str = 'crossfit', seed: int = 0,
-           marginal: str = 'exact', integral: str = 'midpoint') -> torch.Tensor:
+           integral: str = DEFAULT_INTEGRAL) -> torch.Tensor:
     """
     MI of each set by the given readout: (B, N, 2) copula points -> (B,) nats.
 
-    ``integral``: how the exact marginal term integrates e^T (:func:`log_integral`; a
+    ``integral``: how the product-of-marginals term integrates e^T (:func:`log_integral`; a
     model's ``cfg.integral``).
     """
     if readout == 'crossfit':
-        return crossfit_mi(model, uv, seed=seed, marginal=marginal, integral=integral)
+        return crossfit_mi(model, uv, seed=seed, integral=integral)
     if readout != 'insample':
         raise ValueError(f'readout must be one of {READOUTS}, got {readout!r}')
-    return _dv(model(uv), uv, marginal, _shuffle_generator(marginal, seed), integral)  # (B,)
+    return dv_exact(model(uv), uv, integral)  # (B,)
 
 
-def _shuffle_generator(marginal: str, seed: int) -> torch.Generator | None:
-    """Return the seeded generator of the shuffled readout (None for the exact one)."""
-    return torch.Generator().manual_seed(seed) if marginal == 'shuffle' else None
-
-
-def _dv(table: torch.Tensor, uv: torch.Tensor, marginal: str,
-        generator: torch.Generator | None, integral: str = 'midpoint') -> torch.Tensor:
-    """Read the DV bound with the named marginal term: (B, G, G), (B, N, 2) -> (B,)."""
-    if marginal == 'exact':
-        return dv_exact(table, uv, integral)
-    if marginal == 'shuffle':
-        return dv_shuffle(table, uv, generator=generator)
-    raise ValueError(f"marginal must be 'exact' or 'shuffle', got {marginal!r}")
-
-
-def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',
-                return_tables: bool = False, integral: str = 'midpoint'):
+def crossfit_mi(model, uv: torch.Tensor, seed: int = 0,
+                integral: str = DEFAULT_INTEGRAL) -> torch.Tensor:
     """
     Cross-fitted DV estimate: (B, N, 2) copula points -> (B,) nats.
 
@@ -248,7 +223,24 @@ def crossfit_mi(model, uv: torch.Tensor, seed: int = 0, marginal: str = 'exact',
     idx = [i.to(uv.device) for i in crossfit_indices(int(n), seed)]
     build_a, score_a, build_b, score_b = idx
     tables = model(torch.cat([uv[:, build_a], uv[:, build_b]], dim=0))  # (2B, G, G)
-    g = _shuffle_generator(marginal, seed)  # one stream for both halves
-    mi = 0.5 * (_dv(tables[:b], uv[:, score_a], marginal, g, integral)
-                + _dv(tables[b:], uv[:, score_b], marginal, g, integral))  # (B,)
-    return (mi, tables) if return_tables else mi
+    return 0.5 * (dv_exact(tables[:b], uv[:, score_a], integral)
+                  + dv_exact(tables[b:], uv[:, score_b], integral))  # (B,)
+
+
+class ModelReadout(torch.nn.Module):
+    """
+    A model and the readout of its config as one module: copula ranks (B, 2, N) -> (B,) nats.
+
+    The estimator runs it eagerly, or traced as a whole (:mod:`infonet_ros.core.tracing`) so
+    that network and readout are a single call into TorchScript.
+    """
+
+    def __init__(self, model: torch.nn.Module, seed: int = 0):
+        super().__init__()
+        self.model = model
+        self.seed = seed  # of the cross-fitting split
+
+    def forward(self, ranks: torch.Tensor) -> torch.Tensor:
+        cfg = self.model.cfg
+        uv = ranks.transpose(1, 2)  # (B, N, 2)
+        return set_mi(self.model, uv, cfg.readout, seed=self.seed, integral=cfg.integral)

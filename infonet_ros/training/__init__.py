@@ -3,6 +3,8 @@
 """
 Training and evaluation of InfoNet.
 
-Simulated training distributions, ground truth, training, evaluation and the MINE baseline.
-Imports ``core``; no other layer imports this one.
+``simulate`` (training distributions with their true MI), ``train`` (the training run),
+``groundtruth`` and ``triplets`` (evaluation distributions with known MI), ``evaluate``
+(accuracy and speed against KSG and MINE), ``ablations`` (estimator variants the evaluation
+compares against), ``baselines`` (MINE). Imports ``core``; no other layer imports this one.
 """

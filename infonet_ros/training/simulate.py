@@ -6,7 +6,10 @@ Simulated training distributions with their true mutual information.
 Every sampler returns ``x, y`` of shape (B, N) and ``mi`` of shape (B,): the Monte-Carlo mean
 of the exact log density ratio log p(x, y) / (p(x) p(y)) over the N returned samples plus
 ``n_label`` extra ones (the densities are known in closed form or by 1-D quadrature).
-Marginal monotone transforms are pointless here: the copula transform removes them.
+Marginal monotone transforms are pointless here: the copula transform removes them. The
+2-D Gaussian mixture helpers (:func:`random_gmm_params`, :func:`sample_gmm2`,
+:func:`gmm2_logratio`, with :func:`dirichlet_weights` and :func:`random_cov`) are public:
+:mod:`infonet_ros.training.groundtruth` draws its evaluation mixtures with them.
 
 Families (``FAMILIES``):
 - ``gmm``: the InfoNet authors' family, 2-D Gaussian mixtures with K ~ U{1..20} components,
@@ -39,11 +42,10 @@ import torch
 LOG_2PI = math.log(2.0 * math.pi)
 FAMILIES = ('gmm', 'scale_mixture', 'functional', 'shaped_noise', 'independent', 'boxes',
             'ellipses')
-# Shares of each family in a training batch: those of every training stage before the fifth
-# stages of `default` and `fast` (session 14), whose commands move 10 % from gmm to boxes.
-# shaped_noise, boxes and ellipses are opt-in (train --families): 33 minutes of fine-tuning
-# `fine` with shaped_noise changed nothing measurable (docs/model_card.md, "Training",
-# benchmarks/results/model_tradeoff_shaped_noise.md).
+# Default shares of each family in a training batch (train --families sets others; each
+# shipped model's shares are in its provenance). shaped_noise, boxes and ellipses are opt-in:
+# fine-tuning `fine` for 33 minutes with shaped_noise changed nothing measurable
+# (docs/model_card.md, "Training").
 DEFAULT_FAMILY_WEIGHTS = (0.5, 0.15, 0.2, 0.0, 0.15, 0.0, 0.0)
 # Shape range of the generalized normal noise of shaped_noise (see the module docstring).
 NOISE_BETA_RANGE = (0.8, 4.0)
@@ -59,9 +61,9 @@ def _mixture_logpdf_1d(z, w, mean, var):
     return torch.logsumexp(comp + torch.log(w.clamp_min(1e-30)).unsqueeze(1), dim=-1)
 
 
-def _gmm2_logratio(x, y, w, mu, cov):
+def gmm2_logratio(x, y, w, mu, cov):
     """
-    Log density ratio log p(x,y) - log p(x) - log p(y) of 2-D mixtures.
+    Log density ratio log p(x,y) - log p(x) - log p(y) of 2-D Gaussian mixtures, exactly.
 
     x, y (B, M); w (B, K); mu (B, K, 2); cov (B, K, 2, 2) -> (B, M)
     """
@@ -79,8 +81,13 @@ def _gmm2_logratio(x, y, w, mu, cov):
     return joint - px - py
 
 
-def _sample_gmm2(w, mu, cov, m, gen):
-    """Draw m points from each of B 2-D mixtures: returns x, y (B, m)."""
+def sample_gmm2(w, mu, cov, m, gen):
+    """
+    Draw m points from each of B 2-D Gaussian mixtures: returns x, y (B, m).
+
+    w (B, K) weights (zero for unused components), mu (B, K, 2), cov (B, K, 2, 2); ``gen``
+    draws the components and the Gaussian noise.
+    """
     b = w.shape[0]
     comp = torch.multinomial(w, m, replacement=True, generator=gen)  # (B, m)
     chol = torch.linalg.cholesky(cov)  # (B, K, 2, 2)
@@ -92,7 +99,7 @@ def _sample_gmm2(w, mu, cov, m, gen):
     return pts[..., 0], pts[..., 1]
 
 
-def _random_cov(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
+def random_cov(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
     """Random full 2x2 covariances R diag(s^2) R^T with log-uniform scales: shape + (2, 2)."""
     lo, hi = log_scale
     s = torch.exp(lo + (hi - lo) * torch.rand(*shape, 2, generator=gen))  # (..., 2)
@@ -102,8 +109,8 @@ def _random_cov(shape, gen, log_scale=(math.log(0.1), math.log(3.0))):
     return r @ torch.diag_embed(s ** 2) @ r.transpose(-1, -2)
 
 
-def _dirichlet_weights(b, k_max, k, gen):
-    """Dirichlet(1) weights over the first k[b] of k_max slots: (B, k_max)."""
+def dirichlet_weights(b, k_max, k, gen):
+    """Dirichlet(1) weights over the first k[b] of k_max slots (the rest 0): (B, k_max)."""
     e = -torch.log(torch.rand(b, k_max, generator=gen).clamp_min(1e-12))
     mask = torch.arange(k_max).unsqueeze(0) < k.unsqueeze(1)
     e = e * mask
@@ -114,33 +121,44 @@ def _finish(x, y, lr, n):
     return x[:, :n].contiguous(), y[:, :n].contiguous(), lr.mean(dim=1)
 
 
+def random_gmm_params(b, gen, k_max=20):
+    """
+    Parameters of B random 2-D Gaussian mixtures, the ``gmm`` family: w, mu, cov.
+
+    K ~ U{1..k_max} components, weights Dirichlet(1) (w (B, k_max), 0 past K), means
+    U(-5, 5)^2 (mu (B, k_max, 2)), full covariances :func:`random_cov` (cov (B, k_max, 2, 2)).
+    """
+    k = torch.randint(1, k_max + 1, (b,), generator=gen)
+    w = dirichlet_weights(b, k_max, k, gen)
+    mu = -5 + 10 * torch.rand(b, k_max, 2, generator=gen)
+    cov = random_cov((b, k_max), gen)
+    return w, mu, cov
+
+
 def sample_gmm(b, n, gen, k_max=20, n_label=2048):
     """Sample the authors' family: random 2-D Gaussian mixtures."""
-    k = torch.randint(1, k_max + 1, (b,), generator=gen)
-    w = _dirichlet_weights(b, k_max, k, gen)
-    mu = -5 + 10 * torch.rand(b, k_max, 2, generator=gen)
-    cov = _random_cov((b, k_max), gen)
-    x, y = _sample_gmm2(w, mu, cov, n + n_label, gen)
-    return _finish(x, y, _gmm2_logratio(x, y, w, mu, cov), n)
+    w, mu, cov = random_gmm_params(b, gen, k_max)
+    x, y = sample_gmm2(w, mu, cov, n + n_label, gen)
+    return _finish(x, y, gmm2_logratio(x, y, w, mu, cov), n)
 
 
 def sample_scale_mixture(b, n, gen, k_max=6, n_label=2048):
     """Heavy-tailed Gaussian scale mixtures of one random correlation."""
     k = torch.randint(2, k_max + 1, (b,), generator=gen)
-    w = _dirichlet_weights(b, k_max, k, gen)
+    w = dirichlet_weights(b, k_max, k, gen)
     rho = (2 * torch.rand(b, generator=gen) - 1) * 0.98
     shape = torch.stack([torch.stack([torch.ones_like(rho), rho], -1),
                          torch.stack([rho, torch.ones_like(rho)], -1)], -2)  # (B, 2, 2)
     scale = torch.exp(torch.log(torch.tensor(30.0)) * torch.rand(b, k_max, generator=gen))
     cov = shape.unsqueeze(1) * scale[..., None, None] ** 2  # (B, K, 2, 2)
     mu = torch.zeros(b, k_max, 2)
-    x, y = _sample_gmm2(w, mu, cov, n + n_label, gen)
-    return _finish(x, y, _gmm2_logratio(x, y, w, mu, cov), n)
+    x, y = sample_gmm2(w, mu, cov, n + n_label, gen)
+    return _finish(x, y, gmm2_logratio(x, y, w, mu, cov), n)
 
 
 def _sample_mixture_1d(b, m, gen, k_max):
     k = torch.randint(1, k_max + 1, (b,), generator=gen)
-    w = _dirichlet_weights(b, k_max, k, gen)
+    w = dirichlet_weights(b, k_max, k, gen)
     mean = -2 + 4 * torch.rand(b, k_max, generator=gen)
     var = torch.exp(math.log(0.05) + (math.log(1.0) - math.log(0.05))
                     * torch.rand(b, k_max, generator=gen))
@@ -188,7 +206,7 @@ def _sample_gamma(alpha, gen):
 
 def _sample_gen_normal(beta, shape, gen):
     """Unit-variance generalized normal draws, density ~ exp(-|e / s|^beta): beta (B, 1)."""
-    if bool((beta == 2.0).all()):  # Gaussian: the stream the functional family always drew
+    if bool((beta == 2.0).all()):  # Gaussian: plain randn draws (the functional family)
         return torch.randn(shape, generator=gen)
     g = _sample_gamma((1.0 / beta).expand(shape).contiguous(), gen)
     sign = torch.where(torch.rand(shape, generator=gen) < 0.5, -1.0, 1.0)
@@ -303,7 +321,7 @@ def sample_boxes(b, n, gen, k_max=10, n_label=2048, half_width=(0.02, 0.5)):
     where it is evaluated; the log ratio is exact (sums of indicator densities).
     """
     k = torch.randint(1, k_max + 1, (b,), generator=gen)
-    w = _dirichlet_weights(b, k_max, k, gen)  # (B, K)
+    w = dirichlet_weights(b, k_max, k, gen)  # (B, K)
     lo_h, hi_h = math.log(half_width[0]), math.log(half_width[1])
     centre = torch.rand(b, k_max, 2, generator=gen)  # (B, K, 2)
     half = torch.exp(lo_h + (hi_h - lo_h) * torch.rand(b, k_max, 2, generator=gen))
@@ -369,7 +387,7 @@ def sample_ellipses(b, n, gen, k_max=10, n_label=2048, half_axis=(0.02, 0.5)):
     ratio is exact (indicator densities over semicircle-law marginals).
     """
     k = torch.randint(1, k_max + 1, (b,), generator=gen)
-    w = _dirichlet_weights(b, k_max, k, gen)  # (B, K)
+    w = dirichlet_weights(b, k_max, k, gen)  # (B, K)
     lo_h, hi_h = math.log(half_axis[0]), math.log(half_axis[1])
     centre = torch.rand(b, k_max, 2, generator=gen)  # (B, K, 2)
     axes = torch.exp(lo_h + (hi_h - lo_h) * torch.rand(b, k_max, 2, generator=gen))

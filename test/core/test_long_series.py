@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from infonet_ros.core.estimator import (DEFAULT_MAX_SET_SIZE, InfoNetEstimator,
-                                        interleaved_subsets, MIN_SAMPLES)
+from infonet_ros.core.estimator import InfoNetEstimator
+from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.long_series import DEFAULT_MAX_SET_SIZE, interleaved_subsets
 from infonet_ros.core.model import SHIPPED_WEIGHTS
 
 

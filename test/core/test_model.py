@@ -8,19 +8,19 @@ import pytest
 import torch
 
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.core.model import (attend, cell_density, CHECKPOINT_FORMAT, DECODERS,
-                                    DEFAULT_WEIGHTS, fourier_features, InfoNet, InfoNetConfig,
-                                    load_checkpoint, n_cell_features, resolve_weights,
+from infonet_ros.core.model import (attend, cell_density, CHECKPOINT_FORMAT, DEFAULT_WEIGHTS,
+                                    fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
+                                    n_cell_features, resolve_weights, SHIPPED_WEIGHTS,
                                     WeightsError)
 
 TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
                      coarse_grid=8, grid_size=32, decoder_channels=16)
 
 
-@pytest.fixture(params=DECODERS)
-def tiny_model(request):
+@pytest.fixture
+def tiny_model():
     torch.manual_seed(0)
-    return InfoNet(InfoNetConfig.from_dict({**TINY.__dict__, 'decoder': request.param})).eval()
+    return InfoNet(TINY).eval()
 
 
 def test_forward_shapes_for_several_set_sizes(tiny_model):
@@ -116,8 +116,7 @@ def test_fourier_features_shape_and_values():
 
 @pytest.mark.parametrize('kwargs', [{'grid_size': 48, 'coarse_grid': 16},
                                     {'grid_size': 8, 'coarse_grid': 16},
-                                    {'d_model': 30, 'n_heads': 4},
-                                    {'decoder': 'mlp'}])
+                                    {'d_model': 30, 'n_heads': 4}])
 def test_invalid_configs_raise(kwargs):
     with pytest.raises(ValueError):
         InfoNetConfig(**kwargs)
@@ -128,34 +127,39 @@ def test_config_from_dict_ignores_unknown_keys():
     assert cfg.d_model == 32 and cfg.n_heads == 2
 
 
-def test_config_readout_is_checked_and_older_configs_read_cross_fitted():
+def test_config_readout_and_integral_are_checked_and_missing_fields_take_defaults():
     with pytest.raises(ValueError, match='readout'):
         InfoNetConfig(readout='halves')
-    # Checkpoints written before the field existed were all trained cross-fitted.
-    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).readout == 'crossfit'
+    with pytest.raises(ValueError, match='integral must be one of'):
+        InfoNetConfig(integral='simpson')
+    cfg = InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2})
+    assert (cfg.readout, cfg.integral) == ('crossfit', 'bilinear') == (
+        InfoNetConfig().readout, InfoNetConfig().integral)
     assert InfoNetConfig.from_dict({'readout': 'insample'}).readout == 'insample'
 
 
-def test_config_integral_is_checked_and_older_configs_read_the_midpoint_rule():
-    with pytest.raises(ValueError, match='integral must be one of'):
-        InfoNetConfig(integral='simpson')
-    # Checkpoints written before the field existed were trained with the midpoint rule;
-    # new models integrate the bilinear critic.
-    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).integral == 'midpoint'
-    assert InfoNetConfig.from_dict({'integral': 'bilinear'}).integral == 'bilinear'
-    assert InfoNetConfig().integral == 'bilinear'
-    # 'fine' was trained before the field existed; 'default' and 'fast' were fine-tuned with
-    # the bilinear integral (docs/model_card.md, "The integral of e^T").
-    assert InfoNet.from_pretrained('fine').cfg.integral == 'midpoint'
-    for name in ('default', 'fast'):
-        assert InfoNet.from_pretrained(name).cfg.integral == 'bilinear'
+def test_shipped_checkpoints_write_out_every_config_field():
+    # No shipped model depends on a default: 'fine' integrates with the midpoint rule,
+    # 'default' and 'fast' with the bilinear one (docs/model_card.md, "The integral of e^T").
+    fields = set(InfoNetConfig().__dict__)
+    for name, file in SHIPPED_WEIGHTS.items():
+        ck = torch.load(resolve_weights(name), weights_only=True)
+        assert set(ck['config']) == fields, file
+        assert InfoNet.from_checkpoint(ck).cfg.integral == (
+            'midpoint' if name == 'fine' else 'bilinear')
 
 
-def test_config_from_dict_without_decoder_is_the_first_shipped_decoder():
-    # Checkpoints written before the field existed hold a 'points' decoder.
-    assert InfoNetConfig.from_dict({'d_model': 32, 'n_heads': 2}).decoder == 'points'
-    assert InfoNetConfig.from_dict({'decoder': 'histogram'}).decoder == 'histogram'
-    assert InfoNetConfig().decoder == 'histogram'
+def test_shipped_provenance_says_what_the_model_is_and_how_to_reproduce_it():
+    for name in SHIPPED_WEIGHTS:
+        _, prov = load_checkpoint(name)
+        assert prov['model'].startswith(f"InfoNet '{name}'")
+        chain = prov['reproduce']
+        assert chain[-1]['out'] == f'infonet_ros/core/weights/infonet_{name}.pt'
+        assert chain[-1]['command'] == prov['command'] and chain[-1]['steps'] == prov['steps']
+        assert chain[0]['command'].count('--init') == 0  # from random initialization
+        for before, run in zip(chain, chain[1:]):  # each run reads the file of the one before
+            assert f"--init {before['out']} " in run['command']
+        assert prov['init']['from'] == chain[-2]['out']
 
 
 def test_checkpoint_round_trip_gives_identical_outputs(tmp_path, tiny_model):

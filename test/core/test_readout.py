@@ -11,8 +11,8 @@ from scipy import integrate, stats
 import torch
 
 from infonet_ros.core.readout import (_bilinear_autograd, _bilinear_inference, crossfit_indices,
-                                      crossfit_mi, dv_exact, dv_shuffle, log_integral,
-                                      log_mean_exp_bilinear, log_mean_exp_table, lookup, set_mi)
+                                      crossfit_mi, dv_exact, log_integral, log_mean_exp_bilinear,
+                                      log_mean_exp_table, lookup, ModelReadout, set_mi)
 
 # The two implementations of the bilinear integral (with and without autograd): every
 # property of the rule is asserted of both.
@@ -240,8 +240,9 @@ def test_dv_exact_of_true_log_copula_density_is_the_mi(rho):
     # The optimal critic attains the MI (up to table resolution and sampling error), and
     # the midpoint integral of the true density is ~1, so the log partition term is ~0.
     assert log_mean_exp_table(table).item() == pytest.approx(0.0, abs=2e-3)
-    assert dv_exact(table, uv).item() == pytest.approx(truth, abs=0.01)
+    assert dv_exact(table, uv, 'midpoint').item() == pytest.approx(truth, abs=0.01)
     assert dv_exact(table, uv, 'bilinear').item() == pytest.approx(truth, abs=0.01)
+    assert torch.equal(dv_exact(table, uv), dv_exact(table, uv, 'bilinear'))  # the default
 
 
 def test_dv_exact_is_a_lower_bound_for_a_worse_critic():
@@ -251,24 +252,6 @@ def test_dv_exact_is_a_lower_bound_for_a_worse_critic():
     best = dv_exact(table, uv).item()
     for scale in (0.5, 1.5):
         assert dv_exact(scale * table, uv).item() < best - 0.01
-
-
-@pytest.mark.parametrize('rho', [0.0, 0.5, 0.8])
-def test_shuffle_and_exact_readouts_agree(rho):
-    table = gaussian_copula_log_density(64, rho)
-    uv = gaussian_copula_points(50_000, rho, seed=1)
-    g = torch.Generator().manual_seed(0)
-    exact = dv_exact(table, uv).item()
-    shuffle = dv_shuffle(table, uv, n_shuffles=5, generator=g).item()
-    assert shuffle == pytest.approx(exact, abs=0.01)
-
-
-def test_dv_shuffle_is_reproducible_with_a_generator():
-    table = gaussian_copula_log_density(32, 0.6)
-    uv = gaussian_copula_points(2000, 0.6)
-    a = dv_shuffle(table, uv, generator=torch.Generator().manual_seed(3))
-    b = dv_shuffle(table, uv, generator=torch.Generator().manual_seed(3))
-    assert torch.equal(a, b)
 
 
 # ---- cross-fitting -----------------------------------------------------------------------
@@ -325,22 +308,6 @@ def test_crossfit_mi_scores_each_half_critic_on_the_other_half():
     assert mi.mean().item() == pytest.approx(-0.5 * math.log(1 - rho ** 2), abs=0.05)
 
 
-def test_crossfit_mi_shuffle_marginal_and_tables():
-    table = gaussian_copula_log_density(64, 0.5)
-    uv = gaussian_copula_points(4000, 0.5)
-    model = FixedTableModel(table)
-    exact = crossfit_mi(model, uv, marginal='exact')
-    shuffle, tables = crossfit_mi(model, uv, marginal='shuffle', return_tables=True)
-    assert tables.shape == (2, 64, 64)
-    assert shuffle.item() == pytest.approx(exact.item(), abs=0.03)
-
-
-def test_crossfit_mi_rejects_unknown_marginal():
-    model = FixedTableModel(torch.zeros(1, 8, 8))
-    with pytest.raises(ValueError, match='marginal'):
-        crossfit_mi(model, torch.rand(1, 64, 2), marginal='bogus')
-
-
 # ---- set_mi: the model's readout ---------------------------------------------------------
 
 def test_insample_readout_scores_one_table_on_the_points_it_was_built_from():
@@ -354,8 +321,6 @@ def test_insample_readout_scores_one_table_on_the_points_it_was_built_from():
     np.testing.assert_allclose(mi.numpy(), dv_exact(table.expand(3, -1, -1), uv).numpy(),
                                rtol=1e-12)
     assert mi.mean().item() == pytest.approx(-0.5 * math.log(1 - rho ** 2), abs=0.05)
-    shuffle = set_mi(FixedTableModel(table), uv, 'insample', marginal='shuffle')
-    np.testing.assert_allclose(shuffle.numpy(), mi.numpy(), atol=0.05)
 
 
 def test_set_mi_crossfit_is_the_cross_fitted_readout():
@@ -365,9 +330,24 @@ def test_set_mi_crossfit_is_the_cross_fitted_readout():
     assert torch.equal(got, crossfit_mi(FixedTableModel(table), uv, seed=3))
 
 
-@pytest.mark.parametrize('readout, marginal, match', [
-    ('halves', 'exact', 'readout'), ('insample', 'bogus', 'marginal')])
-def test_set_mi_rejects_unknown_readouts_and_marginals(readout, marginal, match):
-    with pytest.raises(ValueError, match=match):
-        set_mi(FixedTableModel(torch.zeros(1, 8, 8)), torch.rand(1, 64, 2), readout,
-               marginal=marginal)
+def test_set_mi_rejects_unknown_readouts():
+    with pytest.raises(ValueError, match='readout'):
+        set_mi(FixedTableModel(torch.zeros(1, 8, 8)), torch.rand(1, 64, 2), 'halves')
+
+
+class ConfiguredTableModel(FixedTableModel):
+    """FixedTableModel with the config fields a readout reads."""
+
+    def __init__(self, table, readout, integral):
+        super().__init__(table)
+        self.cfg = type('Cfg', (), {'readout': readout, 'integral': integral})()
+
+
+@pytest.mark.parametrize('readout', ['crossfit', 'insample'])
+@pytest.mark.parametrize('integral', ['bilinear', 'midpoint'])
+def test_model_readout_applies_the_config_to_copula_ranks(readout, integral):
+    table = gaussian_copula_log_density(32, 0.6)
+    uv = torch.cat([gaussian_copula_points(501, 0.6, seed=s) for s in range(2)])  # (2, N, 2)
+    model = ConfiguredTableModel(table, readout, integral)
+    got = ModelReadout(model, seed=4)(uv.transpose(1, 2))  # ranks (B, 2, N)
+    assert torch.equal(got, set_mi(model, uv, readout, seed=4, integral=integral))

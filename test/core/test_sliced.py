@@ -1,16 +1,13 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Sliced MI of vector signals and the permutation independence test (infonet_ros.core.sliced)."""
+"""Sliced MI of vector signals: projections, input checks, estimates (infonet_ros.core.sliced)."""
 
 import numpy as np
 import pytest
 
-from infonet_ros.core.estimator import InfoNetEstimator, MIN_SAMPLES
-from infonet_ros.core.sliced import (_leading_pairs, _one_blas_thread, _validated_sides,
-                                     DEFAULT_N_PERMUTATIONS, DEFAULT_N_SLICES, independence_test,
-                                     IndependenceTestResult, leading_pair_slices,
-                                     permutation_indices, pls_mi, pls_rows, PLS_SPLITS,
-                                     project_slices, random_directions, sliced_mi)
+from infonet_ros.core.estimator import InfoNetEstimator
+from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.sliced import project_slices, random_directions, sliced_mi
 
 
 @pytest.fixture(scope='module')
@@ -146,26 +143,10 @@ def test_bad_seed(seed):
         project_slices(x, x, 2, seed)
 
 
-@pytest.mark.parametrize('n_permutations', [-1, 1.5, 'ten'])
-def test_bad_n_permutations(n_permutations, est):
-    x = np.random.default_rng(7).standard_normal((40, 2))
-    with pytest.raises(ValueError, match='n_permutations'):
-        independence_test(x, x, 2, n_permutations, estimator=est)
-
-
 def test_bad_batch_rows(est):
     x = np.random.default_rng(8).standard_normal((40, 2))
     with pytest.raises(ValueError, match='batch_rows'):
         sliced_mi(x, x, 2, estimator=est, batch_rows=0)
-
-
-def test_all_constant_side_gives_zero_and_p_one(est):
-    rng = np.random.default_rng(9)
-    x = rng.standard_normal((64, 3))
-    y = np.ones((64, 2)) * [4.0, -1.0]
-    assert sliced_mi(x, y, 4, estimator=est) == 0.0
-    r = independence_test(x, y, n_slices=2, n_permutations=4, estimator=est)
-    assert r.statistic == 0.0 and r.p_value == 1.0
 
 
 # ---- estimates --------------------------------------------------------------------------
@@ -225,221 +206,3 @@ def test_deterministic_by_seed(est):
     a = sliced_mi(x, y, 6, seed=21, estimator=est)
     assert sliced_mi(x, y, 6, seed=21, estimator=est) == a
     assert sliced_mi(x, y, 6, seed=22, estimator=est) != a
-
-
-# ---- independence test ------------------------------------------------------------------
-
-def test_defaults_are_explicit():
-    assert DEFAULT_N_SLICES >= 1 and DEFAULT_N_PERMUTATIONS >= 1
-
-
-def test_strong_dependence_gets_smallest_p(est):
-    rng = np.random.default_rng(15)
-    x, y, _ = gaussian_vectors(rng, 200, 6, 7, coupling=3.0)
-    r = independence_test(x, y, n_slices=8, n_permutations=19, seed=1, estimator=est)
-    assert isinstance(r, IndependenceTestResult)
-    assert (r.n_permutations, r.n_slices) == (19, 8)
-    assert r.p_value == pytest.approx(1 / 20)
-    assert r.statistic > r.null_statistics.max()
-
-
-def test_null_statistics_are_sliced_mi_of_permuted_y(est):
-    rng = np.random.default_rng(16)
-    x, y, _ = gaussian_vectors(rng, 64, 3, 2, coupling=0.5)
-    r = independence_test(x, y, n_slices=3, n_permutations=5, seed=4, estimator=est,
-                          batch_rows=7)  # passes split permutations unevenly
-    assert r.statistic == pytest.approx(sliced_mi(x, y, 3, seed=4, estimator=est), abs=1e-9)
-    perms = permutation_indices(64, 5, seed=4)
-    want = [sliced_mi(x, y[p], 3, seed=4, estimator=est) for p in perms]
-    np.testing.assert_allclose(r.null_statistics, want, atol=1e-5)
-    assert r.p_value == (1 + np.sum(r.null_statistics >= r.statistic)) / 6
-    # Same data, one big pass: the same result.
-    big = independence_test(x, y, n_slices=3, n_permutations=5, seed=4, estimator=est)
-    np.testing.assert_allclose(big.null_statistics, r.null_statistics, atol=1e-5)
-
-
-def test_zero_permutations_gives_p_one(est):
-    x = np.random.default_rng(17).standard_normal((40, 2))
-    r = independence_test(x, x, n_slices=2, n_permutations=0, estimator=est)
-    assert r.p_value == 1.0 and r.null_statistics.shape == (0,)
-
-
-def run_null_trials(est, trials, n, n_slices, n_permutations, seed, statistic='sliced'):
-    rng = np.random.default_rng(seed)
-    pvals = []
-    for t in range(trials):
-        x = rng.standard_normal((n, 3)) @ rng.standard_normal((3, 3))
-        y = np.column_stack([rng.exponential(size=n), rng.standard_t(3, n)])
-        pvals.append(independence_test(x, y, n_slices, n_permutations, seed=t,
-                                       estimator=est, statistic=statistic).p_value)
-    return np.asarray(pvals)
-
-
-@pytest.mark.parametrize('statistic', ['sliced', 'pls'])
-def test_p_values_roughly_uniform_under_independence(est, statistic):
-    # P = 9: p takes the values 0.1 .. 1.0, each with probability 0.1 under H0.
-    p = run_null_trials(est, trials=30, n=64, n_slices=2, n_permutations=9, seed=18,
-                        statistic=statistic)
-    assert 0.35 <= p.mean() <= 0.75  # expected 0.55, sd ~0.05
-    assert np.mean(p <= 0.1) <= 0.3  # expected 0.1
-    assert np.mean(p >= 0.6) >= 0.25  # expected 0.5
-
-
-@pytest.mark.slow
-def test_type1_error_many_trials(est):
-    p = run_null_trials(est, trials=300, n=64, n_slices=4, n_permutations=19, seed=19)
-    assert 0.02 <= np.mean(p <= 0.05) <= 0.09  # expected 0.05, sd ~0.013
-    assert 0.45 <= p.mean() <= 0.60  # expected 0.525
-
-
-# ---- leading-pair (PLS) statistic ---------------------------------------------------------
-
-def shared_component(rng, n, d):
-    """Draw the InfoNet authors' high-dimensional case: Y = (1^T X / sqrt(d) 1 + Z) / sqrt(2)."""
-    x, z = rng.standard_normal((2, n, d))
-    return x, (x.sum(axis=1, keepdims=True) / np.sqrt(d) + z) / np.sqrt(2.0)
-
-
-@pytest.mark.parametrize('dx, dy', [(3, 5), (40, 24)])
-@pytest.mark.parametrize('half', [False, True])
-def test_leading_pairs_equal_the_svd_on_both_paths(dx, dy, half):
-    # Each data set pairs x's rows with its own rows of y (a permutation, or part of one for
-    # a cross-fitting half); with a clear gap the power iteration finds the top singular
-    # pair of x^T y[rows], by the matrices or on the data alike.
-    rng = np.random.default_rng(36)
-    n = 120
-    y = rng.standard_normal((n, dy))
-    perms = np.stack([np.arange(n)] + [rng.permutation(n) for _ in range(4)])  # (5, n)
-    rows = perms[:, :n // 2] if half else perms
-    m = rows.shape[1]
-    # x shares a strong component with y's rows of data set r, a different one for each r.
-    x_of = [np.outer(y[rows[r]] @ rng.standard_normal(dy), rng.standard_normal(dx)) +
-            0.3 * rng.standard_normal((m, dx)) for r in range(len(rows))]
-    for r, xh in enumerate(x_of):
-        want_u, _, want_vt = np.linalg.svd(xh.T @ y[rows[r]])
-        for wide in (False, True):
-            u, v = _leading_pairs(xh, y, rows[r:r + 1], wide=wide)
-            assert abs(u[0] @ want_u[:, 0]) == pytest.approx(1.0, abs=1e-6)
-            assert abs(v[0] @ want_vt[0]) == pytest.approx(1.0, abs=1e-6)
-            assert np.linalg.norm(u[0]) == pytest.approx(1.0)
-    # In one batch, each data set gets its own pair (the batch does not mix them).
-    u_batch, _ = _leading_pairs(x_of[2], y, rows)
-    u_alone, _ = _leading_pairs(x_of[2], y, rows[2:3])
-    np.testing.assert_allclose(u_batch[2], u_alone[0], atol=1e-6)
-
-
-def test_leading_pair_products_run_on_one_blas_thread():
-    threadpoolctl = pytest.importorskip('threadpoolctl')
-
-    def blas_threads():
-        return [i['num_threads'] for i in threadpoolctl.threadpool_info()
-                if i['user_api'] == 'blas']
-    before = blas_threads()
-    with _one_blas_thread():
-        inside = blas_threads()
-    assert inside and all(t == 1 for t in inside)
-    assert blas_threads() == before
-
-
-def test_leading_pairs_of_a_zero_side_are_zero():
-    rows = np.arange(30)[None]
-    u, v = _leading_pairs(np.zeros((30, 40)), np.ones((30, 24)), rows, wide=True)
-    assert not u.any() and not v.any()
-    u, v = _leading_pairs(np.zeros((30, 3)), np.ones((30, 2)), rows, wide=False)
-    assert not u.any() and np.isfinite(v).all()
-
-
-def test_leading_pair_finds_a_shared_component_that_random_slices_dilute(est):
-    rng = np.random.default_rng(30)
-    x, y = shared_component(rng, 400, 32)
-    a, b = leading_pair_slices(x - x.mean(0), y - y.mean(0))
-    # The leading pair is close to the all-ones directions (the shared component).
-    ones = np.ones(32) / np.sqrt(32)
-    u = np.linalg.lstsq(x - x.mean(0), a[0], rcond=None)[0]
-    assert abs(u @ ones) / np.linalg.norm(u) > 0.8
-    # True MI of that slice: corr(1^T X / sqrt(d), mean of Y) -> -1/2 log(1 - 1/2) = 0.35.
-    assert pls_mi(x, y, estimator=est) > 0.2
-    assert sliced_mi(x, y, 16, estimator=est) < 0.1
-
-
-def test_pls_test_rejects_a_shared_component_and_null_is_refitted(est):
-    rng = np.random.default_rng(31)
-    x, y = shared_component(rng, 200, 16)
-    r = independence_test(x, y, n_permutations=19, estimator=est, statistic='pls', seed=2,
-                          batch_rows=7)
-    assert (r.kind, r.n_slices, r.n_permutations) == ('pls', 1, 19)
-    # The observed pair runs as a row of a 7-row pass here and alone in pls_mi: float32
-    # matmuls of different batch shapes may round differently (as in the batch-vs-loop tests).
-    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est), abs=1e-5)
-    assert r.p_value == pytest.approx(1 / 20)
-    perms = permutation_indices(200, 19, seed=2)
-    want = [pls_mi(x, y[p], estimator=est) for p in perms[:3]]
-    np.testing.assert_allclose(r.null_statistics[:3], want, atol=1e-5)
-    r0 = independence_test(x, y, n_permutations=0, estimator=est, statistic='pls', seed=2)
-    assert (r0.p_value, r0.n_permutations) == (1.0, 0)
-    assert r0.statistic == pytest.approx(r.statistic, abs=1e-5)
-
-
-def test_pls_of_a_constant_side_is_zero_with_p_one(est):
-    rng = np.random.default_rng(32)
-    x = rng.standard_normal((50, 3))
-    y = np.ones((50, 2))
-    assert pls_mi(x, y, estimator=est) == 0.0
-    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls')
-    assert r.statistic == 0.0 and r.p_value == 1.0
-
-
-def test_pls_accepts_scalar_sides_and_rejects_bad_input(est):
-    rng = np.random.default_rng(33)
-    x = rng.standard_normal(100)
-    y = x + 0.5 * rng.standard_normal(100)
-    # One column per side: the slice is the pair itself (sign fixed positive).
-    assert pls_mi(x, y, estimator=est) == pytest.approx(est.estimate(x, y), abs=1e-9)
-    with pytest.raises(ValueError, match='same number of samples'):
-        pls_mi(x, y[:-1], estimator=est)
-    with pytest.raises(ValueError, match='statistic must be one of'):
-        independence_test(x, y, estimator=est, statistic='max')
-
-
-def test_pls_fits_out_of_fold_when_samples_are_fewer_than_dimensions(est):
-    # N = 100 < dx + dy = 128: an in-sample pair is fitted to noise and reads independent
-    # data as strongly dependent; fitted on the other half, it reads them as ~independent
-    # and still sees the shared component. Means over 5 data sets.
-    rng = np.random.default_rng(34)
-    reads = {'in_sample': [], 'out_of_fold': [], 'dependent': []}
-    for _ in range(5):
-        x, y = shared_component(rng, 100, 64)
-        y_ind = rng.standard_normal((100, 64))
-        reads['in_sample'].append(pls_mi(x, y_ind, estimator=est, crossfit=False))
-        reads['out_of_fold'].append(pls_mi(x, y_ind, estimator=est))  # None cross-fits here
-        reads['dependent'].append(pls_mi(x, y, estimator=est))
-    m = {k: float(np.mean(v)) for k, v in reads.items()}
-    assert m['in_sample'] > 0.4 and abs(m['out_of_fold']) < 0.15, m
-    assert m['dependent'] > m['out_of_fold'] + 0.1, m
-    assert pls_mi(x, y_ind, estimator=est, crossfit=True) == reads['out_of_fold'][-1]
-    # Every row is projected on directions fitted to the other half: within a half, the
-    # projections are one linear map of x (then standardized).
-    xs, ys = x - x.mean(0), y - y.mean(0)
-    a, b = leading_pair_slices(xs, ys, seed=5)
-    half = np.random.default_rng([5, 3]).permutation(100)[:50]
-    design = np.c_[xs[half], np.ones(50)]
-    fit = design @ np.linalg.lstsq(design, a[0, half], rcond=None)[0]
-    np.testing.assert_allclose(fit, a[0, half], atol=1e-8)
-    assert a[0, half].std() == pytest.approx(1.0)
-    # pls_mi is the mean over PLS_SPLITS such splits.
-    a, b, k = pls_rows(xs, ys, seed=5)
-    assert k == PLS_SPLITS and a.shape == (PLS_SPLITS, 100)
-    np.testing.assert_allclose(a[0], leading_pair_slices(xs, ys, seed=5)[0][0])
-    np.testing.assert_allclose(b[3], leading_pair_slices(xs, ys, seed=5, split=3)[1][0])
-    assert pls_mi(x, y, estimator=est, seed=5) == pytest.approx(
-        est.estimate_batch(*pls_rows(*_validated_sides(x, y), seed=5)[:2]).mean(), abs=1e-9)
-    # The test refits out of fold on every permutation, with the test's seed; batch_rows
-    # smaller than the splits of one permutation still passes whole permutations.
-    r = independence_test(x, y, n_permutations=9, estimator=est, statistic='pls', seed=5,
-                          batch_rows=3)
-    assert r.n_slices == PLS_SPLITS
-    assert r.statistic == pytest.approx(pls_mi(x, y, estimator=est, seed=5), abs=1e-9)
-    perms = permutation_indices(100, 9, seed=5)
-    np.testing.assert_allclose(r.null_statistics[:2],
-                               [pls_mi(x, y[p], estimator=est, seed=5) for p in perms[:2]],
-                               atol=1e-5)

@@ -9,6 +9,7 @@ import pytest
 from scipy import stats
 
 from infonet_ros.training import groundtruth as gt
+from infonet_ros.training import simulate, triplets
 from infonet_ros.training.groundtruth import _trapezoid
 
 
@@ -74,8 +75,8 @@ def test_bimodal_truth_has_a_small_monte_carlo_error_and_is_reproducible():
 def test_gmm_k1_monte_carlo_truth_is_the_analytic_value():
     import torch
     g = torch.Generator().manual_seed(0)
-    w, mu, cov = gt.random_gmm_params(6, g, k_max=1)
-    mean, se = gt._mc_logratio_mean(w, mu, cov, g)
+    w, mu, cov = simulate.random_gmm_params(6, g, k_max=1)
+    mean, se = gt.mc_logratio_mean(w, mu, cov, g)
     rho = (cov[:, 0, 0, 1] / (cov[:, 0, 0, 0] * cov[:, 0, 1, 1]).sqrt()).double().numpy()
     np.testing.assert_allclose(mean, -0.5 * np.log(1 - rho ** 2), atol=5 * se.max())
     assert se.max() < 0.01
@@ -91,15 +92,15 @@ def test_gmm_cases_sample_and_have_precise_truths():
 
 
 def test_triplet_truths():
-    tr = gt.gaussian_triplets(5, 200, seed=1)
+    tr = triplets.gaussian_triplets(5, 200, seed=1)
     assert tr.x.shape == (5, 200)
     # Analytic truths from the sample correlations of a large draw agree.
-    big = gt.gaussian_triplets(5, 200_000, seed=1)
+    big = triplets.gaussian_triplets(5, 200_000, seed=1)
     for i in range(5):
         r = np.corrcoef(big.x[i], big.y[i])[0, 1]
         assert big.i_xy[i] == pytest.approx(gt.gaussian_mi(r), abs=0.01)
     np.testing.assert_array_equal(tr.i_xy, big.i_xy)
-    g = gt.gmm_triplets(4, 300, seed=2)
+    g = triplets.gmm_triplets(4, 300, seed=2)
     assert g.x.shape == (4, 300) and np.all(g.se_xy < 0.01) and np.all(g.i_xz > 0)
     assert g.head(100).x.shape == (4, 100)
 
@@ -112,10 +113,10 @@ def test_gaussian_logratio_is_the_density_ratio():
         joint = stats.multivariate_normal([0, 0], [[1, rho], [rho, 1]]).logpdf(
             np.stack([x, y], -1))
         want = joint - stats.norm.logpdf(x) - stats.norm.logpdf(y)
-        np.testing.assert_allclose(gt.gaussian_logratio(x, y, rho), want, atol=1e-10)
+        np.testing.assert_allclose(triplets.gaussian_logratio(x, y, rho), want, atol=1e-10)
 
 
-@pytest.mark.parametrize('make', [gt.gaussian_triplets, gt.gmm_triplets])
+@pytest.mark.parametrize('make', [triplets.gaussian_triplets, triplets.gmm_triplets])
 def test_triplet_oracle_converges_to_the_truths(make):
     # The oracle averages the true log ratio over the sample: for a large sample it lands
     # on the analytic or Monte-Carlo truth within its own standard error.

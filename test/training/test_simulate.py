@@ -41,10 +41,10 @@ def test_gmm_log_ratio_matches_scipy_densities():
     k = 3
     w = torch.tensor([[0.2, 0.5, 0.3]])
     mu = -5 + 10 * torch.rand(1, k, 2, generator=g)
-    cov = simulate._random_cov((1, k), g)
-    x, y = simulate._sample_gmm2(w, mu, cov, 50, g)
-    lr = simulate._gmm2_logratio(x.double(), y.double(), w.double(), mu.double(),
-                                 cov.double())[0].numpy()
+    cov = simulate.random_cov((1, k), g)
+    x, y = simulate.sample_gmm2(w, mu, cov, 50, g)
+    lr = simulate.gmm2_logratio(x.double(), y.double(), w.double(), mu.double(),
+                                cov.double())[0].numpy()
     pts = np.stack([x[0].numpy(), y[0].numpy()], -1).astype(np.float64)
     wn, mn, cn = w[0].double().numpy(), mu[0].double().numpy(), cov[0].double().numpy()
     joint = np.log(sum(wn[j] * stats.multivariate_normal(mn[j], cn[j]).pdf(pts)
@@ -61,10 +61,10 @@ def test_k1_gmm_label_is_the_analytic_gaussian_mi():
     b = 8
     w = torch.ones(b, 1)
     mu = torch.zeros(b, 1, 2)
-    cov = simulate._random_cov((b, 1), g)
-    x, y = simulate._sample_gmm2(w, mu, cov, 20_000, g)
-    label = simulate._gmm2_logratio(x.double(), y.double(), w.double(), mu.double(),
-                                    cov.double()).mean(1)
+    cov = simulate.random_cov((b, 1), g)
+    x, y = simulate.sample_gmm2(w, mu, cov, 20_000, g)
+    label = simulate.gmm2_logratio(x.double(), y.double(), w.double(), mu.double(),
+                                   cov.double()).mean(1)
     rho = cov[:, 0, 0, 1] / torch.sqrt(cov[:, 0, 0, 0] * cov[:, 0, 1, 1])
     truth = -0.5 * torch.log(1 - rho.double() ** 2)
     # Monte-Carlo error of the mean log ratio ~ sqrt(Var) / sqrt(20000) < 0.02.

@@ -1,6 +1,11 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Training: a tiny run raises the DV bound; checkpoints, resume, provenance; DDP on gloo."""
+"""
+Training: a tiny run raises the DV bound; checkpoints, resume, provenance; DDP on gloo.
+
+Runs go through ``infonet-ros train``'s own entry point (:mod:`infonet_ros.cli.train`), which
+parses the flags and calls :func:`infonet_ros.training.train.run`.
+"""
 
 import argparse
 import json
@@ -13,6 +18,7 @@ import pytest
 import torch
 
 import infonet_ros
+from infonet_ros.cli import train as train_cli
 from infonet_ros.core.copula import rank_normalize
 from infonet_ros.core.model import InfoNet, InfoNetConfig, load_checkpoint
 from infonet_ros.core.readout import crossfit_mi
@@ -57,8 +63,9 @@ def test_tiny_training_raises_the_bound(tmp_path):
     initial = InfoNet(TINY_CFG)
     uv = validation_uv()
     before = mean_bound(initial, uv)
-    train.main(TINY_ARGS + ['--out', out, '--steps', '60', '--lr', '3e-3', '--seed', str(seed),
-                            '--sup-weight', '0', '--log-every', '20', '--ckpt-every', '1000'])
+    assert train_cli.main(TINY_ARGS + ['--out', out, '--steps', '60', '--lr', '3e-3', '--seed',
+                                       str(seed), '--sup-weight', '0', '--log-every', '20',
+                                       '--ckpt-every', '1000']) == 0
     trained, prov = load_checkpoint(out)
     after = mean_bound(trained, uv)
     # The untrained critic table is nearly flat (bound ~0); the DV objective alone must
@@ -75,10 +82,11 @@ def test_checkpoint_resume_and_provenance(tmp_path):
     out = str(tmp_path / 'run.pt')
     common = TINY_ARGS + ['--out', out, '--seed', '1', '--log-every', '10', '--ckpt-every',
                           '10']
-    train.main(common + ['--steps', '20'])
+    train_cli.main(common + ['--steps', '20'])
     model, prov = load_checkpoint(out)
     assert set(prov) >= PROVENANCE_KEYS
-    # New models integrate e^T of the bilinear critic, and say so in config and provenance.
+    # By default a model integrates e^T of the bilinear critic, and says so in config and
+    # provenance.
     assert model.cfg.integral == 'bilinear'
     assert prov['objective'] == ('cross-fitted DV (exact marginal term, bilinear integral) '
                                  '+ sup_weight * Huber')
@@ -89,14 +97,14 @@ def test_checkpoint_resume_and_provenance(tmp_path):
     resume = torch.load(out + '.resume.pt', weights_only=True)
     assert resume['step'] == 20 and 'optimizer' in resume
 
-    train.main(common + ['--steps', '30', '--resume'])
+    train_cli.main(common + ['--steps', '30', '--resume'])
     model_30, prov = load_checkpoint(out)
     assert prov['steps'] == 30  # continued from 20, not restarted
     assert [r['step'] for r in read_log(out + '.log.jsonl')] == [10, 20, 30]
     assert torch.load(out + '.resume.pt', weights_only=True)['step'] == 30
 
     # Resuming at the final step trains nothing: the weights come back unchanged.
-    train.main(common + ['--steps', '30', '--resume'])
+    train_cli.main(common + ['--steps', '30', '--resume'])
     model_again, prov = load_checkpoint(out)
     assert prov['steps'] == 30
     for (k, a), b in zip(model_30.state_dict().items(), model_again.state_dict().values()):
@@ -105,11 +113,11 @@ def test_checkpoint_resume_and_provenance(tmp_path):
 
 def test_families_option_sets_the_batch_and_the_provenance(tmp_path):
     out = str(tmp_path / 'fam.pt')
-    train.main(TINY_ARGS + ['--out', out, '--steps', '2', '--families',
-                            'gmm=0.5,independent=0.5'])
+    train_cli.main(TINY_ARGS + ['--out', out, '--steps', '2', '--families',
+                                'gmm=0.5,independent=0.5'])
     assert load_checkpoint(out)[1]['families'] == {'gmm': 0.5, 'independent': 0.5}
     default = {k: w for k, w in zip(simulate.FAMILIES, simulate.DEFAULT_FAMILY_WEIGHTS) if w}
-    train.main(TINY_ARGS + ['--out', out, '--steps', '2'])
+    train_cli.main(TINY_ARGS + ['--out', out, '--steps', '2'])
     assert load_checkpoint(out)[1]['families'] == default
 
 
@@ -118,19 +126,19 @@ def test_families_option_sets_the_batch_and_the_provenance(tmp_path):
     ('gmm=-1', '>= 0'), ('gmm=nan', 'finite'), ('gmm=0', 'sum to 0')])
 def test_bad_families_are_refused_with_the_reason(text, reason):
     with pytest.raises(argparse.ArgumentTypeError, match=reason):
-        train.parse_families(text)
+        train_cli.parse_families(text)
 
 
 def test_parse_families_gives_unnamed_families_zero():
-    shares = train.parse_families('shaped_noise=2, gmm=1')
+    shares = train_cli.parse_families('shaped_noise=2, gmm=1')
     assert shares == {**dict.fromkeys(simulate.FAMILIES, 0.0), 'shaped_noise': 2.0, 'gmm': 1.0}
 
 
 def test_without_resume_a_run_starts_over(tmp_path):
     out = str(tmp_path / 'fresh.pt')
     args = TINY_ARGS + ['--out', out, '--seed', '2', '--log-every', '5']
-    train.main(args + ['--steps', '5'])
-    train.main(args + ['--steps', '5'])
+    train_cli.main(args + ['--steps', '5'])
+    train_cli.main(args + ['--steps', '5'])
     assert load_checkpoint(out)[1]['steps'] == 5
 
 
@@ -176,11 +184,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-# Runs train.main under torchrun and saves this rank's final weights: train.py saves on
+# Runs the train command under torchrun and saves this rank's final weights: train.py saves on
 # rank 0 only, so the model instance is captured to compare ranks.
 RANK_WRAPPER = """
 import os, sys
 import torch
+import infonet_ros.cli.train as C
 import infonet_ros.training.train as T
 
 made = []
@@ -193,7 +202,7 @@ class Capture(T.InfoNet):
 
 
 T.InfoNet = Capture
-T.main(sys.argv[2:])
+assert C.main(sys.argv[2:]) == 0
 torch.save(made[0].state_dict(), os.path.join(sys.argv[1], 'rank%s.pt' % os.environ['RANK']))
 """
 
@@ -224,27 +233,51 @@ def test_ddp_on_two_cpu_processes_keeps_ranks_in_sync(tmp_path):
     assert any(not torch.equal(init[k], r0[k]) for k in r0)
     model, prov = load_checkpoint(out)
     assert prov['world_size'] == 2 and prov['steps'] == 8
-    assert prov['command'].startswith('torchrun --nproc_per_node 2 -m infonet_ros.training.train')
+    assert prov['command'].startswith('torchrun --nproc_per_node 2 -m infonet_ros.cli.train ')
     for k, v in model.state_dict().items():
         assert torch.equal(v, r0[k]), k
 
 
-@pytest.mark.parametrize('bad', [['--grid-size', '48']])
-def test_bad_model_config_is_rejected(tmp_path, bad):
-    with pytest.raises(ValueError, match='grid_size'):
-        train.main(TINY_ARGS + ['--out', str(tmp_path / 'x.pt'), '--steps', '1'] + bad)
+@pytest.mark.parametrize('bad', [['--grid-size', '48'], ['--readout', 'halves']])
+def test_bad_model_config_is_refused_in_one_line(tmp_path, bad, capsys):
+    out = tmp_path / 'x.pt'
+    with pytest.raises(SystemExit) as info:
+        train_cli.main(TINY_ARGS + ['--out', str(out), '--steps', '1'] + bad)
+    assert info.value.code == 2 and not out.exists()
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith('infonet-ros train: error:') and bad[0][2:].replace('-', '_') in err
+
+
+@pytest.mark.parametrize('extra, words', [
+    (['--init', 'no/such/file.pt'], 'not found'), (['--device', 'tpu'], 'unknown device')])
+def test_bad_files_and_devices_end_in_a_one_line_error(tmp_path, extra, words, capsys):
+    code = train_cli.main(TINY_ARGS + ['--out', str(tmp_path / 'x.pt'), '--steps', '1'] + extra)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and len(err) == 1 and words in err[0], err
+    assert err[0].startswith('infonet-ros train: error:')
+
+
+def test_parser_has_the_run_options_and_one_flag_per_config_field():
+    parser = train_cli.build_parser()
+    args = parser.parse_args(['--families', 'gmm=1', '--d-model', '8', '--resume'])
+    assert args.families['gmm'] == 1.0 and args.d_model == 8 and args.resume
+    flags = {a.dest for a in parser._actions}
+    assert set(TINY_CFG.__dict__) <= flags
+    assert {'out', 'steps', 'time_limit', 'sup_weight', 'sup_beta', 'init', 'families',
+            'device', 'no_progress'} <= flags
 
 
 def test_init_warm_starts_the_tensors_that_match(tmp_path):
     torch.manual_seed(5)
-    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__, 'decoder': 'points'}))
+    # Same encoder, narrower decoder convolutions: only the encoder's tensors fit.
+    src = InfoNet(InfoNetConfig.from_dict({**TINY_CFG.__dict__, 'decoder_channels': 8}))
     src_path = str(tmp_path / 'src.pt')
     torch.save(src.checkpoint({'commit': 'abc', 'steps': 9}), src_path)
     out = str(tmp_path / 'warm.pt')
-    train.main(TINY_ARGS + ['--out', out, '--steps', '1', '--lr', '1e-12', '--warmup', '1',
-                            '--init', src_path])
+    assert train_cli.main(TINY_ARGS + ['--out', out, '--steps', '1', '--lr', '1e-12',
+                                       '--warmup', '1', '--init', src_path]) == 0
     model, prov = load_checkpoint(out)
-    assert model.cfg.decoder == 'histogram'
+    assert model.cfg.decoder_channels == TINY_CFG.decoder_channels
     init = prov['init']
     assert init['from'] == 'src.pt' and init['commit'] == 'abc' and init['steps'] == 9
     ours, theirs = model.state_dict(), src.state_dict()
@@ -253,7 +286,7 @@ def test_init_warm_starts_the_tensors_that_match(tmp_path):
     assert init['tensors_new'] == len(ours) - len(shared) > 0
     # One step at lr 1e-12 leaves the copied encoder where the source had it.
     torch.testing.assert_close(model.state_dict()['latents'], src.state_dict()['latents'])
-    assert 'read_points.attn.in_proj_weight' not in ours
+    assert ours['upsample.0.weight'].shape != theirs['upsample.0.weight'].shape
 
 
 @pytest.mark.parametrize('factor', [2, 4])

@@ -43,6 +43,7 @@ fi
 echo "[check_py310] $("$venv/bin/python" --version), numpy $("$venv/bin/python" -c \
   'import numpy; print(numpy.__version__)')"
 PYTHONPATH="$REPO" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m pytest -q \
-  -p no:cacheprovider test/streams/test_windowing.py test/streams/test_fields.py \
-  test/offline/test_bag_reader.py test/offline/test_imu_bag.py test/offline/test_batch_tuner.py \
-  test/streams/test_pairs.py
+  -p no:cacheprovider test/streams/test_window_engine.py test/streams/test_sync.py \
+  test/streams/test_ring_buffer.py test/streams/test_feed.py test/streams/test_fields.py \
+  test/streams/test_pairs.py test/streams/test_node_config.py test/offline/test_bag_reader.py \
+  test/offline/test_imu_bag.py test/offline/test_batch_tuner.py

@@ -3,6 +3,9 @@
 """
 The rclpy shell around the stream pipeline.
 
-``mi_node``, message conversions, diagnostics, thread priority, and the ``demo_source`` and
+``mi_node`` (the node class and its ``main``) with ``node_parameters`` (ROS parameters from
+the streams' parameter table), ``message_filters_sync`` (approximate-time pairing),
+``executor_threads`` (executor, spin loop, torch threads), ``thread_priority``,
+``conversions`` (estimates to messages, QoS) and ``diagnostics``; the ``demo_source`` and
 ``mi_echo`` tools. Imports ``streams`` and ``core``.
 """

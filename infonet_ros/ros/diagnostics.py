@@ -48,6 +48,31 @@ class LatencyStats:
         return out
 
 
+def jit_state(estimator) -> str:
+    """'on', 'off', or 'failed: <reason>' (the eager model runs instead)."""
+    if not estimator.jit:
+        return 'off'
+    return f'failed: {estimator.jit_failure}' if estimator.jit_failure else 'on'
+
+
+def intake_state(topics, intakes: dict) -> str:
+    """
+    Per topic: fields read from the bytes or from decoded messages, and how many.
+
+    :param topics: the watched topics; ``intakes``: {topic: RawIntake} of those read raw.
+    """
+    parts = []
+    for topic in topics:
+        intake = intakes.get(topic)
+        if intake is None:
+            parts.append(f'{topic}: decoded')
+        elif intake.disabled:
+            parts.append(f'{topic}: decoded (fast reading off: {intake.disabled})')
+        else:
+            parts.append(f'{topic}: raw {intake.fast}, decoded {intake.decoded}')
+    return '; '.join(parts)
+
+
 class DiagnosticsBuilder:
     """Builds the node's DiagnosticArray from the engine's counters and estimator info."""
 

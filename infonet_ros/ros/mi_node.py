@@ -3,12 +3,16 @@
 """
 ``mi_node``: live mutual information between fields of ROS 2 topics.
 
-A thin shell around the ROS-free toolbox: :mod:`infonet_ros.streams.node_config` (parameters),
-:mod:`infonet_ros.streams.windowing` (validation, pairing, windows),
-:mod:`infonet_ros.streams.batch_estimate` (one forward pass per update). Subscriptions and timers
-run in the executor thread; the forward pass runs in a worker thread so that input keeps flowing
-while the network computes (an update that finds the previous pass still running is skipped and
-counted).
+A thin shell around the ROS-free stream pipeline: :mod:`infonet_ros.streams.node_config`
+(parameters), :mod:`infonet_ros.streams.raw_intake` (fields read from the serialized message),
+:mod:`infonet_ros.streams.feed` (the stamp rule), :mod:`infonet_ros.streams.window_engine`
+(validation, pairing, windows), :mod:`infonet_ros.streams.batch_estimate` (one forward pass per
+update). Subscriptions and timers run in the executor thread; the forward pass runs in a worker
+thread so that input keeps flowing while the network computes (an update that finds the
+previous pass still running is skipped and counted). Around the node class, in ``ros/``:
+parameter declaration (``node_parameters``), message_filters pairing
+(``message_filters_sync``), executor and threads (``executor_threads``), ``diagnostics`` and
+``conversions``.
 
 Topics: subscribes to the configured inputs; publishes ``infonet/mi``
 (MutualInformationArray, reliable, keep last 10), optionally ``infonet/mi/<pair>``
@@ -18,148 +22,38 @@ Topics: subscribes to the configured inputs; publishes ``infonet/mi``
 from __future__ import annotations
 
 import dataclasses
-import os
 import queue
 import sys
 import threading
 import time
 
-from rcl_interfaces.msg import (FloatingPointRange, IntegerRange, ParameterDescriptor,
-                                SetParametersResult)
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.parameter import Parameter
 from rclpy.serialization import deserialize_message
 
-from infonet_ros.ros.conversions import (estimates_to_array, float_to_time, import_message_type,
-                                         input_qos, MessageTypeError, OUTPUT_QOS, time_to_float)
-from infonet_ros.ros.diagnostics import DiagnosticsBuilder, LatencyStats
+from infonet_ros.ros.conversions import (estimates_to_array, import_message_type, input_qos,
+                                         MessageTypeError, OUTPUT_QOS, time_to_float)
+from infonet_ros.ros.diagnostics import (DiagnosticsBuilder, intake_state, jit_state,
+                                         LatencyStats)
+from infonet_ros.ros.executor_threads import forward_threads, make_executor, spin_until_shutdown
+from infonet_ros.ros.message_filters_sync import (have_message_filters, make_synchronizers,
+                                                  StampedRow)
+from infonet_ros.ros.node_parameters import checked_changes, declare_node_parameters
 from infonet_ros.ros.thread_priority import describe_policy, use_fifo
 from infonet_ros.streams.batch_estimate import estimate_windows
 from infonet_ros.streams.cdr_reader import CdrUnsupported
-from infonet_ros.streams.fields import check_field_path, FieldError, header_stamp
-from infonet_ros.streams.node_config import (ConfigError, effective_executor, effective_sync_mode,
-                                             NodeConfig, PARAM_BY_NAME, PARAMS)
+from infonet_ros.streams.feed import add_item, item_stamp
+from infonet_ros.streams.fields import check_field_path, FieldError
+from infonet_ros.streams.node_config import ConfigError, effective_sync_mode, NodeConfig
 from infonet_ros.streams.pairs import normalize_msg_type
 from infonet_ros.streams.raw_intake import RawIntake
-from infonet_ros.streams.windowing import DROP_REASONS, OK, TIME_JUMP, WindowEngine
+from infonet_ros.streams.topic_input import DROP_REASONS, OK, TIME_JUMP
+from infonet_ros.streams.window_engine import WindowEngine
 
 NODE_NAME = 'mi_node'
 OUTPUT_TOPIC = 'infonet/mi'
-# Longest wait of one executor.spin_once in main() [s]: bounds the reaction to a shutdown.
-SPIN_TIMEOUT = 0.5
-# Parameters applied while running; every other one is read-only (needs a restart).
-_DYNAMIC = {p.name for p in PARAMS if not p.read_only}
-
-
-def _descriptor(spec) -> ParameterDescriptor:
-    d = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
-    if spec.choices is not None:
-        d.additional_constraints = 'one of: ' + ', '.join(repr(c) for c in spec.choices)
-    if spec.bounds is not None:
-        lo, hi = spec.bounds
-        if isinstance(spec.default, float):
-            d.floating_point_range = [FloatingPointRange(from_value=float(lo),
-                                                         to_value=float(hi), step=0.0)]
-        else:
-            d.integer_range = [IntegerRange(from_value=int(lo), to_value=int(hi), step=0)]
-    return d
-
-
-def forward_threads(requested: int, cpus: int | None = None) -> int:
-    """
-    Torch CPU threads of the forward pass: ``requested``, or for 0 all cores but one.
-
-    The executor thread takes every input message in Python; a forward pass that takes every
-    core starves it and best-effort input is lost (benchmarks/node_latency.py, 2 cores, 4 IMUs:
-    the first, eager node lost 23-48 % at 1 kHz with 2 torch threads and none with 1; with
-    traced passes and row workers, 2 threads held 2 kHz but lost 25 messages at 4 kHz, 1
-    thread none). Input first: complete windows matter more than extra updates.
-    """
-    if requested:
-        return int(requested)
-    cpus = cpus if cpus is not None else (os.cpu_count() or 1)
-    return max(1, cpus - 1)
-
-
-def make_executor(requested: str, context=None):
-    """
-    Build the executor of the ``executor`` parameter; return (executor, its kind).
-
-    rclpy's EventsExecutor (rclpy.experimental: Kilted, Jazzy from rclpy 7.1.4) dispatches
-    each message without rebuilding a wait set, which leaves the forward pass more of the CPU
-    and the GIL (benchmarks/node_latency.py: 8 instead of 2.7 updates per second,
-    docs/node.md).
-    """
-    try:
-        from rclpy.experimental import EventsExecutor
-    except ImportError:
-        EventsExecutor = None  # noqa: N806 (a class)
-    kind = effective_executor(requested, EventsExecutor is not None)
-    if kind == 'events':
-        return EventsExecutor(context=context), kind
-    from rclpy.executors import SingleThreadedExecutor
-    return SingleThreadedExecutor(context=context), kind
-
-
-def _jit_state(estimator) -> str:
-    """'on', 'off', or 'failed: <reason>' (the eager model runs instead)."""
-    if not estimator.jit:
-        return 'off'
-    return f'failed: {estimator.jit_failure}' if estimator.jit_failure else 'on'
-
-
-def _default_pair_names(topics, pairs) -> list:
-    """Names built from the pairs, or [] when they do not parse (the config check says why)."""
-    from infonet_ros.streams.pairs import PairSpecError, parse_pairs
-    try:
-        return [p.name for p in parse_pairs(topics, pairs)]
-    except (PairSpecError, TypeError, ValueError):
-        return []
-
-
-def _have_message_filters() -> bool:
-    try:
-        import message_filters  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-class _Stamped:
-    """
-    What the approximate-time synchronizer queues: our stamp and the accepted row.
-
-    message_filters reads ``header.stamp`` (a real builtin_interfaces/Time); handing it our
-    stamps makes it synchronize on exactly the times the engine uses.
-    """
-
-    __slots__ = ('header', 'stamp', 'row')
-
-    class _Header:
-        __slots__ = ('stamp',)
-
-    def __init__(self, stamp: float, row):
-        self.header = self._Header()
-        self.header.stamp = float_to_time(stamp)
-        self.stamp = stamp
-        self.row = row
-
-
-class _SyncInput:
-    """A message_filters-style source (registerCallback / signalMessage) of accepted rows."""
-
-    def __init__(self):
-        self.callbacks = []
-
-    def registerCallback(self, cb, *args):  # noqa: N802 (message_filters' API)
-        self.callbacks.append((cb, args))
-        return len(self.callbacks) - 1
-
-    def signalMessage(self, *msg):  # noqa: N802
-        for cb, args in self.callbacks:
-            cb(*(msg + args))
 
 
 class MiNode(Node):
@@ -167,51 +61,31 @@ class MiNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
-        self.cfg = NodeConfig.from_params(self._declare_parameters())
+        self.cfg = NodeConfig.from_params(declare_node_parameters(self))
         # Cheap checks first: a typo in the configuration fails before the model loads.
-        self._msg_types, self._type_names = {}, {}
-        for entry in self.cfg.topics:
-            topic, _, name = entry.partition('=')
-            self._msg_types[topic.strip()] = import_message_type(name.strip())
-            self._type_names[topic.strip()] = normalize_msg_type(name.strip())
-        for pair in self.cfg.pairs:
-            for side in (pair.x, pair.y):
-                for f in side.fields:
-                    try:
-                        check_field_path(self._msg_types[side.topic](), f)
-                    except FieldError as exc:
-                        raise ConfigError(f'pair {pair.name}, topic {side.topic}: {exc}') \
-                            from None
-        self._load_estimator(self.cfg.device)
+        self._msg_types, self._type_names = self._check_inputs()
+        from infonet_ros.core.model import resolve_weights
+        self._weights_path = resolve_weights(self.cfg.weights)
+        self.estimator = self._load_estimator(self.cfg.device)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
         # The first pass (and with jit, the trace for this window length) now, not in the
         # first update.
         self.estimator.warm_up(self.cfg.window)
 
-        mode, warning = effective_sync_mode(self.cfg.sync_mode, _have_message_filters())
+        mode, warning = effective_sync_mode(self.cfg.sync_mode, have_message_filters())
         if warning and any(not p.same_topic for p in self.cfg.pairs):
             self.get_logger().warning(warning)
         self.sync_mode = mode
         self.engine = WindowEngine(**self.cfg.engine_kwargs(mode))
         # The executor thread adds input to the engine, the forward thread reads windows.
         self._engine_lock = threading.Lock()
-
-        from infonet_ros.msg import MutualInformation, MutualInformationArray
-        from diagnostic_msgs.msg import DiagnosticArray
-        self._pub = self.create_publisher(MutualInformationArray, OUTPUT_TOPIC, OUTPUT_QOS)
-        self._pair_pubs = {}
-        if self.cfg.per_pair_topics:
-            for p in self.cfg.pairs:
-                self._pair_pubs[p.name] = self.create_publisher(
-                    MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', OUTPUT_QOS)
-        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._diag = DiagnosticsBuilder(self.get_name())
+        self._create_publishers()
         self._latency = LatencyStats()
-        self._last = {}
+        self._last = {}  # pair name -> its last PairEstimate
         self._updates = 0
         self._skipped = 0
-        self._warned = {}
+        self._warned = {}  # warning key -> time it was last logged (monotonic)
 
         self._sync_inputs = {}
         if mode == 'external':
@@ -240,48 +114,56 @@ class MiNode(Node):
 
     # ---- setup ---------------------------------------------------------------------------
 
-    def _declare_parameters(self) -> dict:
-        values = {}
-        for spec in PARAMS:
-            desc = _descriptor(spec)
-            default = spec.default
-            if spec.name == 'pair_names':
-                # The names the node will use (built from the pairs unless the parameter file
-                # gives them), so `ros2 param get/dump` shows them. An unset parameter also
-                # made `ros2 param dump` of older Humble releases fail.
-                default = _default_pair_names(values['topics'], values['pairs'])
-            if isinstance(default, list) and not default:
-                # An empty list has no ROS type: declare it typed and unset.
-                self.declare_parameter(spec.name, Parameter.Type.STRING_ARRAY, desc)
-            else:
-                self.declare_parameter(spec.name, default, desc)
-            try:
-                values[spec.name] = self.get_parameter(spec.name).value
-            except rclpy.exceptions.ParameterUninitializedException:
-                values[spec.name] = spec.default
-        return values
+    def _check_inputs(self) -> tuple[dict, dict]:
+        """
+        Import every input type and check every field path against it.
+
+        :return: ({topic: message class}, {topic: 'pkg/msg/Type'}).
+        :raises ConfigError, MessageTypeError: naming the pair, topic or type.
+        """
+        msg_types, type_names = {}, {}
+        for entry in self.cfg.topics:
+            topic, _, name = entry.partition('=')
+            msg_types[topic.strip()] = import_message_type(name.strip())
+            type_names[topic.strip()] = normalize_msg_type(name.strip())
+        for pair in self.cfg.pairs:
+            for side in (pair.x, pair.y):
+                for f in side.fields:
+                    try:
+                        check_field_path(msg_types[side.topic](), f)
+                    except FieldError as exc:
+                        raise ConfigError(f'pair {pair.name}, topic {side.topic}: {exc}') \
+                            from None
+        return msg_types, type_names
+
+    def _create_publishers(self):
+        from diagnostic_msgs.msg import DiagnosticArray
+        from infonet_ros.msg import MutualInformation, MutualInformationArray
+        self._pub = self.create_publisher(MutualInformationArray, OUTPUT_TOPIC, OUTPUT_QOS)
+        self._pair_pubs = {p.name: self.create_publisher(
+            MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', OUTPUT_QOS)
+            for p in self.cfg.pairs if self.cfg.per_pair_topics}
+        self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._diag = DiagnosticsBuilder(self.get_name())
 
     def _load_estimator(self, device: str):
+        """
+        Build the estimator of this node's weights and settings on ``device``; ConfigError.
+
+        The one place the node makes an estimator, at start and when ``device`` changes: every
+        setting (jit here; max_set_size and the rest from the checkpoint and the library's
+        defaults) is the same on the new device.
+        """
         from infonet_ros.core.estimator import InfoNetEstimator, resolve_device
-        from infonet_ros.core.model import resolve_weights
         try:
             dev = resolve_device(device)
         except ValueError as exc:
             raise ConfigError(f'device: {exc}') from None
-        self._weights_path = resolve_weights(self.cfg.weights)
-        self.estimator = InfoNetEstimator.from_pretrained(self._weights_path, dev,
-                                                          jit=self.cfg.jit)
+        return InfoNetEstimator.from_pretrained(self._weights_path, dev, jit=self.cfg.jit)
 
     def _setup_message_filters(self):
-        import message_filters
-        self._sync_inputs = {}
-        for key in self.engine.link_topics:
-            for t in key:
-                self._sync_inputs.setdefault(t, _SyncInput())
-            sync = message_filters.ApproximateTimeSynchronizer(
-                [self._sync_inputs[key[0]], self._sync_inputs[key[1]]],
-                self.cfg.queue_size, self.cfg.slop)
-            sync.registerCallback(self._on_synced, key)
+        self._sync_inputs = make_synchronizers(self.engine.link_topics, self.cfg.queue_size,
+                                               self.cfg.slop, self._on_synced)
 
     def _subscribe(self, topic, qos):
         msg_type = self._msg_types[topic]
@@ -303,8 +185,8 @@ class MiNode(Node):
 
     def _on_serialized(self, topic, data):
         intake = self._raw[topic]
-        got = intake.values(data)
-        if got is None:  # not for the fast path: decode, validate as any message
+        values = intake.values(data)
+        if values is None:  # not for the fast path: decode, validate as any message
             if intake.disabled and topic not in self._raw_off:
                 self._raw_off.add(topic)
                 self.get_logger().warning(f'{topic}: fast field reading off, decoding every '
@@ -316,20 +198,18 @@ class MiNode(Node):
                 return
             self._on_message(topic, msg)
             return
-        stamp, row = got
-        if self.cfg.use_receive_time or stamp is None:
-            stamp = self.get_clock().now().nanoseconds * 1e-9
-        with self._engine_lock:
-            added = self.engine.add_values(topic, stamp, row)
-        self._after_add(topic, stamp, *added)
+        self._on_message(topic, values)
 
-    def _on_message(self, topic, msg):
-        stamp = None if self.cfg.use_receive_time else header_stamp(msg)
-        if stamp is None:
-            stamp = self.get_clock().now().nanoseconds * 1e-9
+    def _on_message(self, topic, item):
+        """Add a message, or the Values read from its bytes, under the streams' stamp rule."""
+        stamp = item_stamp(item, self._now, self.cfg.use_receive_time)
         with self._engine_lock:
-            added = self.engine.add_message(topic, stamp, msg)
-        self._after_add(topic, stamp, *added)
+            status, row = add_item(self.engine, topic, stamp, item)
+        self._after_add(topic, stamp, status, row)
+
+    def _now(self) -> float:
+        """Node clock [s]: the arrival time of a message."""
+        return self.get_clock().now().nanoseconds * 1e-9
 
     def _after_add(self, topic, stamp, status, row):
         if status in (OK, TIME_JUMP):
@@ -344,7 +224,7 @@ class MiNode(Node):
             source = self._sync_inputs.get(topic)
             if source is not None:
                 try:
-                    source.signalMessage(_Stamped(stamp, row))
+                    source.signalMessage(StampedRow(stamp, row))
                 except Exception as exc:  # noqa: B902 (the node must not die of one message)
                     # e.g. a negative stamp: message_filters converts every stamp to an
                     # rclpy Time, which refuses it.
@@ -415,8 +295,7 @@ class MiNode(Node):
                     estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
                     cfg.n_permutations)
                 arr = estimates_to_array(estimates, latency)
-                now = self.get_clock().now().nanoseconds * 1e-9
-                arr.publish_latency = now - time_to_float(arr.header.stamp)
+                arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
                 self._pub.publish(arr)
                 for est, msg in zip(estimates, arr.estimates):
                     pub = self._pair_pubs.get(est.pair.name)
@@ -437,12 +316,12 @@ class MiNode(Node):
                 'model_steps': prov.get('steps', 'unknown'),
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
-                'jit': _jit_state(self.estimator), 'intake': self._intake_state(),
+                'jit': jit_state(self.estimator),
+                'intake': intake_state(self.engine.topics, self._raw),
                 # Threads sharing each pass's rows: the forward thread has the torch threads
                 # set in __init__, as this (executor) thread has.
                 'row_workers': self.estimator.worker_count(),
-                'forward_scheduling': self.forward_scheduling,
-                'window': self.cfg.window,
+                'forward_scheduling': self.forward_scheduling, 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
         with self._engine_lock:
@@ -450,46 +329,21 @@ class MiNode(Node):
                                       self._latency, dict(self._last))
         self._diag_pub.publish(status)
 
-    def _intake_state(self) -> str:
-        """Per topic: fields read from the bytes or decoded messages, and how many."""
-        parts = []
-        for topic in self.engine.topics:
-            intake = self._raw.get(topic)
-            if intake is None:
-                parts.append(f'{topic}: decoded')
-            elif intake.disabled:
-                parts.append(f'{topic}: decoded (fast reading off: {intake.disabled})')
-            else:
-                parts.append(f'{topic}: raw {intake.fast}, decoded {intake.decoded}')
-        return '; '.join(parts)
-
     # ---- parameters ----------------------------------------------------------------------
 
     def _on_set_parameters(self, params) -> SetParametersResult:
-        changes = {}
-        for p in params:
-            spec = PARAM_BY_NAME.get(p.name)
-            if spec is None:
-                continue  # use_sim_time and other parameters of rclpy
-            if spec.read_only:
-                return SetParametersResult(successful=False,
-                                           reason=f'{p.name} is read-only: restart the node')
-            reason = spec.check(p.value)
-            if reason:
-                return SetParametersResult(successful=False, reason=reason)
-            changes[p.name] = float(p.value) if isinstance(spec.default, float) else p.value
+        changes, refused = checked_changes(params)
+        if refused:
+            return SetParametersResult(successful=False, reason=refused)
         if 'device' in changes:
-            from infonet_ros.core.estimator import InfoNetEstimator, resolve_device
+            # A new estimator: the worker may be running the current one right now.
             try:
-                dev = resolve_device(changes['device'])
-            except ValueError as exc:
-                return SetParametersResult(successful=False, reason=f'device: {exc}')
-            est = self.estimator
-            # Copy the model: the worker may be running the old one right now.
-            import copy
-            self.estimator = InfoNetEstimator(copy.deepcopy(est.model), dev, est.provenance,
-                                              est.split_seed, est.marginal, est.jit,
-                                              ties=est.ties, workers=est.workers)
+                self.estimator = self._load_estimator(changes['device'])
+            except ConfigError as exc:
+                return SetParametersResult(successful=False, reason=str(exc))
+            except Exception as exc:  # noqa: B902 (a refused change must not stop the node)
+                return SetParametersResult(successful=False,
+                                           reason=f'device: {type(exc).__name__}: {exc}')
         if 'window' in changes:
             with self._engine_lock:
                 self.engine.set_window(changes['window'])
@@ -501,12 +355,13 @@ class MiNode(Node):
 
     def destroy_node(self):
         """Stop the timers and the forward-pass worker, then destroy the node."""
-        self._timer.cancel()
-        self._diag_timer.cancel()
-        self._jobs.put(None)
-        # A pass in progress finishes first: a thread left inside torch while the
-        # interpreter exits aborts the process.
-        self._worker.join(timeout=60.0)
+        if hasattr(self, '_worker'):  # else __init__ failed before it started them
+            self._timer.cancel()
+            self._diag_timer.cancel()
+            self._jobs.put(None)
+            # A pass in progress finishes first: a thread left inside torch while the
+            # interpreter exits aborts the process.
+            self._worker.join(timeout=60.0)
         return super().destroy_node()
 
 
@@ -522,17 +377,7 @@ def main(args=None):
         executor, node.executor_kind = make_executor(node.cfg.executor)
         node.get_logger().info(f'executor: {node.executor_kind}')
         executor.add_node(node)
-        # Our own loop instead of executor.spin(): the EventsExecutor of rclpy 9.1 (Kilted)
-        # busy-waits in spin() (~65 % of a core with no input) and ignores Ctrl-C there;
-        # spin_once with a timeout sleeps until work arrives and sees the shutdown.
-        while rclpy.ok():
-            try:
-                executor.spin_once(timeout_sec=SPIN_TIMEOUT)
-            except RuntimeError:
-                # Humble's wait set raises once a signal has shut the context down in the
-                # middle of spin_once; that is a shutdown, anything else is a real error.
-                if rclpy.ok():
-                    raise
+        spin_until_shutdown(executor)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     except (ConfigError, MessageTypeError, WeightsError) as exc:

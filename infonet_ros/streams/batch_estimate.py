@@ -18,10 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
 
 
 @dataclass
@@ -52,7 +53,7 @@ def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarra
     :raises ValueError: a vector side with NaN/inf or too few samples (from project_slices).
     """
     x, y = np.asarray(window.x, dtype=float), np.asarray(window.y, dtype=float)
-    if x.shape[1] == 1 and y.shape[1] == 1:
+    if not window.pair.sliced:
         return x.T, y.T
     from infonet_ros.core.sliced import project_slices
     xs, ys = project_slices(x, y, n_slices, seed)
@@ -60,12 +61,13 @@ def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarra
 
 
 def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
-                     p_value: bool = False, n_permutations: int = 100):
+                     p_value: bool = False,
+                     n_permutations: int = DEFAULT_N_PERMUTATIONS):
     """
     Estimate every window with one forward pass per distinct window length.
 
     :param estimator: an :class:`infonet_ros.core.estimator.InfoNetEstimator`.
-    :param windows: list of :class:`infonet_ros.streams.windowing.Window`.
+    :param windows: list of :class:`infonet_ros.streams.window_engine.Window`.
     :param n_slices: projections per vector-valued pair.
     :param seed: seed of the projections.
     :param p_value: also compute a permutation p-value for sliced pairs (extra forward passes,
@@ -76,22 +78,57 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
     """
     if not windows:
         return [], 0.0
+    groups, usable_vectors = _row_groups(windows, n_slices, seed)
     mi = np.full(len(windows), np.nan)
-    # Per window length: [(window indices, estimator rows of each, x rows, y rows)], all
-    # estimated in one pass. Scalar pairs (one row each) are stacked and checked in bulk: an
-    # offline analysis sends thousands of windows, and checking them one by one showed up
-    # beside the fast model's forward passes in a profile of the walking-bag analysis.
-    groups: dict[int, list] = {}
-    scalar: dict[int, list[int]] = {}
-    usable_vectors = set()  # vector pairs with rows (the p-value needs them too)
+    t0 = time.perf_counter()
+    for parts in groups.values():
+        out = estimator.estimate_batch(np.concatenate([p.x for p in parts]),
+                                       np.concatenate([p.y for p in parts]))
+        idx = np.concatenate([p.windows for p in parts]).astype(int)
+        counts = np.concatenate([p.rows_per_window for p in parts]).astype(int)
+        # A window's estimate is the mean over its rows (its slices; a scalar pair has one).
+        mi[idx] = np.add.reduceat(out, np.cumsum(counts) - counts) / counts
+    latency = time.perf_counter() - t0
+    result = []
     for i, w in enumerate(windows):
-        if w.x.shape[1] == 1 and w.y.shape[1] == 1:
+        est = PairEstimate(w.pair, float(mi[i]), w.start, w.end, w.n,
+                           n_slices if w.pair.sliced else 0, latency)
+        if p_value and i in usable_vectors:
+            est.p_value = _p_value(estimator, w, n_slices, seed, n_permutations)
+        result.append(est)
+    return result, latency
+
+
+class _RowGroup(NamedTuple):
+    """Estimator rows of some windows of one length, estimated in the same pass."""
+
+    windows: np.ndarray  # (k,) indices of the windows
+    rows_per_window: np.ndarray  # (k,) rows of each window: 1, or its slices
+    x: np.ndarray  # (rows, N)
+    y: np.ndarray  # (rows, N)
+
+
+def _row_groups(windows, n_slices: int, seed: int) -> tuple[dict[int, list], set]:
+    """
+    Return {window length: [_RowGroup]} of the usable windows, and the usable sliced ones.
+
+    Scalar pairs (one row each) are stacked and checked in bulk: an offline analysis sends
+    thousands of windows, and checking them one by one showed up beside the fast model's
+    forward passes in a profile of the walking-bag analysis.
+    """
+    groups: dict[int, list] = {}
+    scalar: dict[int, list[int]] = {}  # window length -> indices of scalar windows
+    usable_vectors = set()  # sliced pairs with rows (the p-value needs them too)
+    for i, w in enumerate(windows):
+        if not w.pair.sliced:
             scalar.setdefault(w.x.shape[0], []).append(i)
-        else:
-            r = _usable_rows(w, n_slices, seed)  # None: NaN for that window
-            if r is not None:
-                usable_vectors.add(i)
-                groups.setdefault(r[0].shape[1], []).append(([i], [r[0].shape[0]], *r))
+            continue
+        rows = _usable_rows(w, n_slices, seed)  # None: NaN for that window
+        if rows is not None:
+            usable_vectors.add(i)
+            xr, yr = rows
+            groups.setdefault(xr.shape[1], []).append(
+                _RowGroup(np.array([i]), np.array([xr.shape[0]]), xr, yr))
     for n, idx in scalar.items():
         if n < MIN_SAMPLES:
             continue
@@ -100,25 +137,9 @@ def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
         ok = np.isfinite(xb).all(axis=1) & np.isfinite(yb).all(axis=1)  # (k,)
         if ok.any():
             groups.setdefault(n, []).append(
-                (np.asarray(idx)[ok], np.ones(int(ok.sum()), dtype=int), xb[ok], yb[ok]))
-    t0 = time.perf_counter()
-    for parts in groups.values():
-        out = estimator.estimate_batch(np.concatenate([p[2] for p in parts]),
-                                       np.concatenate([p[3] for p in parts]))
-        idx = np.concatenate([p[0] for p in parts]).astype(int)
-        counts = np.concatenate([p[1] for p in parts]).astype(int)
-        # A window's estimate is the mean over its rows (its slices; a scalar pair has one).
-        mi[idx] = np.add.reduceat(out, np.cumsum(counts) - counts) / counts
-    latency = time.perf_counter() - t0
-    result = []
-    for i, w in enumerate(windows):
-        sliced = w.x.shape[1] > 1 or w.y.shape[1] > 1
-        est = PairEstimate(w.pair, float(mi[i]), w.start, w.end, w.n,
-                           n_slices if sliced else 0, latency)
-        if p_value and i in usable_vectors:
-            est.p_value = _p_value(estimator, w, n_slices, seed, n_permutations)
-        result.append(est)
-    return result, latency
+                _RowGroup(np.asarray(idx)[ok], np.ones(int(ok.sum()), dtype=int), xb[ok],
+                          yb[ok]))
+    return groups, usable_vectors
 
 
 def _usable_rows(window, n_slices, seed):
@@ -133,7 +154,7 @@ def _usable_rows(window, n_slices, seed):
 
 
 def _p_value(estimator, window, n_slices, seed, n_permutations) -> float:
-    from infonet_ros.core.sliced import independence_test
+    from infonet_ros.core.independence import independence_test
     res = independence_test(window.x, window.y, estimator=estimator, n_slices=n_slices,
                             n_permutations=n_permutations, seed=seed)
     return float(res.p_value)

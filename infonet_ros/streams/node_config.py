@@ -1,13 +1,13 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Parameters of the MI node, without ROS: names, defaults, ranges, checks.
+The MI node's configuration, without ROS: its parameters and the YAML files that set them.
 
-The node declares its ROS parameters from :data:`PARAMS` (description, range, read-only), and
-offline tools build the same configuration from the node's YAML::
+The node declares its ROS parameters from :data:`PARAMS` (names, defaults, descriptions,
+ranges, read-only flags) and checks them with :meth:`NodeConfig.from_params`; offline tools
+build the same configuration from the node's YAML (:func:`load_params_yaml`)::
 
-    >>> from infonet_ros.streams.pairs import load_params_yaml
-    >>> cfg = NodeConfig.from_params(load_params_yaml('config/mi.yaml', 'mi_node'))
+    >>> cfg = NodeConfig.from_yaml('config/mi.yaml', 'mi_node')
     >>> cfg.window, cfg.update_period, cfg.sync_mode, cfg.max_gap, cfg.slop
 
 Defaults watch the demo source (two simulated IMUs), as ``config/mi.yaml`` does.
@@ -16,9 +16,10 @@ Defaults watch the demo source (two simulated IMUs), as ``config/mi.yaml`` does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+import fnmatch
 import math
 
-from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
 from infonet_ros.streams.pairs import PairSpecError, parse_pairs
 
 DEMO_TOPICS = ['/demo/imu_a=sensor_msgs/msg/Imu', '/demo/imu_b=sensor_msgs/msg/Imu']
@@ -130,7 +131,8 @@ PARAMS = (
        bounds=(0, 2**31 - 1)),
     _P('p_value', False, 'Compute a permutation p-value of independence for sliced pairs '
        '(extra forward passes).'),
-    _P('n_permutations', 100, 'Permutations of the p-value test [count].', bounds=(1, 100_000)),
+    _P('n_permutations', DEFAULT_N_PERMUTATIONS, 'Permutations of the p-value test '
+       '[count].', bounds=(1, 100_000)),
     _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
        'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
@@ -222,8 +224,24 @@ class NodeConfig:
         del values['pair_names']
         return cls(**values)
 
+    @classmethod
+    def from_yaml(cls, path, node_name: str | None = None) -> 'NodeConfig':
+        """
+        Build from a ROS 2 parameters file (:func:`load_params_yaml`, then :meth:`from_params`).
+
+        :raises OSError: the file cannot be read.
+        :raises ValueError: not a parameters file for the node; ConfigError: a bad value.
+        """
+        return cls.from_params(load_params_yaml(path, node_name))
+
     def engine_kwargs(self, sync_mode: str | None = None) -> dict:
-        """Arguments of :class:`~infonet_ros.streams.windowing.WindowEngine` of this config."""
+        """
+        Arguments of :class:`~infonet_ros.streams.window_engine.WindowEngine` of this config.
+
+        :param sync_mode: the engine's mode; default: the configured ``sync_mode``, whose
+            'approximate' is then the engine's own matcher (offline tools). The node passes
+            the mode of :func:`effective_sync_mode`.
+        """
         return {'pairs': list(self.pairs), 'window': self.window,
                 'sync_mode': sync_mode or self.sync_mode, 'slop': self.slop,
                 'queue_size': self.queue_size, 'max_gap': self.max_gap,
@@ -258,3 +276,65 @@ def effective_executor(requested: str, have_events: bool) -> str:
         raise ConfigError("executor 'events' needs rclpy.experimental.EventsExecutor, which "
                           "this rclpy does not have: use 'single' or 'auto'")
     return requested
+
+
+# ---- ROS 2 parameter files ---------------------------------------------------------------
+
+def _flatten(d: dict, prefix: str = '') -> dict:
+    # Nested mappings under ros__parameters are dotted parameter names in ROS 2.
+    out = {}
+    for k, v in d.items():
+        key = f'{prefix}{k}'
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + '.'))
+        else:
+            out[key] = v
+    return out
+
+
+def _node_key_matches(key: str, node_name: str) -> bool:
+    key = key.strip()
+    full = node_name if node_name.startswith('/') else '/' + node_name
+    base = full.rsplit('/', 1)[-1]
+    if key in (node_name, full, base, '/' + base):
+        return True
+    # Wildcards as in rcl: '/**' matches any namespace, '*' one token.
+    pattern = key if key.startswith('/') else '/' + key
+    return fnmatch.fnmatchcase(full, pattern) or fnmatch.fnmatchcase(full, pattern.replace(
+        '/**/', '/*'))
+
+
+def load_params_yaml(path, node_name: str | None = None) -> dict:
+    """
+    Read the ``ros__parameters`` of one node from a ROS 2 parameters YAML, flattened.
+
+    Entries under ``/**`` apply to every node; entries under a key matching ``node_name``
+    (``mi_node``, ``/mi_node``, ``/ns/mi_node``, wildcards) override them, in file order.
+    With ``node_name=None`` only ``/**`` is used, unless the file holds exactly one node key.
+
+    :raises OSError: the file cannot be read.
+    :raises ValueError: not YAML, or no ``ros__parameters`` for the node.
+    """
+    import yaml
+    with open(path) as f:
+        try:
+            doc = yaml.safe_load(f)
+        except yaml.YAMLError as exc:
+            raise ValueError(f'{path} is not valid YAML: {exc}') from exc
+    if not isinstance(doc, dict):
+        raise ValueError(f'{path} is not a ROS 2 parameters file (expected a mapping of node '
+                         'names to ros__parameters)')
+    keys = [k for k, v in doc.items() if isinstance(v, dict) and 'ros__parameters' in v]
+    if node_name is None:
+        chosen = [k for k in keys if k == '/**'] or (keys if len(keys) == 1 else [])
+    else:
+        chosen = [k for k in keys if k == '/**' or _node_key_matches(k, node_name)]
+        chosen.sort(key=lambda k: k != '/**')  # stable: '/**' first, then file order
+    if not chosen:
+        who = f'node {node_name!r}' if node_name else "'/**'"
+        raise ValueError(f'{path} has no ros__parameters for {who} (keys: '
+                         f'{", ".join(map(str, doc)) or "none"})')
+    params: dict = {}
+    for k in chosen:
+        params.update(_flatten(doc[k]['ros__parameters'] or {}))
+    return params

@@ -13,15 +13,11 @@ ROS parameters cannot hold lists of dicts, so a configuration is three string ar
 A side is ``topic:field`` or ``topic:f1,f2,...`` (several fields of one topic: a vector-valued
 side, estimated as sliced MI). Field paths follow :mod:`infonet_ros.streams.fields`. Both sides may
 name the same topic (fields of one message need no synchronization).
-
-:func:`load_params_yaml` reads a node's parameters from a ROS 2 parameters file, so offline
-tools (``infonet-ros analyze``) use the very YAML the node runs with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-import fnmatch
 import re
 
 from infonet_ros.streams.fields import FieldError, parse_field_path
@@ -179,65 +175,3 @@ def topic_fields(pairs) -> dict[str, tuple]:
             lst = out.setdefault(side.topic, [])
             lst.extend(f for f in side.fields if f not in lst)
     return {t: tuple(f) for t, f in out.items()}
-
-
-# ---- ROS 2 parameter files ---------------------------------------------------------------
-
-def _flatten(d: dict, prefix: str = '') -> dict:
-    # Nested mappings under ros__parameters are dotted parameter names in ROS 2.
-    out = {}
-    for k, v in d.items():
-        key = f'{prefix}{k}'
-        if isinstance(v, dict):
-            out.update(_flatten(v, key + '.'))
-        else:
-            out[key] = v
-    return out
-
-
-def _node_key_matches(key: str, node_name: str) -> bool:
-    key = key.strip()
-    full = node_name if node_name.startswith('/') else '/' + node_name
-    base = full.rsplit('/', 1)[-1]
-    if key in (node_name, full, base, '/' + base):
-        return True
-    # Wildcards as in rcl: '/**' matches any namespace, '*' one token.
-    pattern = key if key.startswith('/') else '/' + key
-    return fnmatch.fnmatchcase(full, pattern) or fnmatch.fnmatchcase(full, pattern.replace(
-        '/**/', '/*'))
-
-
-def load_params_yaml(path, node_name: str | None = None) -> dict:
-    """
-    Read the ``ros__parameters`` of one node from a ROS 2 parameters YAML, flattened.
-
-    Entries under ``/**`` apply to every node; entries under a key matching ``node_name``
-    (``mi_node``, ``/mi_node``, ``/ns/mi_node``, wildcards) override them, in file order.
-    With ``node_name=None`` only ``/**`` is used, unless the file holds exactly one node key.
-
-    :raises OSError: the file cannot be read.
-    :raises ValueError: not YAML, or no ``ros__parameters`` for the node.
-    """
-    import yaml
-    with open(path) as f:
-        try:
-            doc = yaml.safe_load(f)
-        except yaml.YAMLError as exc:
-            raise ValueError(f'{path} is not valid YAML: {exc}') from exc
-    if not isinstance(doc, dict):
-        raise ValueError(f'{path} is not a ROS 2 parameters file (expected a mapping of node '
-                         'names to ros__parameters)')
-    keys = [k for k, v in doc.items() if isinstance(v, dict) and 'ros__parameters' in v]
-    if node_name is None:
-        chosen = [k for k in keys if k == '/**'] or (keys if len(keys) == 1 else [])
-    else:
-        chosen = [k for k in keys if k == '/**' or _node_key_matches(k, node_name)]
-        chosen.sort(key=lambda k: k != '/**')  # stable: '/**' first, then file order
-    if not chosen:
-        who = f'node {node_name!r}' if node_name else "'/**'"
-        raise ValueError(f'{path} has no ros__parameters for {who} (keys: '
-                         f'{", ".join(map(str, doc)) or "none"})')
-    params: dict = {}
-    for k in chosen:
-        params.update(_flatten(doc[k]['ros__parameters'] or {}))
-    return params

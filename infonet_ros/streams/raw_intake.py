@@ -17,6 +17,7 @@ No rclpy here: the caller passes its ``deserialize(bytes) -> message``.
 from __future__ import annotations
 
 import struct
+from typing import NamedTuple
 
 from infonet_ros.streams.cdr_reader import compile_cdr_reader, ros_fields_of
 from infonet_ros.streams.fields import compile_field, FieldError, header_stamp
@@ -24,6 +25,13 @@ from infonet_ros.streams.fields import compile_field, FieldError, header_stamp
 # Messages per topic decoded both ways and compared before the fast path is trusted alone.
 CHECK_MESSAGES = 20
 _STAMP = ('header.stamp.sec', 'header.stamp.nanosec')
+
+
+class Values(NamedTuple):
+    """The watched fields of a message, read without decoding it."""
+
+    stamp: float | None  # header.stamp [s], None for a type without a header
+    row: list  # the topic's field values, in the engine's field order
 
 
 class RawIntake:
@@ -54,9 +62,9 @@ class RawIntake:
         self.fast = 0  # messages read by the fast path
         self.decoded = 0  # messages left to the caller
 
-    def values(self, data) -> tuple[float | None, list] | None:
+    def values(self, data) -> Values | None:
         """
-        ``(header stamp [s] or None, field values)`` of a serialized message.
+        Read the header stamp (None without a header) and the watched fields of a message.
 
         :return: None when the message must be decoded by the caller instead.
         """
@@ -90,7 +98,7 @@ class RawIntake:
                 self.decoded += 1
                 return None
         self.fast += 1
-        return stamp, row
+        return Values(stamp, row)
 
     def _differs(self, data, stamp, row) -> str:
         """Compare with the decoded message; return why they differ, or ''."""

@@ -125,7 +125,7 @@ class Harness:
 
 
 def test_forward_threads_leave_one_core_to_the_executor():
-    from infonet_ros.ros.mi_node import forward_threads
+    from infonet_ros.ros.executor_threads import forward_threads
     assert forward_threads(0, cpus=2) == 1
     assert forward_threads(0, cpus=8) == 7
     assert forward_threads(0, cpus=1) == 1

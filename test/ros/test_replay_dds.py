@@ -8,8 +8,8 @@ The walking recording (shipped, real IMU data) is converted to a bag; this test 
 recorded order, and /clock carries the recorded time, faster than real time. The node runs in a
 subprocess with ``use_sim_time`` and the parameter YAML that the offline analysis reads too.
 Every estimate the node publishes is compared with the offline estimate of the same window
-(``analyze.windows_at``: same pair, same end stamp), and the node's final windows with the last
-rows of ``analyze.run_analysis``.
+(``offline.run.windows_at``: same pair, same end stamp), and the node's final windows with the
+last rows of ``offline.run.run_analysis``.
 """
 
 import os
@@ -33,10 +33,10 @@ import yaml  # noqa: E402
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.model import DEFAULT_WEIGHTS  # noqa: E402
 from infonet_ros.msg import MutualInformationArray  # noqa: E402
-from infonet_ros.offline import analyze, imu_bag  # noqa: E402
+from infonet_ros.offline import imu_bag  # noqa: E402
+from infonet_ros.offline.run import run_analysis, windows_at  # noqa: E402
 from infonet_ros.streams.batch_estimate import estimate_windows  # noqa: E402
 from infonet_ros.streams.node_config import NodeConfig  # noqa: E402
-from infonet_ros.streams.pairs import load_params_yaml  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / 'data' / 'xsens_walking'
 SAMPLES = 1200  # 10 s of the recording at 120 Hz: standing, then walking
@@ -174,9 +174,8 @@ def test_replayed_bag_matches_offline_analysis(tmp_path, walking_bag, rclpy_cont
     assert all(len(v) == n_updates for v in by_pair.values())
 
     # Offline, from the same YAML and the same bag: the window of each published estimate.
-    cfg = NodeConfig.from_params(load_params_yaml(params_file))
-    wins = analyze.windows_at(walking_bag, cfg, [(e.pair_name, secs(e.window_end))
-                                                 for e in received])
+    cfg = NodeConfig.from_yaml(params_file)
+    wins = windows_at(walking_bag, cfg, [(e.pair_name, secs(e.window_end)) for e in received])
     assert all(w is not None for w in wins)
     est = InfoNetEstimator.from_pretrained(str(weights), device='cpu')
     offline, _ = estimate_windows(est, wins, cfg.n_slices, cfg.slice_seed)
@@ -188,9 +187,9 @@ def test_replayed_bag_matches_offline_analysis(tmp_path, walking_bag, rclpy_cont
     assert by_pair['acc_xyz'][0].method == 'infonet-sliced'
 
     # The analysis CLI path (rate updates from the YAML) ends with the same final windows.
-    result = analyze.run_analysis(walking_bag, cfg, estimator=est, keep_signals=False)
+    result = run_analysis(walking_bag, cfg, estimator=est, keep_signals=False)
     for p in PAIRS:
-        last_offline = [r for r in result.records if r.pair.name == p][-1]
+        last_offline = [r.estimate for r in result.records if r.estimate.pair.name == p][-1]
         last_node = by_pair[p][-1]
         assert last_offline.window_end == pytest.approx(last_s, abs=1e-6)
         assert last_offline.mi == pytest.approx(last_node.mi, abs=TOLERANCE)

@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: Apache-2.0
 """Batched estimation of ready windows: one forward pass, same numbers as the library."""
 
+import inspect
 import math
 
 import numpy as np
 import pytest
 
+from infonet_ros import independence_test, sliced_mi
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.core.sliced import independence_test, sliced_mi
 from infonet_ros.streams.batch_estimate import estimate_windows, window_rows
+from infonet_ros.streams.node_config import NodeConfig
 from infonet_ros.streams.pairs import parse_pairs
-from infonet_ros.streams.windowing import Window
+from infonet_ros.streams.window_engine import Window
 
 TOPICS = ['/a=test_msgs/msg/A', '/b=test_msgs/msg/B']
 
@@ -161,3 +163,12 @@ def test_constant_window_is_zero_and_nothing_to_do_is_free(estimator):
     assert e.mi == 0.0
     assert estimate_windows(estimator, []) == ([], 0.0)
     assert estimator.passes == [(1, 100)]
+
+
+def test_permutation_default_is_the_librarys():
+    # The node's p-value of a sliced pair is the library's independence test, same default.
+    def default(fn):
+        return inspect.signature(fn).parameters['n_permutations'].default
+
+    assert default(estimate_windows) == default(independence_test)
+    assert NodeConfig.from_params({}).n_permutations == default(independence_test)

@@ -70,8 +70,8 @@ def test_sequences_after_strings_with_positive_and_negative_indices(names):
 @pytest.mark.parametrize('names', [[], ['hip'], ['hip', 'knee']])
 def test_empty_sequences_of_doubles_have_no_padding(frame_id, names):
     # Writers align to an 8-byte element only when there is one: an empty position or
-    # velocity must not move the fields after it (found by review: a reader that always
-    # aligned read velocity 4 bytes late whenever the empty count ended off an 8-byte line).
+    # velocity must not move the fields after it (a reader that always aligned would read
+    # velocity 4 bytes late whenever the empty count ends off an 8-byte line).
     m = JointState()
     m.header.frame_id = frame_id
     m.name = names

@@ -1,18 +1,12 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Pair specifications, parameter files and the node configuration (no ROS needed)."""
-
-import os
+"""Pair specifications written as ROS parameter strings (no ROS needed)."""
 
 import pytest
 
-from infonet_ros.core.limits import MIN_SAMPLES
-from infonet_ros.streams.node_config import (ConfigError, effective_executor, effective_sync_mode,
-                                             NodeConfig, PARAMS)
-from infonet_ros.streams.pairs import (load_params_yaml, normalize_msg_type, PairSpecError,
-                                       parse_pair, parse_pairs, parse_topic_spec, topic_fields)
+from infonet_ros.streams.pairs import (normalize_msg_type, PairSpecError, parse_pair, parse_pairs,
+                                       parse_topic_spec, topic_fields)
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPICS = ['/imu/data=sensor_msgs/msg/Imu', '/joints=sensor_msgs/JointState']
 
 
@@ -80,115 +74,3 @@ def test_private_topic_names_keep_their_tilde():
     p = parse_pair('~/a:x ~ ~/b:y', {'~/a': 'std_msgs/msg/Float64',
                                      '~/b': 'std_msgs/msg/Float64'})
     assert (p.x.topic, p.y.topic) == ('~/a', '~/b')
-
-
-def test_load_params_yaml_wildcard_named_and_nested(tmp_path):
-    f = tmp_path / 'p.yaml'
-    f.write_text('/**:\n  ros__parameters:\n    window: 100\n    qos: {depth: 7}\n'
-                 'mi_node:\n  ros__parameters:\n    window: 200\n'
-                 '/robot/mi_node:\n  ros__parameters:\n    update_rate: 3.0\n'
-                 'other_node:\n  ros__parameters:\n    window: 5\n')
-    assert load_params_yaml(f) == {'window': 100, 'qos.depth': 7}
-    assert load_params_yaml(f, 'mi_node') == {'window': 200, 'qos.depth': 7}
-    assert load_params_yaml(f, '/robot/mi_node') == {'window': 200, 'qos.depth': 7,
-                                                     'update_rate': 3.0}
-    assert load_params_yaml(f, 'other_node')['window'] == 5
-
-
-def test_load_params_yaml_errors(tmp_path):
-    f = tmp_path / 'p.yaml'
-    f.write_text('a_node:\n  ros__parameters:\n    window: 100\n'
-                 'b_node:\n  ros__parameters:\n    window: 200\n')
-    with pytest.raises(ValueError, match="no ros__parameters for '/\\*\\*'"):
-        load_params_yaml(f)
-    assert load_params_yaml(f, 'b_node') == {'window': 200}
-    f.write_text('- just\n- a list\n')
-    with pytest.raises(ValueError, match='not a ROS 2 parameters file'):
-        load_params_yaml(f)
-    f.write_text('a: [unclosed\n')
-    with pytest.raises(ValueError, match='not valid YAML'):
-        load_params_yaml(f)
-    with pytest.raises(OSError):
-        load_params_yaml(tmp_path / 'missing.yaml')
-
-
-def test_shipped_config_is_valid_and_watches_the_demo():
-    params = load_params_yaml(os.path.join(REPO, 'config', 'mi.yaml'), 'mi_node')
-    cfg = NodeConfig.from_params(params)
-    names = [p.name for p in cfg.pairs]
-    assert names == ['acc_x_ab', 'gyro_z_ab', 'a_acc_y_gyro_x', 'acc_xyz_ab']
-    assert any(p.same_topic for p in cfg.pairs)
-    assert any(not p.same_topic and not p.sliced for p in cfg.pairs)
-    assert cfg.pairs[3].sliced and cfg.pairs[3].x.dim == 3
-    assert {p.x.topic for p in cfg.pairs} == {'/demo/imu_a'}
-    # Everything an offline replay needs to reproduce the node's windows is in the file.
-    for key in ('window', 'update_rate', 'sync_mode', 'max_gap', 'slop', 'queue_size'):
-        assert key in params
-    assert cfg.update_period == pytest.approx(1.0 / params['update_rate'])
-    assert cfg.engine_kwargs()['window'] == params['window']
-
-
-def test_defaults_are_valid():
-    cfg = NodeConfig.from_params({})
-    assert cfg.window == 1000 and cfg.device == 'auto' and cfg.sync_mode == 'approximate'
-    assert len({p.name for p in PARAMS}) == len(PARAMS)
-
-
-@pytest.mark.parametrize('params, match', [
-    ({'window': MIN_SAMPLES - 1}, 'window'),
-    ({'window': 1.5}, 'window must be of type int'),
-    ({'device': 'tpu'}, 'device'),
-    ({'sync_mode': 'nearest'}, 'sync_mode'),
-    ({'update_rate': 0.0}, 'update_rate'),
-    ({'qos_reliability': 'sometimes'}, 'qos_reliability'),
-    ({'pairs': ['/demo/imu_a:x ~ /nowhere:y']}, 'nowhere'),
-    ({'topics': 'not a list'}, 'topics must be a list'),
-])
-def test_bad_config_values_raise_with_the_parameter_name(params, match):
-    with pytest.raises(ConfigError, match=match):
-        NodeConfig.from_params(params)
-
-
-def test_device_index_and_int_for_float_are_accepted():
-    cfg = NodeConfig.from_params({'device': 'cuda:1', 'update_rate': 20})
-    assert cfg.device == 'cuda:1' and cfg.update_rate == 20.0
-
-
-def test_effective_sync_mode():
-    assert effective_sync_mode('approximate', True) == ('external', None)
-    mode, warning = effective_sync_mode('approximate', False)
-    assert mode == 'interpolate' and 'message_filters' in warning
-    assert effective_sync_mode('interpolate', True) == ('interpolate', None)
-
-
-def test_effective_executor():
-    assert effective_executor('auto', True) == 'events'
-    assert effective_executor('auto', False) == 'single'
-    assert effective_executor('single', True) == 'single'
-    assert effective_executor('events', True) == 'events'
-    with pytest.raises(ConfigError, match='EventsExecutor'):
-        effective_executor('events', False)
-    assert NodeConfig.from_params({}).executor == 'auto'
-    with pytest.raises(ConfigError, match='executor'):
-        NodeConfig.from_params({'executor': 'multi'})
-
-
-@pytest.mark.parametrize('module', ['core.limits', 'streams.fields', 'streams.pairs',
-                                    'streams.node_config', 'streams.windowing',
-                                    'offline.bag_reader', 'offline.imu_bag',
-                                    'offline.batch_tuner', 'streams.cdr_reader',
-                                    'streams.raw_intake', 'ros.conversions', 'ros.diagnostics'])
-def test_configuration_and_data_modules_import_without_torch(module):
-    # The node checks its configuration and reads its input before it loads the model; a
-    # decision node or a bag tool may use these modules where torch is not installed.
-    import subprocess
-    import sys
-    if module.startswith('ros.'):  # they convert to ROS messages
-        pytest.importorskip('diagnostic_msgs')
-        pytest.importorskip('builtin_interfaces')
-    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    code = f"import sys; sys.modules['torch'] = None; import infonet_ros.{module}"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [repo] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
-    assert out.returncode == 0, out.stderr[-2000:]

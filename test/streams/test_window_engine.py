@@ -1,15 +1,16 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-"""Buffers, input validation, pairing modes and rolling windows of the engine (no ROS)."""
+"""Input validation, pairing modes and rolling windows of the engine (no ROS)."""
 
 import math
 
 import numpy as np
 import pytest
 
+from infonet_ros.streams.feed import replay
 from infonet_ros.streams.pairs import parse_pairs
-from infonet_ros.streams.windowing import (_tail_plan, interpolate_pairs, interpolation_plan,
-                                           replay, RingBuffer, TIME_JUMP, WindowEngine)
+from infonet_ros.streams.topic_input import TIME_JUMP
+from infonet_ros.streams.window_engine import WindowEngine
 
 TOPICS = ['/a=test_msgs/msg/A', '/b=test_msgs/msg/B']
 
@@ -23,28 +24,6 @@ class Msg:
 
 def engine(pairs, window=4, **kw):
     return WindowEngine(parse_pairs(TOPICS, pairs), window, **kw)
-
-
-# ---- ring buffer -------------------------------------------------------------------------
-
-def test_ring_buffer_keeps_the_newest_rows_contiguously():
-    buf = RingBuffer(width=2, capacity=4)
-    for k in range(7):
-        buf.push(float(k), [k, 10 * k])
-    t, v = buf.last()
-    assert len(buf) == 4 and buf.full
-    np.testing.assert_array_equal(t, [3, 4, 5, 6])
-    np.testing.assert_array_equal(v[:, 1], [30, 40, 50, 60])
-    assert t.base is not None  # a view into the buffer, not a copy
-    np.testing.assert_array_equal(buf.last(2)[0], [5, 6])
-    buf.resize(8)
-    np.testing.assert_array_equal(buf.last()[0], [3, 4, 5, 6])
-    buf.push(7.0, [7, 70])
-    np.testing.assert_array_equal(buf.last()[0], [3, 4, 5, 6, 7])
-    buf.resize(2)
-    np.testing.assert_array_equal(buf.last()[0], [6, 7])
-    buf.clear()
-    assert len(buf) == 0 and len(buf.last()[0]) == 0
 
 
 # ---- validation --------------------------------------------------------------------------
@@ -144,55 +123,6 @@ def test_set_window_keeps_the_newest_samples():
 
 # ---- interpolation -----------------------------------------------------------------------
 
-def test_interpolate_pairs_200hz_with_30hz_exactly_on_a_linear_signal():
-    t_fast = np.arange(0, 2.0, 1 / 200)
-    t_slow = 0.0123 + np.arange(0, 2.0, 1 / 30)
-    v_fast = np.stack([3.0 * t_fast + 1.0, -t_fast], axis=1)
-    v_slow = np.sin(t_slow)[:, None]
-    s, vs, vf = interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap=0.1)
-    inside = (t_slow >= t_fast[0]) & (t_slow <= t_fast[-1])
-    np.testing.assert_array_equal(s, t_slow[inside])
-    np.testing.assert_array_equal(vs[:, 0], np.sin(s))
-    np.testing.assert_allclose(vf[:, 0], 3.0 * s + 1.0, rtol=0, atol=1e-12)
-    np.testing.assert_allclose(vf[:, 1], -s, rtol=0, atol=1e-12)
-
-
-def test_interpolate_pairs_never_bridges_a_long_gap_but_takes_exact_matches():
-    t_fast = np.concatenate([np.arange(0, 1, 0.01), np.arange(1.5, 2, 0.01)])
-    v_fast = t_fast[:, None]
-    t_slow = np.array([0.505, 1.2, 1.5, 1.555, 2.5])
-    s, vs, vf = interpolate_pairs(t_slow, t_slow[:, None], t_fast, v_fast, max_gap=0.1)
-    # 1.2 falls in the 0.99..1.5 gap; 2.5 is after the last fast sample.
-    np.testing.assert_allclose(s, [0.505, 1.5, 1.555])
-    np.testing.assert_allclose(vf[:, 0], s, atol=1e-12)
-    # An exact stamp match is paired even across a gap (no neighbours needed).
-    s, _, vf = interpolate_pairs([1.0 - 0.01], [[0.0]], [0.0, 0.99], [[0.0], [7.0]],
-                                 max_gap=0.1)
-    assert list(s) == [0.99] and vf[0, 0] == 7.0
-    s, _, _ = interpolate_pairs([], np.zeros((0, 1)), [0.0, 1.0], [[0.0], [1.0]], 0.1)
-    assert len(s) == 0
-
-
-@pytest.mark.parametrize('gaps', [0, 3, 40])
-def test_the_tail_plan_equals_the_tail_of_the_whole_plan(gaps):
-    # The engine plans only the newest slow samples: same pairs as planning everything.
-    rng = np.random.default_rng(gaps)
-    n = 200
-    t_fast = np.cumsum(rng.uniform(0.002, 0.006, 3000))
-    t_slow = np.sort(rng.uniform(t_fast[0] - 0.1, t_fast[-1] + 0.1, 800))
-    t_slow[::97] = t_fast[::97][:len(t_slow[::97])]  # some exact matches
-    t_slow.sort()
-    for g in rng.choice(len(t_fast) - 30, gaps, replace=False):  # fast-stream gaps
-        t_fast[g:] += 0.05
-    whole = [a[-n:] for a in interpolation_plan(t_slow, t_fast, max_gap=0.03)]
-    tail = _tail_plan(t_slow, t_fast, max_gap=0.03, n=n)
-    if tail is None:  # too many unpaired slow samples in the tail: the engine plans it all
-        assert gaps == 40
-        return
-    for a, b in zip(tail, whole):
-        np.testing.assert_array_equal(a[-n:], b)
-
-
 @pytest.mark.parametrize('x_topic_is_fast', [False, True])
 def test_engine_interpolates_the_faster_stream_at_the_slower_stamps(x_topic_is_fast):
     fast, slow = ('/a', '/b') if x_topic_is_fast else ('/b', '/a')
@@ -266,7 +196,7 @@ def test_approximate_pairs_nearest_within_slop_and_retires_older():
     link = e.links[('/a', '/b')]
     # Pairs: (0.000, 0.003), (0.020, 0.0215) retiring /a 0.010, (0.0605, 0.060) retiring
     # /b 0.040 and /a 0.050, (0.0702, 0.070).
-    assert link.paired == 4 and link.unmatched == 3
+    assert link.paired == 4 and link.matcher.unmatched == 3
     np.testing.assert_allclose(w.x[:, 0], [0.020, 0.0605, 0.0702])
     np.testing.assert_allclose(w.y[:, 0], [0.0215, 0.060, 0.070])
     np.testing.assert_allclose(w.stamps, [0.0215, 0.0605, 0.0702])  # the later stamp
@@ -278,9 +208,9 @@ def test_approximate_queue_is_bounded():
     for k in range(10):
         e.add_message('/a', float(k), Msg(x=k))
     link = e.links[('/a', '/b')]
-    assert len(link.queues[0]) == 3 and link.unmatched == 7
+    assert len(link.matcher.queues[0]) == 3 and link.matcher.unmatched == 7
     e.add_message('/b', 9.0005, Msg(x=1.0))
-    assert link.paired == 1 and link.queues == ([], [])
+    assert link.paired == 1 and link.matcher.queues == ([], [])
 
 
 def test_external_pairs_must_move_forward():
@@ -303,54 +233,3 @@ def test_unknown_sync_mode_and_tiny_window_refused():
         engine(['/a:x ~ /b:x'], sync_mode='exact')
     with pytest.raises(ValueError, match='window'):
         engine(['/a:x ~ /b:x'], window=1)
-
-
-# ---- determinism / replay ----------------------------------------------------------------
-
-def _jittery_streams(seed):
-    rng = np.random.default_rng(seed)
-    ta = np.cumsum(rng.uniform(0.004, 0.006, 800))
-    tb = np.cumsum(rng.uniform(0.009, 0.011, 400))
-    msgs = [(t, '/a', Msg(x=float(rng.normal()), y=float(rng.normal()))) for t in ta]
-    msgs += [(t, '/b', Msg(x=float(rng.normal()), y=float(rng.normal()))) for t in tb]
-    msgs.sort(key=lambda r: r[0])
-    # Arrival a little after acquisition, as over a network.
-    return [(topic, t + 0.002, m) for t, topic, m in msgs]
-
-
-@pytest.mark.parametrize('mode', ['interpolate', 'approximate'])
-def test_replay_is_deterministic(mode):
-    msgs = _jittery_streams(3)
-
-    def run():
-        e = engine(['/a:x ~ /b:x', '/a:x ~ /a:y'], window=64, sync_mode=mode, slop=0.003)
-        return [(t, [(w.pair.name, w.stamps.copy(), w.x.copy(), w.y.copy()) for w in ws])
-                for t, ws in replay(e, msgs, 0.05)]
-
-    first, second = run(), run()
-    assert len(first) == len(second) > 40
-    n_windows = 0
-    for (t1, ws1), (t2, ws2) in zip(first, second):
-        assert t1 == t2
-        assert [w[0] for w in ws1] == [w[0] for w in ws2]
-        for a, b in zip(ws1, ws2):
-            n_windows += 1
-            for u, v in zip(a[1:], b[1:]):
-                np.testing.assert_array_equal(u, v)
-            # A window handed out at an update holds no pair stamped after it (the stamps
-            # here are 2 ms older than arrival).
-            assert a[1][-1] <= t1
-    assert n_windows > 40
-
-
-def test_replay_feeds_messages_up_to_each_update_time():
-    msgs = [('/a', 0.1 * k, Msg(x=float(k), y=float(-k))) for k in range(10)]
-    e = engine(['/a:x ~ /a:y'], window=2)
-    out = list(replay(e, msgs, update_period=0.25, start=0.0))
-    times = [round(t, 9) for t, _ in out]
-    assert times == [0.25, 0.5, 0.75, 1.0]
-    ends = [[w.end for w in ws] for _, ws in out]
-    assert ends == [[pytest.approx(0.2)], [pytest.approx(0.5)], [pytest.approx(0.7)],
-                    [pytest.approx(0.9)]]
-    with pytest.raises(ValueError):
-        list(replay(e, msgs, 0.0))

@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+PROG = 'infonet-ros estimate'
+
 
 def read_columns(path: str, names: list[str]) -> list[np.ndarray]:
     """Read named (or 0-based numeric) columns of a CSV file with a header row."""
@@ -31,8 +33,9 @@ def read_columns(path: str, names: list[str]) -> list[np.ndarray]:
     return cols
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog='infonet-ros estimate', description=__doc__)
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of ``infonet-ros estimate``."""
+    p = argparse.ArgumentParser(prog=PROG, description=__doc__)
     p.add_argument('--csv', required=True, help='CSV file with a header row')
     p.add_argument('--x', required=True, help='column name (or 0-based index) of x')
     p.add_argument('--y', required=True, help='column name (or 0-based index) of y')
@@ -40,7 +43,12 @@ def main(argv=None) -> int:
                    help="checkpoint file, or a shipped model: 'default' (the default), 'fine' "
                    "or 'fast' (docs/model_card.md)")
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of ``infonet-ros estimate``; returns the exit code."""
+    args = build_parser().parse_args(argv)
     from infonet_ros.core.estimator import InfoNetEstimator
     from infonet_ros.core.model import WeightsError
     try:
@@ -48,7 +56,7 @@ def main(argv=None) -> int:
         est = InfoNetEstimator.from_pretrained(args.weights, device=args.device)
         mi = est.estimate(x, y)
     except (OSError, ValueError, WeightsError) as exc:
-        print(f'infonet-ros estimate: error: {exc}', file=sys.stderr)
+        print(f'{PROG}: error: {exc}', file=sys.stderr)
         return 1
     print(f'{mi:.6f}')
     return 0

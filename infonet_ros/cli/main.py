@@ -8,12 +8,12 @@ import sys
 # subcommand -> (module with main(argv), one-line help). Modules load only when used.
 COMMANDS = {
     'estimate': ('infonet_ros.cli.estimate', 'MI of two columns of a CSV file'),
-    'train': ('infonet_ros.training.train', 'train InfoNet on simulated distributions'),
-    'evaluate': ('infonet_ros.training.evaluate',
+    'train': ('infonet_ros.cli.train', 'train InfoNet on simulated distributions'),
+    'evaluate': ('infonet_ros.cli.evaluate',
                  'accuracy and speed against ground truth and KSG'),
-    'analyze': ('infonet_ros.offline.analyze',
+    'analyze': ('infonet_ros.cli.analyze',
                 'offline MI time series and matrices from a rosbag2'),
-    'imu-to-bag': ('infonet_ros.offline.imu_bag', 'convert Xsens IMU recordings to a rosbag2'),
+    'imu-to-bag': ('infonet_ros.cli.imu_to_bag', 'convert Xsens IMU recordings to a rosbag2'),
 }
 
 

@@ -4,7 +4,7 @@
 Pick the rows per forward pass of a long offline run by timing its first passes.
 
 The best batch depends on the model and the machine: on the 2-core development CPU a row of
-256 samples costs least in batches of 32 with the `default` model (larger batches no longer
+256 samples costs least in batches of 32 with the `default` model (larger batches do not
 fit the caches) and of 256 with `fast`; a GPU wants hundreds or thousands. An estimate does
 not depend on its batch, so ``infonet-ros analyze`` can simply try sizes on its first passes
 and keep the fastest per row: :class:`BatchTuner`.
@@ -17,9 +17,9 @@ from __future__ import annotations
 # than half of the walking-bag analysis (9,792 rows), nothing for a long bag.
 CANDIDATES = (8, 16, 32, 64, 128, 256, 512, 1024)
 START = 32
-# Passes timed per size (the fastest counts: timing noise only ever adds time). One pass
-# each let a single slow pass end the search: the walking bag once settled on 36-row
-# passes, 0.19 ms per row against 0.13 at 512 (benchmarks/results/bag_analysis_fast.md).
+# Passes timed per size (the fastest counts: timing noise only ever adds time). With one
+# pass each, a single slow pass can end the search at a size that costs ~1.5x more per row
+# than the best (0.19 against 0.13 ms per row with `fast` on the walking bag).
 REPEATS = 2
 # The search goes on through sizes up to this much slower per row than the best so far:
 # per-row costs of `fast` are flat within 10-30 % from 32 to 1,024 rows on a 2-core CPU,

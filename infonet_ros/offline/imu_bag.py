@@ -1,10 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
-r"""
-``infonet-ros imu-to-bag``: Xsens MT Manager text exports -> rosbag2 of sensor_msgs/Imu.
-
-    infonet-ros imu-to-bag /thigh/imu=walking_xsens_upperLeg.txt \\
-        /shank/imu=walking_xsens_lowerLeg.txt -o walking_bag [--storage mcap|sqlite3]
+"""
+Xsens MT Manager text exports -> rosbag2 of sensor_msgs/Imu (``infonet-ros imu-to-bag``).
 
 Input format (as written by Xsens MT Manager, e.g. the two walking recordings in
 ``data/xsens_walking/``): ``// Key: value`` header lines (``Sample rate: 120.0Hz`` is required),
@@ -27,14 +24,12 @@ the other covariances are all zero, meaning "unknown".
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import math
 import os
 from pathlib import Path
 import re
 import shutil
-import sys
 import tempfile
 
 import numpy as np
@@ -242,61 +237,9 @@ def _frame_id(topic: str) -> str:
     return '_'.join(p for p in topic.split('/') if p) or 'imu'
 
 
-def _parse_input(spec: str) -> tuple[str, Path]:
-    # TOPIC=PATH, or PATH alone (topic /<file stem>/imu).
-    if '=' in spec and spec.split('=', 1)[0].startswith('/'):
-        topic, path = spec.split('=', 1)
-        return topic, Path(path)
-    path = Path(spec)
-    stem = re.sub(r'[^A-Za-z0-9_]', '_', path.stem)
+def default_topic(path) -> str:
+    """Topic of a recording given without one: ``/<file stem>/imu`` (a valid ROS name)."""
+    stem = re.sub(r'[^A-Za-z0-9_]', '_', Path(path).stem)
     if not stem or stem[0].isdigit():
         stem = 'imu_' + stem
-    return f'/{stem}/imu', path
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """Command-line options of ``infonet-ros imu-to-bag``."""
-    p = argparse.ArgumentParser(
-        prog='infonet-ros imu-to-bag',
-        description='Convert Xsens MT Manager text exports into a rosbag2 of '
-                    'sensor_msgs/msg/Imu, one topic per file, stamped at the recorded times.')
-    p.add_argument('inputs', nargs='+', metavar='[TOPIC=]FILE',
-                   help='recording, optionally with its topic (default /<file stem>/imu)')
-    p.add_argument('-o', '--output', required=True, help='bag directory to create')
-    p.add_argument('--storage', choices=STORAGES, default='mcap',
-                   help='rosbag2 storage plugin (default: mcap)')
-    p.add_argument('--start-time', type=float, default=DEFAULT_START_TIME,
-                   help=f'stamp of the first sample [s] (default {DEFAULT_START_TIME})')
-    p.add_argument('--acc-unit', choices=list(ACC_UNITS), default='m/s^2',
-                   help='unit of the Acc_* columns (MT Manager default: m/s^2)')
-    p.add_argument('--gyro-unit', choices=list(GYRO_UNITS), default='rad/s',
-                   help='unit of the Gyr_* columns (MT Manager default: rad/s)')
-    p.add_argument('--overwrite', action='store_true', help='replace an existing output')
-    return p
-
-
-def main(argv=None) -> int:
-    """Entry point of ``infonet-ros imu-to-bag``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    try:
-        specs = [_parse_input(s) for s in args.inputs]
-        inputs = [(topic, read_xsens(path, args.acc_unit, args.gyro_unit))
-                  for topic, path in specs]
-        for _, rec in inputs:
-            for w in check_units(rec):
-                print(f'warning: {w}', file=sys.stderr)
-        counts = write_imu_bag(args.output, inputs, args.storage, args.start_time,
-                               args.overwrite)
-    except (OSError, ValueError) as exc:
-        print(f'infonet-ros imu-to-bag: error: {exc}', file=sys.stderr)
-        return 1
-    rate = inputs[0][1].rate_hz
-    for topic, rec in inputs:
-        print(f'{topic}: {counts[topic]} sensor_msgs/msg/Imu at {rate:g} Hz '
-              f'({len(rec.counter) / rate:.2f} s) from {rec.path.name}')
-    print(f'wrote {args.output} ({args.storage})')
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(main())
+    return f'/{stem}/imu'

@@ -8,12 +8,14 @@ import struct
 import numpy as np
 import pytest
 
-from infonet_ros.offline.analyze import bag_items, run_analysis, UpdatePolicy
-from infonet_ros.offline.bag_reader import BagSource, rosbags_fields_of
+from infonet_ros.offline.bag_reader import BagSource
+from infonet_ros.offline.bag_stream import bag_items
+from infonet_ros.offline.msg_definitions import rosbags_fields_of
+from infonet_ros.offline.run import run_analysis, UpdatePolicy
 from infonet_ros.streams.cdr_reader import CdrUnsupported, compile_cdr_reader
 from infonet_ros.streams.fields import compile_field, FieldError, header_stamp
 from infonet_ros.streams.raw_intake import RawIntake
-from infonet_ros.streams.windowing import Values
+from infonet_ros.streams.raw_intake import Values
 
 rosbag2 = pytest.importorskip('rosbags.rosbag2')
 typesys = pytest.importorskip('rosbags.typesys')

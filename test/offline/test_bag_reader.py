@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 
-from infonet_ros.offline.bag_reader import (BagError, BagSource, index_ament_prefixes,
-                                            msg_type_from_path)
+from infonet_ros.offline.bag_reader import BagError, BagSource
+from infonet_ros.offline.msg_definitions import index_ament_prefixes, msg_type_from_path
 
 rosbag2 = pytest.importorskip('rosbags.rosbag2')
 typesys = pytest.importorskip('rosbags.typesys')

@@ -50,10 +50,10 @@ def test_shipped_walking_files_parse_in_si_units():
 @pytest.mark.parametrize('storage', ['mcap', 'sqlite3'])
 def test_walking_bag_round_trip(tmp_path, storage):
     out = tmp_path / f'walk_{storage}'
-    rc = imu_bag.main([f'/thigh/imu={UPPER}', f'/shank/imu={LOWER}', '-o', str(out),
-                       '--storage', storage, '--start-time', '5.0'])
-    assert rc == 0
     up, low = imu_bag.read_xsens(UPPER), imu_bag.read_xsens(LOWER)
+    counts = imu_bag.write_imu_bag(out, [('/thigh/imu', up), ('/shank/imu', low)], storage,
+                                   start_time=5.0)
+    assert counts == {'/thigh/imu': 3511, '/shank/imu': 3511}
     got = {'/thigh/imu': [], '/shank/imu': []}
     # Metadata version 8 with the QoS profiles as a string: readable by Humble's rosbag2.
     import yaml
@@ -118,25 +118,17 @@ def test_malformed_exports_raise_clear_errors(tmp_path, text, match):
         imu_bag.read_xsens(p)
 
 
-def test_cli_errors_leave_no_output(tmp_path, capsys):
-    a = _write(tmp_path, 'a.txt', HEADER + _row(1, (9.8, 0, 0), (0, 0, 0)))
-    b = _write(tmp_path, 'b.txt', HEADER.replace('100.0Hz', '50.0Hz')
-               + _row(1, (9.8, 0, 0), (0, 0, 0)))
-    out = tmp_path / 'bag'
-    assert imu_bag.main([str(a), str(b), '-o', str(out)]) == 1
-    assert 'different sample rates' in capsys.readouterr().err
-    assert not out.exists()
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith('.')] == []
-    assert imu_bag.main([str(a), '-o', str(out)]) == 0
-    assert imu_bag.main([str(a), '-o', str(out)]) == 1
-    assert 'exists' in capsys.readouterr().err
-    assert imu_bag.main([str(a), '-o', str(out), '--overwrite']) == 0
-    with BagSource(out) as bag:
-        assert bag.topics() == {'/a/imu': ('sensor_msgs/msg/Imu', 1)}
-
-
 def test_acceleration_in_g_is_flagged(tmp_path):
     p = _write(tmp_path, 'g.txt', HEADER + ''.join(_row(c, (1.0, 0.0, 0.0), (0, 0, 0))
                                                    for c in range(3)))
     warnings = imu_bag.check_units(imu_bag.read_xsens(p))
     assert warnings and '--acc-unit' in warnings[0]
+
+
+@pytest.mark.parametrize('path, topic', [
+    ('walking_xsens_upperLeg.txt', '/walking_xsens_upperLeg/imu'),
+    ('data/a-b.txt', '/a_b/imu'),
+    ('2024.txt', '/imu_2024/imu'),
+])
+def test_default_topic_is_a_valid_ros_name(path, topic):
+    assert imu_bag.default_topic(path) == topic

@@ -4,39 +4,30 @@
 
 import json
 import math
-import os
 from pathlib import Path
-import shutil
+import sys
 
 import numpy as np
 import pytest
 
+from infonet_ros.cli.analyze import build_parser, main
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.core.model import resolve_weights
-from infonet_ros.offline import analyze, imu_bag
-from infonet_ros.streams.mi_matrix import parse_matrix
+from infonet_ros.offline.params import OVERRIDABLE
+from infonet_ros.offline.report import CSV_NAME, PARTIAL_CSV_NAME, read_csv, SUMMARY_NAME
+from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS
+
+# The synthetic IMU bags of the offline tests.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'offline'))
+from synthetic_imu_bags import (channel, copy_default_weights, make_signals,  # noqa: E402,I100
+                                PAIR_DEP, PAIR_IND, RATE, RHO, stamps, START, window_slice,
+                                write_bag)
 
 pytest.importorskip('rosbags')
-
-RATE = 50.0
-START = 10.0
-N_MSGS = 300
-RHO = 0.9
 
 
 @pytest.fixture(scope='module')
 def weights(tmp_path_factory):
-    """
-    Copy the shipped default weights once: the CLI and the test load the very same file.
-
-    These bags are short (windows of 64), where 'default' is the least biased shipped
-    model (docs/model_card.md).
-    """
-    src = resolve_weights('default')
-    assert os.path.isfile(src), f'shipped weights missing: {src}'
-    path = tmp_path_factory.mktemp('weights') / 'weights.pt'
-    shutil.copyfile(src, path)
-    return str(path)
+    return copy_default_weights(tmp_path_factory.mktemp('weights'))
 
 
 @pytest.fixture(scope='module')
@@ -44,53 +35,15 @@ def estimator(weights):
     return InfoNetEstimator.from_pretrained(weights, device='cpu')
 
 
-def make_signals(n=N_MSGS, seed=0):
-    """Return acc/gyro of two IMUs: a.acc.x ~ b.acc.x correlated (RHO), the rest independent."""
-    rng = np.random.default_rng(seed)
-    s = rng.standard_normal(n)
-    a_acc = np.column_stack([s, rng.standard_normal(n), 9.81 + 0.1 * rng.standard_normal(n)])
-    b_acc = np.column_stack([RHO * s + math.sqrt(1 - RHO ** 2) * rng.standard_normal(n),
-                             rng.standard_normal(n), 9.81 + 0.1 * rng.standard_normal(n)])
-    a_gyro = rng.standard_normal((n, 3))
-    b_gyro = rng.standard_normal((n, 3))
-    return {'/a/imu': (a_acc, a_gyro), '/b/imu': (b_acc, b_gyro)}
-
-
-def write_bag(path, signals, storage='mcap', counts=None):
-    """Write a bag of sensor_msgs/Imu per topic at RATE Hz from START s (same stamps on both)."""
-    inputs = []
-    for topic, (acc, gyro) in signals.items():
-        n = (counts or {}).get(topic, len(acc))
-        rec = imu_bag.XsensRecording(Path(topic), RATE, np.arange(n), acc[:n], gyro[:n], {})
-        inputs.append((topic, rec))
-    imu_bag.write_imu_bag(path, inputs, storage, start_time=START)
-    return path
-
-
-def stamps(n=N_MSGS):
-    return START + np.arange(n) / RATE
-
-
-COLUMNS = {'linear_acceleration.x': (0, 0), 'linear_acceleration.y': (0, 1),
-           'linear_acceleration.z': (0, 2), 'angular_velocity.x': (1, 0),
-           'angular_velocity.y': (1, 1), 'angular_velocity.z': (1, 2)}
-
-
-def channel(signals, source):
-    """Return the values of 'topic:field' (one field) from the generated arrays."""
-    topic, f = source.split(':')
-    which, col = COLUMNS[f]
-    return signals[topic][which][:, col]
-
-
-def window_slice(row, n=N_MSGS):
-    """Return the indices of the samples inside a CSV row's [window_start, window_end]."""
-    t = stamps(n)
-    return np.flatnonzero((t >= row['window_start'] - 1e-6) & (t <= row['window_end'] + 1e-6))
-
-
-PAIR_DEP = '/a/imu:linear_acceleration.x ~ /b/imu:linear_acceleration.x'
-PAIR_IND = '/a/imu:angular_velocity.y ~ /b/imu:linear_acceleration.y'
+def test_parser_leaves_node_parameters_to_the_yaml():
+    # A node parameter not given on the command line is None: the YAML's value (or the
+    # node's default) is kept; batch rows default to the automatic choice.
+    args = build_parser().parse_args(['bag', '--pair', PAIR_DEP, '--window', '64',
+                                      '--no-jit', '--update-every', '12'])
+    assert args.window == 64 and args.jit is False and args.update_every == 12
+    assert all(getattr(args, n) is None for n in OVERRIDABLE if n not in ('window', 'jit'))
+    assert args.batch_rows == AUTO_BATCH_ROWS == 0
+    assert args.pair == [PAIR_DEP] and args.matrix == [] and args.msg == []
 
 
 @pytest.fixture
@@ -98,8 +51,8 @@ def run_cli(tmp_path, weights):
     """Return ``run(bag, *args, name='out') -> (exit code, output dir)`` of the CLI."""
     def run(bag, *extra, name='out'):
         out = tmp_path / name
-        rc = analyze.main([str(bag), '-o', str(out), '--no-progress', '--weights', weights,
-                           '--device', 'cpu', *extra])
+        rc = main([str(bag), '-o', str(out), '--no-progress', '--weights', weights,
+                   '--device', 'cpu', *extra])
         return rc, out
     return run
 
@@ -114,14 +67,14 @@ def test_csv_equals_estimator_on_the_same_windows(tmp_path, estimator, storage, 
                       '--sync-mode', 'interpolate', '--ksg', '--shuffle-control',
                       '--no-plots', jit)
     assert rc == 0
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     # Updates after every 20 messages of /a/imu; windows end at sample 79, 99, ..., 299.
     ends = sorted({r['window_end'] for r in rows})
     np.testing.assert_allclose(ends, stamps()[np.arange(79, 300, 20)], atol=1e-9)
     assert len(rows) == 2 * len(ends)
     from infonet_ros.core.ksg import ksg_mi
     for r in rows:
-        idx = window_slice(r)
+        idx = window_slice(r['window_start'], r['window_end'])
         assert r['sample_count'] == 64 and len(idx) == 64
         x = channel(sig, r['x_source'])[idx]
         y = channel(sig, r['y_source'])[idx]
@@ -136,65 +89,10 @@ def test_csv_equals_estimator_on_the_same_windows(tmp_path, estimator, storage, 
     true_mi = -0.5 * math.log(1 - RHO ** 2)  # 0.83 nats
     assert dep == pytest.approx(true_mi, abs=0.35)
     assert abs(ind) < 0.15 and abs(ctrl) < 0.15
-    summary = json.loads((out / analyze.SUMMARY_NAME).read_text())
+    summary = json.loads((out / SUMMARY_NAME).read_text())
     assert summary['complete'] and summary['estimates'] == len(rows)
     assert summary['pairs']['dep']['estimates'] == len(ends)
     assert summary['ksg']['windows'] == len(rows)
-
-
-def test_batch_rows_chosen_by_timing_give_the_same_estimates(tmp_path, estimator):
-    sig = make_signals()
-    bag = write_bag(tmp_path / 'bag', sig)
-    params = {'pairs': [PAIR_DEP, PAIR_IND], 'window': 32, 'sync_mode': 'interpolate'}
-    policy = analyze.UpdatePolicy('every', every=2)
-    auto = analyze.run_analysis(bag, params=params, policy=policy, estimator=estimator,
-                                shuffle_control=True)
-    fixed = analyze.run_analysis(bag, params=params, policy=policy, estimator=estimator,
-                                 batch_rows=3, shuffle_control=True)
-    assert auto.options['batch_rows'].startswith('auto (')
-    assert len(auto.options['batch_ms_per_row']) >= 2  # the search timed several sizes
-    assert len(auto.records) == len(fixed.records) > 200
-    # Estimates and the shuffled control do not depend on how windows were batched.
-    for field in ('mi', 'mi_shuffled'):
-        np.testing.assert_allclose([getattr(r, field) for r in auto.records],
-                                   [getattr(r, field) for r in fixed.records], atol=1e-6)
-    with pytest.raises(analyze.AnalysisError, match='batch rows'):
-        analyze.run_analysis(bag, params=params, estimator=estimator, batch_rows=-1)
-
-
-def test_matrix_batched_equals_per_pair(tmp_path, estimator):
-    sig = make_signals()
-    bag = write_bag(tmp_path / 'bag', sig)
-    spec = parse_matrix('/a/imu:linear_acceleration.x,angular_velocity.z,linear_acceleration.y'
-                        ' ~ /b/imu:linear_acceleration.x,angular_velocity.x', 'legs')
-    tri = parse_matrix('tri=/a/imu:linear_acceleration.x,linear_acceleration.y,'
-                       'angular_velocity.x')
-    pairs, names = spec.pair_strings()
-    tp, tn = tri.pair_strings()
-    assert len(pairs) == 6 and len(tp) == 3
-    result = analyze.run_analysis(
-        bag, params={'pairs': pairs + tp, 'pair_names': names + tn, 'window': 64,
-                     'sync_mode': 'approximate'},
-        matrices=[spec, tri], policy=analyze.UpdatePolicy('every', every=50),
-        estimator=estimator, batch_rows=10_000)
-    recs = result.records
-    assert len(recs) == 9 * len({r.update for r in recs})
-    for r in recs:
-        idx = np.flatnonzero((stamps() >= r.window_start - 1e-6)
-                             & (stamps() <= r.window_end + 1e-6))
-        x = channel(sig, r.pair.x.source)[idx]
-        y = channel(sig, r.pair.y.source)[idx]
-        assert r.mi == pytest.approx(estimator.estimate(x, y), abs=1e-5)
-    m = analyze.mean_matrix(result, spec)
-    assert m.shape == (3, 2) and np.isfinite(m).all()
-    assert m[0, 0] == max(m.ravel())  # the one dependent cell: a.acc.x ~ b.acc.x
-    t3 = analyze.mean_matrix(result, tri)
-    assert np.isnan(np.diag(t3)).all() and np.allclose(t3, t3.T, equal_nan=True)
-    files = analyze.write_figures(result, tmp_path / 'fig', matrix_times=[4.0])
-    names = sorted(f.name for f in files)
-    assert names == ['matrix_legs.png', 'matrix_tri.png', 'mi_timeseries.png']
-    for f in files:
-        assert f.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and f.stat().st_size > 10_000
 
 
 def test_joint_state_matrix_and_dropped_messages(tmp_path, estimator, run_cli):
@@ -222,10 +120,10 @@ def test_joint_state_matrix_and_dropped_messages(tmp_path, estimator, run_cli):
     rc, out = run_cli(bag, '--matrix', 'arm=/joint_states:position[0:4]', '--window', '100',
                       '--update-every', '60')
     assert rc == 0
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     assert {r['pair'] for r in rows} == {f'arm__joint_states_pos_{i}__joint_states_pos_{j}'
                                          for i in range(4) for j in range(i + 1, 4)}
-    summary = json.loads((out / analyze.SUMMARY_NAME).read_text())
+    summary = json.loads((out / SUMMARY_NAME).read_text())
     topic = summary['topics']['/joint_states']
     assert topic['accepted'] == n - 1 and topic['dropped'] == {'missing_field': 1}
     mean = np.array(summary['matrices']['arm']['mean'], dtype=float)
@@ -244,10 +142,10 @@ def test_sliced_pair_matches_sliced_mi(tmp_path, estimator, run_cli):
                       '--n-slices', '8', '--slice-seed', '3', '--sync-mode', 'interpolate',
                       '--no-plots')
     assert rc == 0
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     assert rows and all(r['method'] == 'infonet-sliced' and r['n_slices'] == 8 for r in rows)
     for r in rows:
-        idx = window_slice(r)
+        idx = window_slice(r['window_start'], r['window_end'])
         x = np.column_stack([sig['/a/imu'][0][idx, 0], sig['/a/imu'][0][idx, 1]])
         y = np.column_stack([sig['/b/imu'][0][idx, 0], sig['/b/imu'][1][idx, 0]])
         want = sliced_mi(x, y, n_slices=8, seed=3, estimator=estimator)
@@ -269,7 +167,7 @@ def test_params_yaml_and_update_rate(tmp_path, estimator, run_cli):
     params.write_text(yaml_text)
     rc, out = run_cli(bag, '--params', str(params), '--no-plots')
     assert rc == 0
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     assert {r['pair'] for r in rows} == {'acc_x_ab'}
     # The node's timer: every 0.5 s of recorded time from the first message; a window ends at
     # the newest sample at or before each update.
@@ -282,11 +180,11 @@ def test_params_yaml_and_update_rate(tmp_path, estimator, run_cli):
     rc, out2 = run_cli(bag, '--params', str(params), '--window', '100', '--no-plots',
                        name='o2')
     assert rc == 0
-    assert {r['sample_count'] for r in analyze.read_csv(out2 / analyze.CSV_NAME)} == {100}
+    assert {r['sample_count'] for r in read_csv(out2 / CSV_NAME)} == {100}
     params.write_text(yaml_text.replace("'/b/imu=sensor_msgs/msg/Imu'",
                                         "'/b/imu=sensor_msgs/msg/JointState'"))
     rc, out3 = run_cli(bag, '--params', str(params), name='o3')
-    assert rc == 1 and not (out3 / analyze.CSV_NAME).exists()
+    assert rc == 1 and not (out3 / CSV_NAME).exists()
 
 
 def test_missing_topic_field_and_pairs_are_clear_errors(tmp_path, capsys, run_cli):
@@ -294,7 +192,7 @@ def test_missing_topic_field_and_pairs_are_clear_errors(tmp_path, capsys, run_cl
     rc, out = run_cli(bag, '--pair', '/nope:data ~ /a/imu:linear_acceleration.x')
     err = capsys.readouterr().err
     assert rc == 1 and "topic '/nope'" in err and '/a/imu' in err
-    assert not (out / analyze.CSV_NAME).exists()
+    assert not (out / CSV_NAME).exists()
     rc, _ = run_cli(bag, '--pair', '/a/imu:linear_acceleration.w ~ '
                     '/b/imu:linear_acceleration.x')
     err = capsys.readouterr().err
@@ -303,6 +201,10 @@ def test_missing_topic_field_and_pairs_are_clear_errors(tmp_path, capsys, run_cl
     assert rc == 1 and 'no pairs' in capsys.readouterr().err
     rc, _ = run_cli(tmp_path / 'no_such_bag', '--pair', PAIR_DEP)
     assert rc == 1 and 'does not exist' in capsys.readouterr().err
+    # A definition file whose path does not name its type: a one-line error.
+    rc, _ = run_cli(bag, '--pair', PAIR_DEP, '--msg', str(tmp_path / 'Sample.msg'))
+    err = capsys.readouterr().err
+    assert rc == 1 and 'pkg/msg/Name=PATH' in err
 
 
 def test_too_few_samples_is_a_documented_skip(tmp_path, capsys, run_cli):
@@ -315,9 +217,9 @@ def test_too_few_samples_is_a_documented_skip(tmp_path, capsys, run_cli):
     assert rc == 0
     text = capsys.readouterr().out
     assert 'skipped pairs (1)' in text and 'short: window never filled: at most 50' in text
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     assert rows and {r['pair'] for r in rows} == {'own'}
-    summary = json.loads((out / analyze.SUMMARY_NAME).read_text())
+    summary = json.loads((out / SUMMARY_NAME).read_text())
     assert summary['pairs']['short']['estimates'] == 0
     assert 'window never filled' in summary['pairs']['short']['skipped']
 
@@ -352,10 +254,10 @@ def test_custom_message_type_needs_a_definition(tmp_path, capsys, run_cli):
     (msg_dir / 'Pair.msg').write_text(text)
     rc, out = run_cli(bag, *args, '--msg-dir', str(tmp_path / 'src'))
     assert rc == 0
-    rows = analyze.read_csv(out / analyze.CSV_NAME)
+    rows = read_csv(out / CSV_NAME)
     assert len(rows) == 3 and all(r['mi'] > 0.3 for r in rows)
     rc, out = run_cli(bag, *args, '--msg', str(msg_dir / 'Pair.msg'), name='o2')
-    assert rc == 0 and len(analyze.read_csv(out / analyze.CSV_NAME)) == 3
+    assert rc == 0 and len(read_csv(out / CSV_NAME)) == 3
 
 
 def test_corrupt_and_truncated_bags(tmp_path, capsys, run_cli):
@@ -369,14 +271,14 @@ def test_corrupt_and_truncated_bags(tmp_path, capsys, run_cli):
     rc, out = run_cli(bag, *args)
     captured = capsys.readouterr()
     assert rc == 1 and 'INCOMPLETE' in captured.out and 'no mi.csv written' in captured.err
-    assert not (out / analyze.CSV_NAME).exists()
-    assert not (out / analyze.PARTIAL_CSV_NAME).exists()
-    summary = json.loads((out / analyze.SUMMARY_NAME).read_text())
+    assert not (out / CSV_NAME).exists()
+    assert not (out / PARTIAL_CSV_NAME).exists()
+    summary = json.loads((out / SUMMARY_NAME).read_text())
     assert summary['complete'] is False and 'truncated' in summary['error']
     rc, out = run_cli(bag, *args, '--keep-partial', name='o2')
-    assert rc == 1 and (out / analyze.PARTIAL_CSV_NAME).exists()
-    assert not (out / analyze.CSV_NAME).exists()
-    assert len(analyze.read_csv(out / analyze.PARTIAL_CSV_NAME)) > 0
+    assert rc == 1 and (out / PARTIAL_CSV_NAME).exists()
+    assert not (out / CSV_NAME).exists()
+    assert len(read_csv(out / PARTIAL_CSV_NAME)) > 0
     capsys.readouterr()
     # Cut off: the mcap footer is gone, the bag cannot be opened.
     trunc = write_bag(tmp_path / 'bag2', make_signals())
@@ -385,26 +287,26 @@ def test_corrupt_and_truncated_bags(tmp_path, capsys, run_cli):
     rc, out = run_cli(trunc, *args, name='o3')
     err = capsys.readouterr().err
     assert rc == 1 and 'cannot open bag' in err and 'mcap recover' in err
-    assert not (out / analyze.CSV_NAME).exists()
+    assert not (out / CSV_NAME).exists()
 
 
 def test_stale_outputs_are_removed(tmp_path, run_cli):
     bag = write_bag(tmp_path / 'bag', make_signals(n=100))
     out = tmp_path / 'out'
     out.mkdir()
-    (out / analyze.CSV_NAME).write_text('old\n')
+    (out / CSV_NAME).write_text('old\n')
     rc, _ = run_cli(bag, '--pair', '/nope:x ~ /a/imu:linear_acceleration.x')
     assert rc == 1
     # An error before the analysis leaves the directory alone; a broken analysis would not.
-    assert (out / analyze.CSV_NAME).read_text() == 'old\n'
+    assert (out / CSV_NAME).read_text() == 'old\n'
     rc, _ = run_cli(bag, '--pair', PAIR_DEP, '--window', '40', '--update-every',
                     '30', '--no-plots')
-    assert rc == 0 and (out / analyze.CSV_NAME).read_text().startswith('update,time,pair')
+    assert rc == 0 and (out / CSV_NAME).read_text().startswith('update,time,pair')
 
 
 def test_info_lists_topics(tmp_path, capsys):
     bag = write_bag(tmp_path / 'bag', make_signals(n=60), storage='sqlite3')
-    assert analyze.main([str(bag), '--info']) == 0
+    assert main([str(bag), '--info']) == 0
     out = capsys.readouterr().out
     assert '/a/imu' in out and 'sensor_msgs/msg/Imu' in out and '60 msgs' in out
     assert 'stored definition' in out

@@ -1,8 +1,10 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-PNG figures of an offline analysis (matplotlib, headless Agg backend).
+PNG figures of an analysis (matplotlib, headless Agg backend).
 
+- :func:`write_figures`: ``mi_timeseries.png`` (MI over time above the raw signals) and one
+  ``matrix_<name>.png`` per ``--matrix`` (single windows and the mean over all windows).
 - :func:`plot_timeseries`: MI over time per pair (top) above the raw signals (bottom).
 - :func:`plot_matrices`: heatmaps of MI matrices side by side (e.g. one window and the mean
   over all windows), each cell annotated with its value.
@@ -12,14 +14,112 @@ Files are written to a temporary name and renamed, so a failed plot never leaves
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import numpy as np
 
+from infonet_ros.offline.params import AnalysisError
+from infonet_ros.offline.report import matrix_at, mean_matrix
+from infonet_ros.streams.mi_matrix import short_label
+
+TIMESERIES_NAME = 'mi_timeseries.png'
+# Time series figure: all pairs up to this many, else the pairs with the largest mean MI.
+MAX_PLOTTED_PAIRS = 6
 # Colour scale of the heatmaps starts at 0 nats: negative estimates (independence, up to
 # estimator noise) are shown as 0 but printed with their value.
 MATRIX_CMAP = 'viridis'
+
+
+def write_figures(result, out_dir, plot_pairs=None, matrix_times=(),
+                  plot_range=None) -> list[Path]:
+    """
+    Write mi_timeseries.png and matrix_<name>.png of an AnalysisResult; return their paths.
+
+    :param plot_pairs: names of the pairs of the time series (default: up to
+        :data:`MAX_PLOTTED_PAIRS`, those of the largest mean MI).
+    :param matrix_times: times [s from the bag start] of the single-window matrix panels
+        (default: the middle of the bag).
+    :param plot_range: (t0, t1) [s from the bag start] limits the time series figure.
+
+    :raises AnalysisError: a name of ``plot_pairs`` is not a pair of the analysis.
+    """
+    out_dir = Path(out_dir)
+    if not result.records:
+        return []
+    names = list(plot_pairs or [])
+    if not names:
+        means = {n: p['mean'] for n, p in result.pairs.items() if p.get('mean') is not None}
+        names = sorted(means, key=lambda n: -means[n])[:MAX_PLOTTED_PAIRS]
+    unknown = [n for n in names if n not in result.pairs]
+    if unknown:
+        raise AnalysisError(f'--plot-pairs: unknown pair(s) {unknown}')
+    written = [_timeseries_figure(result, out_dir / TIMESERIES_NAME, names, plot_range)]
+    for spec in result.matrices:
+        written.append(_matrix_figure(result, out_dir / f'matrix_{spec.name}.png', spec,
+                                      matrix_times))
+    return written
+
+
+def _timeseries_figure(result, path, names, plot_range) -> Path:
+    # MI of the named pairs above one panel of raw signals per input topic.
+    labels = _pair_labels(result)
+    lo, hi = plot_range if plot_range else (-math.inf, math.inf)
+    series = {}
+    for n in names:
+        recs = [r for r in result.records if r.estimate.pair.name == n
+                and lo <= r.time - result.t0 <= hi]
+        series[labels.get(n, n)] = ([r.time - result.t0 for r in recs],
+                                    [r.estimate.mi for r in recs])
+    signals: dict = {}  # one panel per topic
+    pairs = {p.name: p for p in result.config.pairs}
+    for n in names:
+        for side in (pairs[n].x, pairs[n].y):
+            panel = signals.setdefault(side.topic, {})
+            for f in side.fields:
+                key = (side.topic, f)
+                if key in result.signals and short_label(*key) not in panel:
+                    ts = np.asarray(result.signals[key][0]) - result.t0
+                    keep = (ts >= lo) & (ts <= hi)
+                    panel[short_label(*key)] = (ts[keep], np.asarray(result.signals[key][1])[keep])
+    title = (f'{Path(result.bag).name}: MI per pair (window {result.config.window}, '
+             f'{result.policy.describe()})')
+    return plot_timeseries(path, series, signals, title)
+
+
+def _matrix_figure(result, path, spec, matrix_times) -> Path:
+    # The matrix at single updates, its mean over all updates and, with the control, the
+    # mean of the time-shuffled control.
+    rows, cols = spec.labels()
+    mats, titles = [], []
+    duration = max(r.time for r in result.records) - result.t0
+    for t in (matrix_times or [duration / 2.0]):
+        m, t_u = matrix_at(result, spec, t)
+        mats.append(m)
+        titles.append(f'window ending {t_u:.2f} s')
+    cells = {spec.pair_name(i, j) for i, j in spec.cells()}
+    n_upd = len({r.update for r in result.records if r.estimate.pair.name in cells})
+    mats.append(mean_matrix(result, spec))
+    titles.append(f'mean over {n_upd} updates')
+    if result.options.get('shuffle_control'):
+        mats.append(mean_matrix(result, spec, control=True))
+        titles.append('time-shuffled control (mean)')
+    return plot_matrices(
+        path, mats, rows, cols, titles,
+        suptitle=f'{spec.name}: MI [nats] of x channels (rows) and y channels (columns)')
+
+
+def _pair_labels(result) -> dict:
+    # Legend labels: 'topic.field ~ topic.field' for scalar pairs, the pair name otherwise.
+    out = {}
+    for p in result.config.pairs:
+        if p.sliced:
+            out[p.name] = p.name
+        else:
+            out[p.name] = (f'{short_label(p.x.topic, p.x.fields[0])} ~ '
+                           f'{short_label(p.y.topic, p.y.fields[0])}')
+    return out
 
 
 def _pyplot():

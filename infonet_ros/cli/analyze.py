@@ -1,0 +1,173 @@
+# Copyright 2026 The infonet_ros Authors
+# SPDX-License-Identifier: Apache-2.0
+r"""
+``infonet-ros analyze BAG``: offline MI time series and MI matrices from a rosbag2.
+
+    infonet-ros analyze my_bag --params config/mi.yaml            # the node's own settings
+    infonet-ros analyze my_bag --pair '/a:linear_acceleration.x ~ /b:linear_acceleration.x' \\
+        --window 256 --update-every 12
+    infonet-ros analyze walk --matrix 'legs=/thigh/imu:linear_acceleration.x,... ~ ...' --ksg
+
+The analysis is :func:`infonet_ros.offline.run.run_analysis` (the node's pairing, windows and
+estimator on the bag's messages). Outputs in ``-o DIR`` (:mod:`infonet_ros.offline.report`,
+:mod:`infonet_ros.offline.figures`): ``mi.csv``, ``summary.json``, ``mi_timeseries.png`` and
+``matrix_<name>.png`` per ``--matrix``. Exit code 1 with a one-line error for a configuration
+or bag the analysis cannot use, and for a bag that breaks mid-way (its summary is written, its
+table only with ``--keep-partial``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+import sys
+
+from infonet_ros.offline.bag_reader import BagError, BagSource
+from infonet_ros.offline.figures import MAX_PLOTTED_PAIRS, write_figures
+from infonet_ros.offline.params import AnalysisError, build_params, make_config, OVERRIDABLE
+from infonet_ros.offline.report import (CSV_NAME, format_summary, PARTIAL_CSV_NAME,
+                                        prepare_output_dir, write_csv, write_summary)
+from infonet_ros.offline.run import run_analysis, UpdatePolicy
+from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS
+from infonet_ros.streams.node_config import PARAM_BY_NAME
+
+PROG = 'infonet-ros analyze'
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of ``infonet-ros analyze``."""
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description='Offline MI time series and matrices of a rosbag2 (sqlite3 or mcap), with '
+                    "the MI node's pairing, windows and estimator.")
+    p.add_argument('bag', help='bag directory (with metadata.yaml) or a .mcap / .db3 file')
+    p.add_argument('-o', '--output', help='output directory (default: <bag name>_mi)')
+    g = p.add_argument_group('pairs (flags replace the pairs of --params)')
+    g.add_argument('--params', help="the node's parameter YAML (config/mi.yaml format)")
+    g.add_argument('--node-name', default='mi_node', help='node key in --params')
+    g.add_argument('--pair', action='append', default=[], metavar="'X ~ Y'",
+                   help="a pair 'TOPIC:FIELD ~ TOPIC:FIELD' (comma list: vector side)")
+    g.add_argument('--pair-name', action='append', default=[], help='name of each --pair')
+    g.add_argument('--matrix', action='append', default=[], metavar='[NAME=]SPEC',
+                   help="all scalar pairs of 'TOPIC:F1,F2,.. ~ TOPIC:G1,..' or among "
+                        "'TOPIC:F1,F2,..' (name[a:b] expands to name[a]..name[b-1])")
+    _add_node_parameters(p.add_argument_group(
+        'node parameters (override --params; see docs/node.md)'))
+    g = p.add_argument_group('message definitions')
+    g.add_argument('--msg', action='append', default=[], metavar='[pkg/msg/Name=]FILE',
+                   help='a .msg or .idl file (type from .../<pkg>/msg/<Name>.msg)')
+    g.add_argument('--msg-dir', action='append', default=[],
+                   help='directory searched for <pkg>/msg/<Name>.msg (or .idl)')
+    g.add_argument('--no-ament', action='store_true',
+                   help='do not search AMENT_PREFIX_PATH for definitions')
+    _add_output_options(p.add_argument_group('analysis and output'))
+    return p
+
+
+def _add_node_parameters(g) -> None:
+    # One flag per overridable node parameter, with the node's description and choices;
+    # default None: the value of --params, else the node's default.
+    for name in OVERRIDABLE:
+        spec = PARAM_BY_NAME[name]
+        flag = '--' + name.replace('_', '-')
+        if isinstance(spec.default, bool):
+            g.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                           help=spec.description)
+        else:
+            kw = {'choices': spec.choices} if spec.choices and name != 'device' else {}
+            g.add_argument(flag, type=type(spec.default), default=None, help=spec.description,
+                           **kw)
+    g.add_argument('--update-every', type=int, metavar='K',
+                   help='update after every K messages of --update-topic instead of at '
+                        'update_rate')
+    g.add_argument('--update-topic', help='topic counted by --update-every (default: the x '
+                                          'topic of the first pair)')
+
+
+def _add_output_options(g) -> None:
+    g.add_argument('--ksg', action='store_true',
+                   help='also estimate each scalar window with KSG (sklearn, k=3) and compare')
+    g.add_argument('--shuffle-control', action='store_true',
+                   help='also estimate each window with y permuted in time (expect ~0)')
+    g.add_argument('--batch-rows', type=int, default=AUTO_BATCH_ROWS,
+                   help='estimator rows per forward pass (default 0: the fastest per row in '
+                        'the first passes)')
+    g.add_argument('--plot-pairs', help='comma list of pairs to plot (default: up to '
+                                        f'{MAX_PLOTTED_PAIRS} with the largest mean MI)')
+    g.add_argument('--matrix-at', type=float, action='append', default=[],
+                   help='time [s from the bag start] of a single-window matrix panel '
+                        '(repeatable; default: the middle of the bag)')
+    g.add_argument('--plot-range', type=float, nargs=2, metavar=('T0', 'T1'),
+                   help='time range of the time series figure [s from the bag start]')
+    g.add_argument('--no-plots', action='store_true', help='write no figures')
+    g.add_argument('--keep-partial', action='store_true',
+                   help='when the bag breaks mid-way, keep the estimates so far in '
+                        f'{PARTIAL_CSV_NAME}')
+    g.add_argument('--no-progress', action='store_true', help='no progress bar')
+    g.add_argument('--info', action='store_true', help='list the topics of the bag and exit')
+
+
+def main(argv=None) -> int:
+    """Entry point of ``infonet-ros analyze``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.info:
+            return _print_info(args)
+        result = _analyze(args)
+    except (AnalysisError, BagError, OSError) as exc:
+        print(f'{PROG}: error: {exc}', file=sys.stderr)
+        return 1
+    out_dir = prepare_output_dir(args.output or f'{Path(args.bag).name.rsplit(".", 1)[0]}_mi')
+    files = []
+    if result.complete or args.keep_partial:
+        files.append(write_csv(result, out_dir / (CSV_NAME if result.complete
+                                                  else PARTIAL_CSV_NAME)))
+    if not args.no_plots and result.complete:
+        try:
+            files += write_figures(result, out_dir, args.plot_pairs.split(',')
+                                   if args.plot_pairs else None, args.matrix_at,
+                                   args.plot_range)
+        except AnalysisError as exc:
+            print(f'{PROG}: error: {exc}', file=sys.stderr)
+            return 1
+    print(format_summary(write_summary(result, out_dir, files)))
+    if not result.complete:
+        print(f'{PROG}: error: the bag broke after {len(result.records)} estimates: '
+              f'{result.error}' + ('' if args.keep_partial else
+                                   f' (no {CSV_NAME} written; --keep-partial keeps them)'),
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+def _analyze(args):
+    # The node configuration of the flags and the bag, then the analysis.
+    if args.update_every is not None and args.update_every < 1:
+        raise AnalysisError('--update-every must be at least 1')
+    with BagSource(args.bag, args.msg, args.msg_dir, not args.no_ament) as b:
+        bag_topics = b.topics()
+    params, specs = build_params(bag_topics, args.params, args.node_name, args.pair,
+                                 args.pair_name, args.matrix,
+                                 {n: getattr(args, n) for n in OVERRIDABLE})
+    cfg = make_config(params)
+    policy = (UpdatePolicy('every', every=args.update_every, topic=args.update_topic or '')
+              if args.update_every else UpdatePolicy('rate', period=cfg.update_period))
+    return run_analysis(args.bag, cfg, matrices=specs, policy=policy, msg_files=args.msg,
+                        msg_dirs=args.msg_dir, use_ament=not args.no_ament, ksg=args.ksg,
+                        shuffle_control=args.shuffle_control, batch_rows=args.batch_rows,
+                        progress=not args.no_progress and sys.stderr.isatty())
+
+
+def _print_info(args) -> int:
+    # The bag's duration, topics, types, message counts and whether it stores definitions.
+    with BagSource(args.bag, args.msg, args.msg_dir, not args.no_ament) as b:
+        t0, t1 = b.time_range_ns()
+        print(f'{args.bag} ({b.storage}): {(t1 - t0) * 1e-9:.3f} s')
+        for t, (ty, n) in sorted(b.topics().items()):
+            stored = 'stored definition' if b.has_stored_definition(t) else 'no stored definition'
+            print(f'  {t:<32} {ty:<36} {n:>8} msgs  {stored}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

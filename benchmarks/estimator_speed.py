@@ -24,8 +24,11 @@ Measured, each on fresh bivariate Gaussian samples (rho = 0.7) that every method
 Targets: one InfoNet estimate at N = 1000 takes at most half a KSG estimate; per pair in a
 batch of 64, at most 1/20 of a KSG estimate.
 
-    python benchmarks/estimator_speed.py             # full settings (~1-2 min)
+    python benchmarks/estimator_speed.py             # full settings (~2 min)
     python benchmarks/estimator_speed.py --quick     # smoke run
+    python benchmarks/estimator_speed.py --weights fast --name estimator_speed_fast
+
+Writes benchmarks/results/NAME.{json,md} (NAME: estimator_speed; --quick: *_quick).
 """
 
 import argparse
@@ -45,10 +48,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.ksg import ksg_mi  # noqa: E402
 from infonet_ros.core.model import resolve_weights  # noqa: E402
+from infonet_ros.training.ablations import AblatedEstimator  # noqa: E402
 from infonet_ros.training.baselines import mine_mi  # noqa: E402
-from infonet_ros.training.evaluate import md_table  # noqa: E402
+from infonet_ros.training.evaluate import md_table, weights_identity  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 RHO = 0.7
 
 
@@ -150,7 +154,7 @@ def run(args):
     ns = args.n or ([1000] if q else [300, 1000, 5000])
     reps = args.repeats or (5 if q else 30)
     est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
-    shuffle = InfoNetEstimator(est.model, est.device, est.provenance, marginal='shuffle')
+    shuffle = AblatedEstimator(est, marginal='shuffle')
     jit = InfoNetEstimator(est.model, est.device, est.provenance, jit=True)
     rng = np.random.default_rng(0)
     res = {'single': [], 'batch': [], 'memory': []}
@@ -256,10 +260,9 @@ def markdown(res, est, args) -> str:
     return '\n'.join(parts) + '\n'
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
-    p.add_argument('--quick', action='store_true', help='smoke settings (writes *_quick.*)')
     p.add_argument('--n', type=int, nargs='+', default=None, help='sample sizes')
     p.add_argument('--seeds', '--repeats', dest='repeats', type=int, default=None,
                    help='timed calls per measurement (default 30, quick 5)')
@@ -268,34 +271,30 @@ def main(argv=None):
     p.add_argument('--no-mine', action='store_true')
     p.add_argument('--no-memory', action='store_true', help='skip the memory subprocesses')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
-    p.add_argument('--out-dir', default=RESULTS)
-    p.add_argument('--name', default='estimator_speed', help='base name of the result files')
     p.add_argument('--child-memory', nargs=3, metavar=('METHOD', 'N', 'B'),
                    help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    results_io.add_output_arguments(p, 'estimator_speed')
+    return p
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     if args.child_memory:
         method, n, b = args.child_memory
         child_memory(method, int(n), int(b), args.weights, args.mine_steps)
         return 0
     t0 = time.time()
     res, est = run(args)
-    md = markdown(res, est, args)
-    print(md)
-    name = args.name + ('_quick' if args.quick else '')
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, name + '.json'), 'w') as f:
-        json.dump({'results': res, 'settings': {k: v for k, v in vars(args).items()
-                                                if k not in ('child_memory', 'out_dir')},
-                   'environment': {'torch': torch.__version__,
-                                   'threads': torch.get_num_threads(),
-                                   'cpu_count': os.cpu_count(),
-                                   'python': platform.python_version(),
-                                   'weights_provenance': est.provenance,
-                                   'date': datetime.datetime.now(datetime.timezone.utc)
-                                   .isoformat(timespec='seconds'),
-                                   'seconds': round(time.time() - t0, 1)}}, f, indent=1)
-    with open(os.path.join(args.out_dir, name + '.md'), 'w') as f:
-        f.write(md)
+    settings = results_io.arguments(args)
+    del settings['child_memory']
+    environment = {'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                   'cpu_count': os.cpu_count(), 'python': platform.python_version(),
+                   'weights_provenance': weights_identity(est.provenance),
+                   'date': datetime.datetime.now(datetime.timezone.utc)
+                   .isoformat(timespec='seconds'),
+                   'seconds': round(time.time() - t0, 1)}
+    results_io.write(args, {'results': res, 'settings': settings, 'environment': environment},
+                     markdown(res, est, args))
     return 0
 
 

@@ -12,11 +12,16 @@ samples. Statistics: sliced InfoNet MI (mean over ``--n-slices`` random projecti
 distance correlation (``dcor``), and HSIC with a Gaussian kernel (``hyppo``, if installed).
 
 Times: mean wall time of one statistic per data set, and at the largest n one full permutation
-test per method with ``--n-permutations`` permutations (infonet_ros.core.sliced.independence_test,
+test per method with ``--n-permutations`` permutations (infonet_ros.core.independence_test,
 dcor.independence.distance_covariance_test, hyppo Hsic().test(auto=False)).
 
-    python benchmarks/independence_auc.py                # full run (hours on 2 busy CPU cores)
+    python benchmarks/independence_auc.py                # full run (~3 min on 2 idle cores)
     python benchmarks/independence_auc.py --quick        # smoke run
+    python benchmarks/independence_auc.py --weights fast --threads 1 --name independence_auc_fast
+
+Writes benchmarks/results/NAME.{json,md} (NAME: independence_auc; --quick: *_quick), after
+every row, so that a long run leaves its rows so far. ``--merge A.json B.json`` combines runs
+on different ``--dims`` into NAME.
 """
 
 import argparse
@@ -32,11 +37,12 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.core.sliced import (DEFAULT_SEED, estimate_rows,  # noqa: E402
-                                     independence_test, pls_mi, project_slices)
+from infonet_ros.core.estimator import estimate_rows, InfoNetEstimator  # noqa: E402
+from infonet_ros.core.independence import independence_test  # noqa: E402
+from infonet_ros.core.pls import pls_mi  # noqa: E402
+from infonet_ros.core.sliced import DEFAULT_SEED, project_slices  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 # ROC-AUC reported by the InfoNet authors for this experiment (their notebook, 1024 slices).
 AUTHORS_AUC = {16: {50: 0.9608, 100: 1.0, 150: 1.0, 200: 1.0, 250: 1.0, 300: 1.0},
                128: {50: 0.5972, 100: 0.806, 150: 0.8696, 200: 0.9364, 250: 0.9632,
@@ -218,7 +224,7 @@ def markdown(args, methods, rows, tests, notes):
              f"{'eager forward passes' if args.no_jit else 'TorchScript traces (jit)'}. "
              'infonet: sliced MI '
              "(mean over random slices, the authors' statistic); infonet_pls: InfoNet MI of "
-             'the leading-pair (PLS) slice (`infonet_ros.core.sliced.pls_mi`, our addition).', '',
+             'the leading-pair (PLS) slice (`infonet_ros.core.pls.pls_mi`, our addition).', '',
              '| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for r in rows:
         a = r['authors_auc']
@@ -254,18 +260,18 @@ def markdown(args, methods, rows, tests, notes):
     return '\n'.join(lines) + '\n'
 
 
-def write(args, meta, methods, rows, tests, notes):
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + '.json', 'w') as f:
-        json.dump({'meta': meta, 'rows': rows, 'permutation_tests': tests, 'notes': notes},
-                  f, indent=1)
-    with open(args.out + '.md', 'w') as f:
-        f.write(markdown(args, methods, rows, tests, notes))
+def write(args, meta, methods, rows, tests, notes, echo=False):
+    results_io.write(args, {'meta': meta, 'rows': rows, 'permutation_tests': tests,
+                            'notes': notes},
+                     markdown(args, methods, rows, tests, notes), echo=echo)
 
 
-def merge(paths, out):
+def merge(paths, args):
     """Combine results of runs on different dims (e.g. run side by side) into one file."""
-    parts = [json.load(open(path)) for path in paths]
+    parts = []
+    for path in paths:
+        with open(path) as f:
+            parts.append(json.load(f))
     meta = parts[0]['meta']
     rows = [r for part in parts for r in part['rows']]
     tests = [t for part in parts for t in part['permutation_tests']]
@@ -273,16 +279,18 @@ def merge(paths, out):
     meta['args']['dims'] = [r['d'] for r in rows if r['n'] == rows[0]['n']]
     meta['elapsed_s'] = sum(part['meta'].get('elapsed_s', 0.0) for part in parts)
     meta['merged_from'] = [os.path.basename(path) for path in paths]
-    args = argparse.Namespace(**meta['args'])
-    args.out, args.torch_threads = out, meta['torch_threads']
+    # The parts' settings for the tables; the merge's own name, directory and command.
+    merged = argparse.Namespace(**meta['args'])
+    merged.torch_threads = meta['torch_threads']
+    merged.out_dir, merged.name, merged.quick = args.out_dir, args.name, args.quick
+    merged.command = args.command
     methods = ['infonet'] + [k[:-4] for k in rows[0] if k.endswith('_auc') and k not in
                              ('infonet_auc', 'authors_auc')]
-    write(args, meta, methods, rows, tests, notes)
-    print(markdown(args, methods, rows, tests, notes))
+    write(merged, meta, methods, rows, tests, notes, echo=True)
     return 0
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--dims', type=int, nargs='+', default=[16, 128])
     p.add_argument('--sizes', type=int, nargs='+', default=[50, 100, 150, 200, 250, 300])
@@ -298,19 +306,20 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--no-jit', action='store_true',
                    help='eager forward passes (default: TorchScript traces; same statistics)')
-    p.add_argument('--quick', action='store_true', help='smoke run: few trials and sizes')
-    p.add_argument('--out', default=os.path.join(RESULTS, 'independence_auc'),
-                   help='output path without extension (.json and .md are written)')
     p.add_argument('--merge', nargs='+', metavar='JSON',
-                   help='only combine the .json results of runs on different --dims into --out')
-    args = p.parse_args(argv)
+                   help='only combine the .json results of runs on different --dims into NAME')
+    results_io.add_output_arguments(p, 'independence_auc')
+    return p
+
+
+def main(argv=None):
+    p = build_parser()
+    args = results_io.parse(p, argv, __file__)
     if args.merge:
-        return merge(args.merge, args.out)
+        return merge(args.merge, args)
     baselines, notes = load_baselines()
     if args.quick:
         args.trials, args.sizes, args.n_slices = 5, [50, 300], [16]
-        if args.out == p.get_default('out'):  # a smoke run never overwrites a full one
-            args.out += '_quick'
         args.test_slices, args.n_permutations = 4, 9
     if len(args.n_slices) not in (1, len(args.dims)):
         p.error('--n-slices takes one value, or one per --dims entry')
@@ -327,8 +336,8 @@ def main(argv=None):
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'machine': platform.processor() or platform.machine(),
             'torch_threads': torch.get_num_threads(),
-            'args': {k: v for k, v in vars(args).items()
-                     if k not in ('slices_for', 'merge', 'out')}}
+            'args': {k: v for k, v in results_io.arguments(args).items()
+                     if k not in ('slices_for', 'merge')}}
     t0 = time.perf_counter()
 
     def on_row(methods, rows, tests):
@@ -338,7 +347,7 @@ def main(argv=None):
     methods, rows, tests = run(args, est, baselines, on_row)
     for note in notes:
         print('note:', note)
-    print(f'wrote {args.out}.json and {args.out}.md ({time.perf_counter() - t0:.0f} s)')
+    print(f'done in {time.perf_counter() - t0:.0f} s')
     return 0
 
 

@@ -1,7 +1,7 @@
 # Copyright 2026 The infonet_ros Authors
 # SPDX-License-Identifier: Apache-2.0
 """
-Type-I error of infonet_ros.core.sliced.independence_test on independent vector signals.
+Type-I error of infonet_ros.core.independence.independence_test on independent vector signals.
 
 Each trial draws X (6 correlated Gaussian columns, like an IMU) and, independently, Y (7 columns:
 heavy-tailed, skewed and one constant column, like joint readings), runs the permutation test
@@ -13,16 +13,21 @@ With P permutations p-values live on the grid k / (P + 1); P = 19 makes alpha = 
 grid points, so the expected rates are exactly 0.05 and 0.10. The slice count does not affect
 validity, only power, so the default uses few slices to afford many trials.
 
-    python benchmarks/independence_type1.py                    # 1000 trials (~10 min)
-    python benchmarks/independence_type1.py --trials 50        # smoke run
-    python benchmarks/independence_type1.py --statistic pls --extra-dims 120   # n < dx + dy
+    python benchmarks/independence_type1.py --threads 1        # 1000 trials (~4 min)
+    python benchmarks/independence_type1.py --quick            # smoke run: 50 trials
+    python benchmarks/independence_type1.py --statistic pls --threads 1 \
+        --name independence_type1_pls                          # the leading pair (~30 s)
+    python benchmarks/independence_type1.py --statistic pls --extra-dims 120 --name NAME
+        # n < dx + dy: the leading pair fitted out of fold
     python benchmarks/independence_type1.py --statistic pls --extra-dims 120 --extra-dims-y 120 \
-        --n 300   # wide sides: the leading pair iterated on the data (infonet_ros.core.sliced)
+        --n 300 --name NAME   # wide sides: the leading pair iterated on the data
+
+Writes benchmarks/results/NAME.{json,md} (NAME: independence_type1; --quick: *_quick). The
+exit status is 1 when the rate at 0.05 misses the target.
 """
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import sys
@@ -34,9 +39,9 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
-from infonet_ros.core.sliced import independence_test  # noqa: E402
+from infonet_ros.core.independence import independence_test  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 ALPHAS = (0.01, 0.05, 0.10)
 
 
@@ -62,7 +67,7 @@ def wilson(k, n, z=1.96):
     return c - h, c + h
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--trials', type=int, default=1000)
     p.add_argument('--n', type=int, default=100, help='samples per trial')
@@ -78,9 +83,14 @@ def main(argv=None):
                    help='independent Gaussian columns added to Y (7 mixed columns)')
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
-    p.add_argument('--out', default=os.path.join(RESULTS, 'independence_type1'),
-                   help='output path without extension (.json and .md are written)')
-    args = p.parse_args(argv)
+    results_io.add_output_arguments(p, 'independence_type1')
+    return p
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
+    if args.quick:
+        args.trials = min(args.trials, 50)
     if args.threads:
         torch.set_num_threads(args.threads)
     est = InfoNetEstimator.from_pretrained(args.weights, device='cpu')
@@ -112,7 +122,7 @@ def main(argv=None):
                         .isoformat(timespec='seconds'),
                         'machine': platform.processor() or platform.machine(),
                         'torch_threads': torch.get_num_threads(),
-                        'args': {k: v for k, v in vars(args).items() if k != 'out'},
+                        'args': results_io.arguments(args),
                         'elapsed_s': elapsed},
                'rates': rates, 'mean_p': float(pvals.mean()),
                'target_0.05_within_[0.03,0.07]': ok}
@@ -131,14 +141,7 @@ def main(argv=None):
                      f"[{r['wilson95'][0]:.3f}, {r['wilson95'][1]:.3f}] |")
     lines += ['', f'Mean p-value {pvals.mean():.3f}. Target (rate at 0.05 within '
               f"[0.03, 0.07]): {'met' if ok else 'NOT met'}."]
-    text = '\n'.join(lines) + '\n'
-    print(text)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out + '.json', 'w') as f:
-        json.dump(summary, f, indent=1)
-    with open(args.out + '.md', 'w') as f:
-        f.write(text)
-    print(f'wrote {args.out}.json and {args.out}.md')
+    results_io.write(args, summary, lines)
     return 0 if ok else 1
 
 

@@ -11,9 +11,9 @@ Gaussian, unseen and held-out shape cases (infonet_ros.training.groundtruth), wi
 samples, at N from 1,000 to 100,000.
 
     python benchmarks/long_series.py [--models default fine fast] [--n 1000 5000 20000 100000]
-        [--seeds 3] [--threads 2] [--no-ksg] [--quick]
+        [--seeds 3] [--threads 2] [--no-ksg] [--quick] [--name NAME]
 
-Writes benchmarks/results/long_series{,_quick}.{md,json}.
+Writes benchmarks/results/NAME.{json,md} (NAME: long_series; --quick: long_series_quick).
 """
 
 import argparse
@@ -100,13 +100,17 @@ def summary(records: list[dict], methods: list[str], sections, ns) -> list[str]:
     return lines
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--n', type=int, nargs='+', default=[1000, 5000, 20000, 100000])
     ap.add_argument('--seeds', type=int, default=3)
     ap.add_argument('--sections', nargs='+', default=list(SECTIONS), choices=list(SECTIONS))
-    results_io.add_run_arguments(ap)
-    args = ap.parse_args(argv)
+    results_io.add_run_arguments(ap, 'long_series')
+    return ap
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     if args.quick:
         args.models, args.n, args.seeds, args.sections = ['default'], [1000, 5000], 1, \
             ['gaussian']
@@ -115,13 +119,12 @@ def main(argv=None):
     records = run(args)
     methods = [f'{m}/{v}' for m in args.models for v in VARIANTS]
     methods += [] if args.no_ksg else ['KSG']
-    name = args.name or ('long_series_quick' if args.quick else 'long_series')
     lines = ['# Long series: interleaved subsets against one forward pass', '',
              f'{results_io.stamp(args.threads)}; {args.seeds} seeds per case and N, the same '
              f'samples for every method; "subsets": the estimator as shipped (sets of at most '
              f'the largest training N), "whole": max_set_size=0; {time.time() - t0:.0f} s.']
     lines += summary(records, methods, args.sections, args.n)
-    results_io.write(args.out_dir, name, args, {'records': records}, lines)
+    results_io.write(args, {**results_io.run_facts(args), 'records': records}, lines)
 
 
 if __name__ == '__main__':

@@ -3,7 +3,7 @@
 """
 Speed against accuracy of several InfoNet checkpoints, on the same samples, in one run.
 
-For each checkpoint (shipped names 'default' and 'fine', or files), and for KSG (k = 3):
+For each checkpoint (shipped names 'default', 'fine', 'fast', or files), and for KSG (k = 3):
 
 - accuracy at N = 1000: MAE over the bivariate-Gaussian sweep (rho 0 ... 0.99, ``--seeds``
   samples each), MAE over the unseen families of benchmarks/README.md (3 samples per case),
@@ -18,10 +18,10 @@ For each checkpoint (shipped names 'default' and 'fine', or files), and for KSG 
 The accuracy numbers are a smaller version of eval_accuracy.py (which has the full tables);
 this script exists to put every model in one table measured under the same conditions.
 
-    python benchmarks/model_tradeoff.py [--weights default fine FILE ...] [--seeds 10]
-                                        [--gmm 20] [--threads K] [--out-dir DIR]
+    python benchmarks/model_tradeoff.py [--weights default fine fast FILE ...] [--seeds 10]
+                                        [--gmm 20] [--threads K] [--name NAME]
 
-Writes NAME.json and NAME.md (``--name``, default model_tradeoff). Timings need an otherwise
+Writes benchmarks/results/NAME.{json,md} (NAME: model_tradeoff). Timings need an otherwise
 idle machine.
 """
 
@@ -43,8 +43,8 @@ from infonet_ros.core.ksg import ksg_mi  # noqa: E402
 from infonet_ros.core.model import resolve_weights, SHIPPED_WEIGHTS  # noqa: E402
 from infonet_ros.training import groundtruth as gt  # noqa: E402
 from infonet_ros.training.evaluate import md_table  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
-RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)
 N = 1000
 
@@ -107,7 +107,7 @@ def run(args):
         est = InfoNetEstimator.from_pretrained(w, device='cpu')
         r = {'model': w if w in SHIPPED_WEIGHTS else os.path.basename(w),
              'file': os.path.basename(resolve_weights(w)),
-             'parameters': est.model.num_params(), 'decoder': est.model.cfg.decoder,
+             'parameters': est.model.num_params(),
              'steps': est.provenance.get('steps'), 'commit': est.provenance.get('commit')}
         r.update({k: errors(est.estimate_batch, v) for k, v in sets.items()})
         r.update(speed(est.estimate_batch, est.estimate, np.random.default_rng(4), args.calls))
@@ -124,8 +124,7 @@ def run(args):
         rj.update(speed(jit.estimate_batch, jit.estimate, np.random.default_rng(4), args.calls))
         rows.append(rj)
         print(json.dumps(rj), file=sys.stderr, flush=True)
-    k = {'model': 'KSG (k=3)', 'file': '', 'parameters': None, 'decoder': '', 'steps': None,
-         'commit': None}
+    k = {'model': 'KSG (k=3)', 'file': '', 'parameters': None, 'steps': None, 'commit': None}
     k.update({name: errors(ksg_rows, v) for name, v in sets.items()})
     k.update(speed(ksg_rows, ksg_mi, np.random.default_rng(4), args.calls))
     rows.append(k)
@@ -139,7 +138,7 @@ def markdown(rows, meta) -> str:
         table.append([
             r['model'] + (f" ({r['file']})" if r['file'] else ''),
             f"{r['parameters']:,}" if r['parameters'] else '',
-            r['decoder'], r['steps'] or '',
+            r['steps'] or '',
             f"{r['gaussian']['mae']:.3f}", f"{r['unseen']['mae']:.3f}",
             f"{r['gmm']['bias']:+.3f}", f"{r['independent_n64']['bias']:+.3f}",
             f"{r['independent_n256']['bias']:+.3f}",
@@ -153,16 +152,16 @@ def markdown(rows, meta) -> str:
             f" at start. N = {N}; {meta['seeds']} samples per Gaussian rho, 3 per unseen case, "
             f"{meta['gmm']} random GMMs; the same samples for every method.\n")
     return head + '\n' + md_table(
-        ['model', 'parameters', 'decoder', 'steps', 'Gaussian MAE', 'unseen MAE', 'GMM bias',
+        ['model', 'parameters', 'steps', 'Gaussian MAE', 'unseen MAE', 'GMM bias',
          'independent N=64 bias', 'independent N=256 bias',
          'one estimate ms', '/ KSG', 'batch N=1000 ms/pair', '/ KSG', 'batch N=256 ms/pair',
-         '/ KSG'], table) + '\n\nTargets (issue): one estimate <= 0.5 x KSG; per pair in a ' \
+         '/ KSG'], table) + '\n\nTargets: one estimate <= 0.5 x KSG; per pair in a ' \
         'batch of 64 <= 0.05 x KSG; MAE <= KSG.\n'
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
-    p.add_argument('--weights', nargs='+', default=['default', 'fine'],
+    p.add_argument('--weights', nargs='+', default=['default', 'fine', 'fast'],
                    help='checkpoints: shipped names or files')
     p.add_argument('--seeds', type=int, default=10, help='samples per Gaussian rho')
     p.add_argument('--gmm', type=int, default=20, help='random Gaussian mixtures')
@@ -170,23 +169,21 @@ def main(argv=None):
     p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
     p.add_argument('--no-jit', action='store_true',
                    help='skip the rows of the TorchScript-traced models (InfoNetEstimator jit)')
-    p.add_argument('--out-dir', default=RESULTS)
-    p.add_argument('--name', default='model_tradeoff', help='base name of the result files')
     p.add_argument('--title', default='Speed against accuracy of the InfoNet checkpoints')
-    args = p.parse_args(argv)
+    results_io.add_output_arguments(p, 'model_tradeoff', quick=False)
+    return p
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     meta = {'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds'),
             'cpu_count': os.cpu_count(), 'machine': platform.machine(),
             'torch': torch.__version__, 'load': os.getloadavg(), 'seeds': args.seeds,
             'gmm': args.gmm}
     rows = run(args)
     meta['threads'] = torch.get_num_threads()
-    md = f'# {args.title}\n\n' + markdown(rows, meta)
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, args.name + '.json'), 'w') as f:
-        json.dump({'meta': meta, 'rows': rows}, f, indent=1)
-    with open(os.path.join(args.out_dir, args.name + '.md'), 'w') as f:
-        f.write(md)
-    print(md)
+    results_io.write(args, {'meta': meta, 'rows': rows},
+                     f'# {args.title}\n\n' + markdown(rows, meta))
 
 
 if __name__ == '__main__':

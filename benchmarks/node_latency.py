@@ -13,7 +13,7 @@ Measured:
   It includes transport, the wait for the update tick's buffers, the batched forward pass and
   publishing;
 - stamp to publish: the same without the delivery, as the node measures it just before it
-  publishes (``publish_latency`` of the message; the issue's definition of the latency);
+  publishes (``publish_latency`` of the message; the latency the 25 ms target is set on);
 - inference latency: the node's own timing of the forward pass (message field);
 - CPU use of the mi_node process (user + system time over the measurement, % of one core);
 - input drops: messages published minus messages the node received (its diagnostics), and
@@ -21,10 +21,10 @@ Measured:
 - a sweep of input rates: the highest rate per topic held without dropping any message.
 
     python benchmarks/node_latency.py [--quick] [--weights FILE] [--executor E] [--no-raw-intake]
-                                       [--out-dir DIR]
+                                       [--name NAME]
 
-Prints a table and writes NAME.json and NAME.md (--name, default node_latency) to --out-dir
-(default benchmarks/results). Needs the built package (source install/setup.bash).
+Prints a table and writes benchmarks/results/NAME.{json,md} (NAME: node_latency; --quick:
+node_latency_quick). Needs the built package (source install/setup.bash).
 """
 
 import argparse
@@ -40,7 +40,8 @@ import time
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+import results_io  # benchmarks/, the script's own folder
+
 AXES = ('linear_acceleration.x', 'linear_acceleration.y', 'linear_acceleration.z',
         'angular_velocity.x', 'angular_velocity.y', 'angular_velocity.z')
 
@@ -212,8 +213,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
     measured = [a for a in arrays[n_arrays0:] if a[3] > 0] if cpu0 is not None else []
     lat = np.array([a[0] - a[1] for a in measured]) * 1e3
     inf = np.array([a[2] for a in measured]) * 1e3
-    # The node's own stamp-to-publish time (message field): the issue's definition of the
-    # end-to-end latency; lat above adds the delivery to this process.
+    # The node's own stamp-to-publish time (message field): the latency the target is set
+    # on; lat above adds the delivery to this process.
     pub_lat = np.array([a[4] for a in measured]) * 1e3
     published = pub['published']
     lost = int(sum(published) - sum(received)) if received else None
@@ -255,15 +256,14 @@ def machine_note() -> str:
 
 
 def _pct(run: dict, who: str) -> str:
-    """CPU share of the publisher or the probe ('-' in results from before it was kept)."""
-    value = run.get(f'{who}_cpu_percent_of_one_core')
-    return '-' if value is None else f'{value:.0f}'
+    """Format the CPU share of the publisher or the probe."""
+    return f"{run[f'{who}_cpu_percent_of_one_core']:.0f}"
 
 
 def _ms(run: dict, q: str) -> str:
-    """Format a percentile of the node's stamp-to-publish time ('-' in older results)."""
-    value = run.get('stamp_to_publish_ms', {}).get(q)
-    return '-' if value is None or value != value else f'{value:.1f}'
+    """Format a percentile of the node's stamp-to-publish time ('-' when nothing arrived)."""
+    value = run['stamp_to_publish_ms'][q]
+    return '-' if value != value else f'{value:.1f}'
 
 
 def _met(p99) -> str:
@@ -278,8 +278,8 @@ def render(result: dict) -> str:
         '# mi_node end-to-end latency', '',
         f"{result['date']}; {result['machine']}; torch threads: {result['config']['threads']}"
         " (0 = the node's default: all cores but one); executor "
-        f"{result['config'].get('executor', 'single (before the parameter existed)')}; "
-        f"raw_intake {str(result['config'].get('raw_intake', False)).lower()}; forward pass "
+        f"{result['config']['executor']}; "
+        f"raw_intake {str(result['config']['raw_intake']).lower()}; forward pass "
         f"scheduling {m.get('forward_scheduling') or 'normal'}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
@@ -294,7 +294,7 @@ def render(result: dict) -> str:
         f"| stamp to publish, in the node, p50 / p90 / p99 [ms] | {_ms(m, 'p50')} / "
         f"{_ms(m, 'p90')} / {_ms(m, 'p99')} |",
         '| target p99 <= 25 ms (stamp to publish / to reception here) | '
-        f"{_met(m.get('stamp_to_publish_ms', {}).get('p99'))} / "
+        f"{_met(m['stamp_to_publish_ms']['p99'])} / "
         f"{_met(m['e2e_latency_ms']['p99'])} |",
         f"| mi_node CPU [% of one core] | {m['node_cpu_percent_of_one_core']:.0f} |",
         f"| publisher / probe CPU [% of one core] | {_pct(m, 'publisher')} / "
@@ -322,7 +322,7 @@ def render(result: dict) -> str:
     return '\n'.join(lines)
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--rate', type=float, default=1000.0, help='Hz per topic (main run)')
     p.add_argument('--topics', type=int, default=4)
@@ -344,12 +344,14 @@ def main(argv=None) -> int:
     p.add_argument('--no-raw-intake', action='store_true',
                    help="decode every input message (the node's raw_intake parameter false)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
-    p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
     p.add_argument('--note', default='', help='free text added to the results')
-    p.add_argument('--name', default='node_latency', help='base name of the result files')
-    p.add_argument('--quick', action='store_true', help='short runs, small sweep')
     p.add_argument('--publisher', action='store_true', help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
+    results_io.add_output_arguments(p, 'node_latency')  # --quick: short runs, small sweep
+    return p
+
+
+def main(argv=None) -> int:
+    args = results_io.parse(build_parser(), argv, __file__)
     if args.publisher:
         return run_publisher(args.rate, args.topics, args.duration)
     if args.quick:
@@ -387,13 +389,7 @@ def main(argv=None) -> int:
         'highest_rate_held_hz_per_topic': max(held) if held else None,
         'note': args.note,
     }
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, args.name + '.json'), 'w') as f:
-        json.dump(result, f, indent=2)
-    text = render(result)
-    with open(os.path.join(args.out_dir, args.name + '.md'), 'w') as f:
-        f.write(text)
-    print(text)
+    results_io.write(args, result, render(result))
     return 0
 
 

@@ -5,11 +5,11 @@ Order preservation on many triplets, against the oracle that knows the true dens
 
 The evaluation (infonet_ros.training.evaluate) counts about 280 triplets per N, where one
 misordered triplet moves the share by 0.36 points. This script draws many more (the same random 3-D
-Gaussian mixtures and trivariate Gaussians, infonet_ros.training.groundtruth) and scores, on the
+Gaussian mixtures and trivariate Gaussians, infonet_ros.training.triplets) and scores, on the
 very same samples, each model, KSG and the oracle: the sample mean of the true log density ratio
 log p(x, y) / (p(x) p(y)). The oracle is unbiased and its variance, Var(log ratio) / N, is
 the efficiency bound of MI estimation, so its share is about the best any estimator can
-reach from N points on these triplets: the ceiling against which the issue's 98.9 % reads.
+reach from N points on these triplets: the ceiling against which the 98.9 % target reads.
 
 Besides the shares (the evaluation's rule: true MIs differ by >= delta nats and by >= 4
 Monte-Carlo standard errors), it reports the spread of each method's error on the
@@ -17,9 +17,10 @@ difference I(X;Y) - I(X;Z), which is what decides the order, and the shares by s
 true gap.
 
     python benchmarks/order_ceiling.py [--models default fine fast] [--n 300 1000 5000]
-        [--triplets 1000] [--threads 2] [--no-ksg] [--quick]
+        [--triplets 1000] [--threads 2] [--no-ksg] [--quick] [--name NAME]
 
-Writes benchmarks/results/order_ceiling{,_quick}.{md,json}.
+Writes benchmarks/results/NAME.{json,md} (NAME: order_ceiling; --quick: order_ceiling_quick);
+``--n 1000 --name order_ceiling_n1000`` draws the triplets at N = 1000.
 """
 
 import argparse
@@ -34,8 +35,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.ksg import ksg_mi  # noqa: E402
-from infonet_ros.training import groundtruth  # noqa: E402
 from infonet_ros.training.evaluate import ORDER_DELTA, order_share  # noqa: E402
+from infonet_ros.training.triplets import gaussian_triplets, gmm_triplets  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 DELTAS = (ORDER_DELTA, 0.02, 0.05)
@@ -52,8 +53,7 @@ def batched(est, a, b) -> np.ndarray:
 def run(args) -> list[dict]:
     n_max = max(args.n)
     t0 = time.time()
-    sets = [groundtruth.gmm_triplets(args.triplets, n_max),
-            groundtruth.gaussian_triplets(args.triplets, n_max)]
+    sets = [gmm_triplets(args.triplets, n_max), gaussian_triplets(args.triplets, n_max)]
     print(f'triplets and truths: {time.time() - t0:.0f} s', flush=True)
     estimators = {m: InfoNetEstimator.from_pretrained(m, device='cpu') for m in args.models}
     rows = []
@@ -141,19 +141,22 @@ def tables(rows, methods, ns) -> tuple[list[str], list[dict]]:
     return lines, summary
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--n', type=int, nargs='+', default=[300, 1000, 5000])
     ap.add_argument('--triplets', type=int, default=1000, help='per kind (GMM, Gaussian)')
-    results_io.add_run_arguments(ap)
-    args = ap.parse_args(argv)
+    results_io.add_run_arguments(ap, 'order_ceiling')
+    return ap
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     if args.quick:
         args.models, args.n, args.triplets = ['default'], [300], 40
     torch.set_num_threads(args.threads)
     t0 = time.time()
     rows = run(args)
     methods = list(args.models) + ([] if args.no_ksg else ['KSG']) + ['oracle']
-    name = args.name or ('order_ceiling_quick' if args.quick else 'order_ceiling')
     lines = ['# Order preservation against the oracle', '',
              f'{results_io.stamp(args.threads)}; {args.triplets} random 3-D GMM triplets '
              f'(K <= 10) and {args.triplets} random trivariate Gaussian triplets, drawn once '
@@ -163,8 +166,8 @@ def main(argv=None):
              'its true MIs differ by at least delta nats and 4 Monte-Carlo standard errors; '
              f'the primary rule is delta = {ORDER_DELTA}; {time.time() - t0:.0f} s.']
     body, summary = tables(rows, methods, args.n)
-    results_io.write(args.out_dir, name, args, {'summary': summary, 'records': compact(rows)},
-                     lines + body)
+    results_io.write(args, {**results_io.run_facts(args), 'summary': summary,
+                            'records': compact(rows)}, lines + body)
 
 
 if __name__ == '__main__':

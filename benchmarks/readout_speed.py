@@ -12,22 +12,25 @@ models' sizes, interleaved so that load drift hits all alike, and reports the la
 difference between the two bilinear implementations.
 
     python benchmarks/readout_speed.py [--batch 64 1024] [--grids 64 128] [--reps 15]
-        [--threads 2] [--quick]
+        [--threads 2] [--quick] [--name NAME]
 
-Writes benchmarks/results/readout_speed{,_quick}.{md,json}.
+Writes benchmarks/results/NAME.{json,md} (NAME: readout_speed; --quick: readout_speed_quick).
 """
 
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
 import torch
 
-from infonet_ros.core.readout import _bilinear_autograd, _bilinear_inference, log_mean_exp_table
-import results_io  # benchmarks/, the script's own folder
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from infonet_ros.core.readout import (_bilinear_autograd, _bilinear_inference,  # noqa: E402
+                                      log_mean_exp_table)
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
+
 RULES = {'bilinear, autograd form': _bilinear_autograd,
          'bilinear, inference form': _bilinear_inference,
          'midpoint': log_mean_exp_table}
@@ -52,22 +55,24 @@ def time_rules(batch: int, grid: int, reps: int) -> dict:
             'max_abs_difference': gap}
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     ap.add_argument('--batch', type=int, nargs='+', default=[64, 1024])
     ap.add_argument('--grids', type=int, nargs='+', default=[64, 128])
     ap.add_argument('--reps', type=int, default=15)
     ap.add_argument('--threads', type=int, default=2)
-    ap.add_argument('--quick', action='store_true', help='small settings, *_quick files')
-    ap.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
-    args = ap.parse_args(argv)
+    results_io.add_output_arguments(ap, 'readout_speed')
+    return ap
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     if args.quick:
         args.batch, args.grids, args.reps = [16], [32], 3
     torch.set_num_threads(args.threads)
     load_before = os.getloadavg()[0]
     rows = [time_rules(b, g, args.reps) for g in args.grids for b in args.batch]
     load_after = os.getloadavg()[0]
-    name = 'readout_speed_quick' if args.quick else 'readout_speed'
     lines = ['# Readout integral: time per batch of tables', '',
              f'{results_io.stamp(args.threads)}; load average {load_before:.1f} before, '
              f'{load_after:.1f} after; median of {args.reps} interleaved calls, no autograd.',
@@ -80,8 +85,8 @@ def main(argv=None):
         lines.append(f"| {r['batch']} | {r['grid']} | "
                      + ' | '.join(f'{ms[k]:.2f}' for k in RULES)
                      + f" | {speedup:.2f} | {r['max_abs_difference']:.1e} |")
-    results_io.write(args.out_dir, name, args, {'rows': rows}, lines,
-                     load_before=load_before, load_after=load_after)
+    facts = results_io.run_facts(args, load_before=load_before, load_after=load_after)
+    results_io.write(args, {**facts, 'rows': rows}, lines)
 
 
 if __name__ == '__main__':

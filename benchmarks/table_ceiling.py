@@ -12,10 +12,10 @@ to the truth and to the shipped models' estimates at N = 1000 on samples of the 
 ``--integrals``: the rules of the readout's e^T integral (infonet_ros.core.readout.log_integral);
 each gives its own ceiling, since the best table depends on the rule.
 
-    python benchmarks/table_ceiling.py [--weights default fine] [--grids 64 128]
-        [--integrals midpoint bilinear]
+    python benchmarks/table_ceiling.py [--weights default fine fast] [--grids 64 128]
+        [--integrals midpoint bilinear] [--name NAME]
 
-Writes benchmarks/results/table_ceiling.{md,json}.
+Writes benchmarks/results/NAME.{json,md} (NAME: table_ceiling).
 """
 
 import argparse
@@ -29,13 +29,15 @@ import time
 import numpy as np
 import torch
 
-from infonet_ros import InfoNetEstimator
-from infonet_ros.core.copula import pair_ranks
-from infonet_ros.core.model import SHIPPED_WEIGHTS
-from infonet_ros.core.readout import dv_exact, INTEGRALS
-from infonet_ros.training import groundtruth as gt
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from infonet_ros import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.copula import pair_ranks  # noqa: E402
+from infonet_ros.core.model import SHIPPED_WEIGHTS  # noqa: E402
+from infonet_ros.core.readout import dv_exact, INTEGRALS  # noqa: E402
+from infonet_ros.training import groundtruth as gt  # noqa: E402
+import results_io  # noqa: E402  (benchmarks/, the script's own folder)
+
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)
 
 
@@ -81,7 +83,7 @@ def ceiling(case: gt.Case, grid: int, n: int, iters: int, seed: int,
 
 
 def ceiling_column(grid: int, integral: str) -> str:
-    """Name a ceiling column (the midpoint rule's keep their names from before the option)."""
+    """Name a ceiling column: ceiling_G for the midpoint rule, ceiling_G_RULE for the others."""
     return f'ceiling_{grid}' + ('' if integral == 'midpoint' else f'_{integral}')
 
 
@@ -92,7 +94,7 @@ def cases(n_gmm: int) -> list[gt.Case]:
     return out
 
 
-def main(argv=None):
+def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.strip().split('\n')[0])
     p.add_argument('--weights', nargs='+', default=['default', 'fine', 'fast'])
     p.add_argument('--grids', type=int, nargs='+', default=[64, 128])
@@ -103,9 +105,12 @@ def main(argv=None):
     p.add_argument('--n', type=int, default=1000, help='set size of the model estimates')
     p.add_argument('--seeds', type=int, default=10, help='model estimates per case')
     p.add_argument('--threads', type=int, default=1)
-    p.add_argument('--name', default='table_ceiling')
-    p.add_argument('--out-dir', default=os.path.join(HERE, 'results'))
-    args = p.parse_args(argv)
+    results_io.add_output_arguments(p, 'table_ceiling', quick=False)
+    return p
+
+
+def main(argv=None):
+    args = results_io.parse(build_parser(), argv, __file__)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     t0 = time.time()
@@ -133,11 +138,6 @@ def _family(rows, fam):
 
 
 def write(rows, args, models, seconds):
-    os.makedirs(args.out_dir, exist_ok=True)
-    with open(os.path.join(args.out_dir, args.name + '.json'), 'w') as f:
-        json.dump({'args': {**{k: v for k, v in vars(args).items() if k != 'out_dir'},
-                            'weights': list(models)},
-                   'rows': rows}, f, indent=1)
     cols = [ceiling_column(g, i) for g in args.grids for i in args.integrals]
     cols += [f'model_{w}' for w in models]
     grid_of = {w: est.model.cfg.grid_size for w, est in models.items()}
@@ -150,7 +150,7 @@ def write(rows, args, models, seconds):
         f'{args.fit_samples:,} copula points of the true distribution; the mean of its bound '
         f'on those points and on as many fresh ones), with the midpoint rule for the '
         f'integral of e^T; "ceiling_G_bilinear": with the bilinear critic\'s integral (the '
-        f'rule of models trained since session 12). Models: mean estimate over '
+        f'rule of the shipped models). Models: mean estimate over '
         f'{args.seeds} samples of N = {args.n}. Table sizes of the models: '
         + ', '.join(f'`{w}` {g} x {g}' for w, g in grid_of.items()) + '. '
         'Values are biases (value - true MI) in nats.',
@@ -168,9 +168,8 @@ def write(rows, args, models, seconds):
         sel = _family(rows, fam)
         lines.append(f'| {fam} | {len(sel)} | ' + ' | '.join(
             f'{np.mean([r[c] - r["truth"] for r in sel]):+.3f}' for c in cols) + ' |')
-    with open(os.path.join(args.out_dir, args.name + '.md'), 'w') as f:
-        f.write('\n'.join(lines) + '\n')
-    print('\n'.join(lines))
+    results_io.write(args, {'args': {**results_io.arguments(args), 'weights': list(models)},
+                            'rows': rows}, lines)
 
 
 if __name__ == '__main__':

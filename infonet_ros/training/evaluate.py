@@ -14,25 +14,30 @@ true MI come from :mod:`infonet_ros.training.groundtruth`):
    whose estimates order the two as the truth does, with the same share for the oracle
    (the sample mean of the true log density ratio, the efficiency bound) as a ceiling;
 5. readout ablation: the same network with the exact product-of-marginals term
-   (``marginal='exact'``, the default) against the authors' shuffled pairs ('shuffle').
+   (``marginal='exact'``, the default) against the authors' shuffled pairs ('shuffle');
+6. quantized Gaussians (tied values), reported apart from the targets;
+7. held-out shapes (uniform on a triangle and on rings), reported apart as well.
 
 Methods: InfoNet (``InfoNetEstimator.estimate``, one call per sample set), KSG
-(scikit-learn, k = 3) and MINE (:mod:`infonet_ros.training.baselines`; slow, so only at N = 1000 on
-a subset, as the tables say). Times are wall-clock seconds per estimate, single calls.
+(scikit-learn, k = 3) and MINE (:mod:`infonet_ros.training.baselines`; slow, so only at
+N = 1000 on a subset, as the tables say). Times are wall-clock seconds per estimate, single
+calls.
 
-Writes ``OUT_DIR/NAME.json`` (settings, environment, every estimate, summaries) and
-``OUT_DIR/NAME.md`` (the tables, also printed).
+Writes ``OUT_DIR/NAME.json`` (the command that wrote it, settings, environment, every
+estimate, summaries) and ``OUT_DIR/NAME.md`` (the tables, also printed). The command line is
+parsed in :mod:`infonet_ros.cli.evaluate`. :func:`write_results` is the one writer of result
+files: the benchmark scripts (``benchmarks/results_io.py``) write through it too, so every
+result file starts with the command that reproduces it.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import json
 import math
 import os
 import platform
-import sys
+import shlex
 import time
 
 import numpy as np
@@ -41,7 +46,9 @@ import torch
 from infonet_ros.core.ksg import ksg_mi
 from infonet_ros.core.model import resolve_weights
 from infonet_ros.training import groundtruth as gt
+from infonet_ros.training.ablations import AblatedEstimator
 from infonet_ros.training.baselines import mine_mi
+from infonet_ros.training.triplets import gaussian_triplets, gmm_triplets
 
 DEFAULT_NS = (300, 1000, 5000)
 MINE_N = 1000
@@ -60,35 +67,13 @@ BIAS_ABS_AT_ZERO = 0.01  # for a true MI of 0 the 5 % rule is replaced by 0.01 n
 SECTION_IDS = {'gaussian': 101, 'gmm': 202, 'unseen': 303, 'quantized': 404, 'shapes': 505}
 
 
-def add_arguments(p: argparse.ArgumentParser):
-    p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
-    p.add_argument('--device', default='cpu', help='device of InfoNet: cpu, cuda or auto')
-    p.add_argument('--quick', action='store_true',
-                   help='small settings for a smoke check (writes NAME_quick.*)')
-    p.add_argument('--seeds', type=int, default=None,
-                   help='samples per distribution and N (default 10, quick 2)')
-    p.add_argument('--n', type=int, nargs='+', default=None,
-                   help='sample sizes (default 300 1000 5000, quick 1000)')
-    p.add_argument('--gmm', type=int, default=None,
-                   help='random Gaussian mixtures (default 40, quick 6)')
-    p.add_argument('--triplets', type=int, default=None,
-                   help='triplets per kind (GMM, Gaussian) for order preservation '
-                   '(default 150, quick 30)')
-    p.add_argument('--no-mine', action='store_true', help='skip the MINE baseline')
-    p.add_argument('--mine-steps', type=int, default=None,
-                   help='Adam steps per MINE estimate (default 1000, quick 200)')
-    p.add_argument('--mine-seeds', type=int, default=None,
-                   help='MINE runs per Gaussian rho (default 3, quick 1); 1 per unseen case')
-    p.add_argument('--mine-gmm', type=int, default=None,
-                   help='mixtures estimated by MINE (default 10, quick 2)')
-    p.add_argument('--out-dir', default=os.path.join('benchmarks', 'results'),
-                   help='directory for NAME.json and NAME.md')
-    p.add_argument('--name', default='eval_accuracy', help='base name of the result files')
-    p.add_argument('--threads', type=int, default=0, help='torch threads (0 = default)')
-
-
 def settings(args) -> dict:
-    """Resolve defaults (full or --quick) into one dict that is stored with the results."""
+    """
+    Resolve defaults (full or quick) into one dict that is stored with the results.
+
+    ``args`` holds the options of ``infonet-ros evaluate`` (infonet_ros.cli.evaluate): an
+    option left at None takes the full or the quick default.
+    """
     q = args.quick
 
     def pick(value, full, quick):
@@ -118,12 +103,9 @@ class Runner:
     """Draws each sample set once and hands it to every method; keeps all records."""
 
     def __init__(self, est, cfg: dict, log=print):
-        from infonet_ros.core.estimator import InfoNetEstimator
         self.cfg, self.log = cfg, log
-        shuffle = InfoNetEstimator(est.model, est.device, est.provenance,
-                                   split_seed=est.split_seed, marginal='shuffle')
-        averaged = InfoNetEstimator(est.model, est.device, est.provenance,
-                                    split_seed=est.split_seed, ties='average')
+        shuffle = AblatedEstimator(est, marginal='shuffle')
+        averaged = AblatedEstimator(est, ties='average')
         steps = cfg['mine_steps']
         self.methods = {
             'InfoNet': est.estimate,
@@ -159,8 +141,7 @@ def order_preservation(est, cfg, log=print) -> list[dict]:
     """Per N, kind and method: estimates of I(X;Y) and I(X;Z) for every triplet."""
     n_max = max(cfg['ns'])
     t0 = time.time()
-    sets = [gt.gmm_triplets(cfg['triplets'], n_max), gt.gaussian_triplets(cfg['triplets'],
-                                                                          n_max)]
+    sets = [gmm_triplets(cfg['triplets'], n_max), gaussian_triplets(cfg['triplets'], n_max)]
     log(f'  triplet truths: {time.time() - t0:.1f} s')
     rows = []
     for n in cfg['ns']:
@@ -266,35 +247,33 @@ def _case_cells(per_case: list, recs, section: str, case: str, n: int, truth: fl
     return cells
 
 
-def summarize(records, order_rows, cfg) -> tuple[dict, str]:
-    """Summary dict and the markdown report."""
-    ns = cfg['ns']
-    methods = ['InfoNet', 'KSG', 'MINE', 'InfoNet-shuffle']
-    summary: dict = {'per_case': [], 'per_group': [], 'order': [], 'targets': {}}
-    md = []
+METHODS = ('InfoNet', 'KSG', 'MINE', 'InfoNet-shuffle')  # the tables' methods, in order
 
-    # 1. Gaussian sweep, one row per rho and N.
+
+def _gaussian_table(records, cfg, summary) -> list[str]:
+    """Section 1: the Gaussian sweep, one row per rho and N."""
     rows = []
     for case in sorted({r['case'] for r in _select(records, section='gaussian')},
                        key=lambda c: float(c.split('=')[1])):
-        for n in ns:
-            row = [case, n]
+        for n in cfg['ns']:
             recs = _select(records, section='gaussian', case=case, n=n)
             truth = recs[0]['truth']
-            row.append(_fmt(truth))
-            row += _case_cells(summary['per_case'], recs, 'gaussian', case, n, truth,
-                               ('InfoNet', 'KSG', 'MINE'))
-            rows.append(row)
-    md.append('### Bivariate Gaussians\n')
-    md.append(f"{cfg['seeds']} samples per rho and N; bias = mean(estimate - truth), MAE = "
-              'mean |estimate - truth| (nats); "se": standard error of the bias (spread / '
-              'sqrt(samples - 1)). "bias ok": |bias| <= 5 % of the true MI '
-              f'(<= {BIAS_ABS_AT_ZERO} nats at rho = 0). MINE only at N = {MINE_N} with '
-              f"{cfg['mine_seeds']} samples per rho ({cfg['mine_steps']} Adam steps).\n")
-    md.append(md_table(['case', 'N', 'true MI', 'InfoNet bias', 'InfoNet MAE', 'InfoNet se',
-                        'bias ok', 'KSG bias', 'KSG MAE', 'MINE bias', 'MINE MAE'], rows))
+            rows.append([case, n, _fmt(truth)]
+                        + _case_cells(summary['per_case'], recs, 'gaussian', case, n, truth,
+                                      ('InfoNet', 'KSG', 'MINE')))
+    return [
+        '### Bivariate Gaussians\n',
+        f"{cfg['seeds']} samples per rho and N; bias = mean(estimate - truth), MAE = "
+        'mean |estimate - truth| (nats); "se": standard error of the bias (spread / '
+        'sqrt(samples - 1)). "bias ok": |bias| <= 5 % of the true MI '
+        f'(<= {BIAS_ABS_AT_ZERO} nats at rho = 0). MINE only at N = {MINE_N} with '
+        f"{cfg['mine_seeds']} samples per rho ({cfg['mine_steps']} Adam steps).\n",
+        md_table(['case', 'N', 'true MI', 'InfoNet bias', 'InfoNet MAE', 'InfoNet se',
+                  'bias ok', 'KSG bias', 'KSG MAE', 'MINE bias', 'MINE MAE'], rows)]
 
-    # 2./3. Groups: per section / family, per N and method.
+
+def _group_table(records, cfg, summary) -> list[str]:
+    """Sections 2, 3, 6, 7 pooled: per section or family, N and method."""
     groups = [('gaussian', 'gaussian sweep'), ('gmm', 'random GMMs (training family)')]
     fams = sorted({r['family'] for r in _select(records, section='unseen')})
     groups += [(('unseen', f), f'unseen: {f}') for f in fams]
@@ -305,13 +284,13 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
         groups.append(('shapes', 'held-out shapes (hard edges)'))
     rows = []
     for key, label in groups:
-        for n in ns:
+        for n in cfg['ns']:
             if isinstance(key, tuple):
                 recs = _select(records, section=key[0], family=key[1], n=n)
             else:
                 recs = _select(records, section=key, n=n)
             row = [label, n]
-            for m in methods[:3]:
+            for m in METHODS[:3]:
                 rm = _select(recs, method=m)
                 if rm:
                     s = _errors(rm)
@@ -320,40 +299,46 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
                 else:
                     row += ['-', '-']
             rows.append(row)
-    md.append('\n### Accuracy by family\n')
-    md.append('MAE and bias in nats, pooled over the cases of each group. MINE: N = '
-              f"{MINE_N} only, on {cfg['mine_seeds']} samples per Gaussian rho, the first "
-              f"{cfg['mine_gmm']} GMMs and 1 sample per unseen case.\n")
-    md.append(md_table(['group', 'N', 'InfoNet MAE', 'InfoNet bias', 'KSG MAE', 'KSG bias',
-                        'MINE MAE', 'MINE bias'], rows))
+    return [
+        '\n### Accuracy by family\n',
+        'MAE and bias in nats, pooled over the cases of each group. MINE: N = '
+        f"{MINE_N} only, on {cfg['mine_seeds']} samples per Gaussian rho, the first "
+        f"{cfg['mine_gmm']} GMMs and 1 sample per unseen case.\n",
+        md_table(['group', 'N', 'InfoNet MAE', 'InfoNet bias', 'KSG MAE', 'KSG bias',
+                  'MINE MAE', 'MINE bias'], rows)]
 
-    # Unseen, quantized and shape cases in detail at N = 1000 (or the middle N).
-    n_mid = MINE_N if MINE_N in ns else ns[len(ns) // 2]
-    quantized = ['InfoNet', 'InfoNet-avg-ties', 'KSG']
+
+def _case_tables(records, n_mid, summary) -> list[str]:
+    """Unseen, quantized and shape cases one by one at N = ``n_mid``."""
+    md = []
     for section, title, shown in (
-            ('unseen', 'Unseen families', methods[:3]),
+            ('unseen', 'Unseen families', METHODS[:3]),
             ('quantized', 'Quantized Gaussians (rounded to a step: ties; InfoNet-avg-ties: '
-             'the same network on averaged ranks of tied values)', quantized),
+             'the same network on averaged ranks of tied values)',
+             ('InfoNet', 'InfoNet-avg-ties', 'KSG')),
             ('shapes', 'Held-out shapes (uniform on a triangle and on rings: hard edges '
-             'unlike any training family; reported apart from the targets)', methods[:2])):
+             'unlike any training family; reported apart from the targets)', METHODS[:2])):
         rows = []
         for case in dict.fromkeys(r['case'] for r in _select(records, section=section)):
             recs = _select(records, section=section, case=case, n=n_mid)
             truth = recs[0]['truth']
-            row = [recs[0]['family'], case, _fmt(truth)]
-            row += _case_cells(summary['per_case'], recs, section, case, n_mid, truth, shown)
-            rows.append(row)
+            rows.append([recs[0]['family'], case, _fmt(truth)]
+                        + _case_cells(summary['per_case'], recs, section, case, n_mid, truth,
+                                      shown))
         if rows:
-            md.append(f'\n### {title}, case by case (N = {n_mid})\n')
             cols = [f'{m} {e}' for m in shown
                     for e in (('bias', 'MAE', 'se', 'bias ok') if m == 'InfoNet'
                               else ('bias', 'MAE'))]
-            md.append(md_table(['family', 'case', 'true MI'] + cols, rows))
+            md += [f'\n### {title}, case by case (N = {n_mid})\n',
+                   md_table(['family', 'case', 'true MI'] + cols, rows)]
+    return md
 
-    # 4. Order preservation.
+
+def _order_table(order_rows, cfg, summary) -> list[str]:
+    """Section 4: the share of triplets in the true order, per N, kind, method and delta."""
     rows = []
     deltas = (ORDER_DELTA,) + ORDER_EXTRA_DELTAS
-    for n in ns:
+    for n in cfg['ns']:
         for kind in ('gmm', 'gaussian', 'all'):
             for m in ORDER_METHODS:
                 sel = [r for r in order_rows if r['n'] == n and r['method'] == m
@@ -366,23 +351,25 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
                                              'total': total})
                     row.append(f'{100 * share:.1f} % ({counted})')
                 rows.append(row)
-    md.append('\n### Order preservation\n')
-    md.append(f"{cfg['triplets']} random 3-D GMM triplets (K <= 10, Monte-Carlo truths) and "
-              f"{cfg['triplets']} random trivariate Gaussian triplets per N. Share of "
-              'triplets whose estimates order I(X;Y) and I(X;Z) as the truth does, counting '
-              'only triplets whose true MIs differ by at least delta nats and by at least '
-              f'{ORDER_MIN_SE:g} Monte-Carlo standard errors (counted triplets in '
-              f'parentheses). Primary rule: delta = {ORDER_DELTA}. MINE is not run here '
-              '(too slow for hundreds of estimates). "oracle" is no estimator: it averages '
-              'the true log density ratio log p(x, y) / (p(x) p(y)) over the same samples, '
-              'an unbiased estimate whose variance is the efficiency bound, so its share is '
-              'about the best any estimator can reach from N points.\n')
-    md.append(md_table(['N', 'triplets', 'method'] + [f'delta = {d}' for d in deltas],
-                       rows))
+    return [
+        '\n### Order preservation\n',
+        f"{cfg['triplets']} random 3-D GMM triplets (K <= 10, Monte-Carlo truths) and "
+        f"{cfg['triplets']} random trivariate Gaussian triplets per N. Share of "
+        'triplets whose estimates order I(X;Y) and I(X;Z) as the truth does, counting '
+        'only triplets whose true MIs differ by at least delta nats and by at least '
+        f'{ORDER_MIN_SE:g} Monte-Carlo standard errors (counted triplets in '
+        f'parentheses). Primary rule: delta = {ORDER_DELTA}. MINE is not run here '
+        '(too slow for hundreds of estimates). "oracle" is no estimator: it averages '
+        'the true log density ratio log p(x, y) / (p(x) p(y)) over the same samples, '
+        'an unbiased estimate whose variance is the efficiency bound, so its share is '
+        'about the best any estimator can reach from N points.\n',
+        md_table(['N', 'triplets', 'method'] + [f'delta = {d}' for d in deltas], rows)]
 
-    # 5. Readout ablation.
+
+def _ablation_table(records, cfg, summary) -> list[str]:
+    """Section 5: the exact product-of-marginals term against shuffled pairs."""
     rows = []
-    for n in ns:
+    for n in cfg['ns']:
         for section in ('gaussian', 'gmm'):
             row = [section, n]
             for m in ('InfoNet', 'InfoNet-shuffle'):
@@ -391,25 +378,30 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
                                              'method': m, **s})
                 row += [_fmt(s['mae']), _fmt(s['bias']), _fmt(1e3 * s['seconds'], 1)]
             rows.append(row)
-    md.append('\n### Readout ablation: exact product-of-marginals term vs shuffled pairs\n')
-    md.append('Same network and samples; "shuffle" averages e^T over 5 permutations of y '
-              '(the InfoNet authors\' readout), "exact" integrates e^T over the table.\n')
-    md.append(md_table(['set', 'N', 'exact MAE', 'exact bias', 'exact ms',
-                        'shuffle MAE', 'shuffle bias', 'shuffle ms'], rows))
+    return [
+        '\n### Readout ablation: exact product-of-marginals term vs shuffled pairs\n',
+        'Same network and samples; "shuffle" averages e^T over 5 permutations of y '
+        '(the InfoNet authors\' readout), "exact" integrates e^T over the table.\n',
+        md_table(['set', 'N', 'exact MAE', 'exact bias', 'exact ms',
+                  'shuffle MAE', 'shuffle bias', 'shuffle ms'], rows)]
 
-    # Times per estimate.
+
+def _time_table(records, cfg) -> list[str]:
+    """Median time per estimate of each method and N, over all sections."""
     rows = []
-    for n in ns:
+    for n in cfg['ns']:
         row = [n]
-        for m in methods:
+        for m in METHODS:
             rm = _select(records, n=n, method=m)
             row.append(_fmt(1e3 * float(np.median([r['seconds'] for r in rm])), 1)
                        if rm else '-')
         rows.append(row)
-    md.append('\n### Time per estimate (median ms, single calls, all sections)\n')
-    md.append(md_table(['N'] + methods, rows))
+    return ['\n### Time per estimate (median ms, single calls, all sections)\n',
+            md_table(['N'] + list(METHODS), rows)]
 
-    # Targets at N = 1000.
+
+def _targets(records, n_mid, summary) -> dict:
+    """Return the target measures at N = ``n_mid`` (from the records and the summary)."""
     tg = {}
     for key in ('gaussian', 'unseen', 'gmm'):
         for m in ('InfoNet', 'KSG'):
@@ -423,11 +415,14 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
                      and c['method'] == m and c['truth'] <= BIAS_MAX_MI]
         tg['bias_within_5pct' + suffix] = sum(bias_ok(c['bias'], c['truth']) for c in bias_rows)
         tg['bias_cases' + suffix] = len(bias_rows)
-    prim = [o for o in summary['order'] if o['n'] == n_mid and o['kind'] == 'all'
-            and o['delta'] == ORDER_DELTA]
-    for o in prim:
-        tg[f"order_share_{o['method']}"] = o['share']
-    summary['targets'] = tg
+    for o in summary['order']:
+        if o['n'] == n_mid and o['kind'] == 'all' and o['delta'] == ORDER_DELTA:
+            tg[f"order_share_{o['method']}"] = o['share']
+    return tg
+
+
+def _targets_table(tg: dict, n_mid: int) -> str:
+    """Return the "Targets" table that opens the report."""
     rows = [
         [f'MAE Gaussian sweep, N = {n_mid}', _fmt(tg.get('gaussian_mae_InfoNet')),
          _fmt(tg.get('gaussian_mae_KSG')), 'InfoNet <= KSG'],
@@ -443,9 +438,24 @@ def summarize(records, order_rows, cfg) -> tuple[dict, str]:
          _fmt(100 * tg.get('order_share_KSG', float('nan')), 1) + ' %', '>= 98.9 %'],
     ]
     oracle = _fmt(100 * tg.get('order_share_oracle', float('nan')), 1)
-    md.insert(0, '### Targets\n\n' + md_table(['measure', 'InfoNet', 'KSG', 'target'], rows)
-              + f'\n\nReference for the order: the oracle orders {oracle} % of the same '
-              'triplets (about the ceiling for them at this N; see "Order preservation").\n')
+    return ('### Targets\n\n' + md_table(['measure', 'InfoNet', 'KSG', 'target'], rows)
+            + f'\n\nReference for the order: the oracle orders {oracle} % of the same '
+            'triplets (about the ceiling for them at this N; see "Order preservation").\n')
+
+
+def summarize(records, order_rows, cfg) -> tuple[dict, str]:
+    """Return the summary dict and the markdown report (targets first, then each section)."""
+    ns = cfg['ns']
+    n_mid = MINE_N if MINE_N in ns else ns[len(ns) // 2]  # N = 1000, or the middle N
+    summary: dict = {'per_case': [], 'per_group': [], 'order': [], 'targets': {}}
+    md = _gaussian_table(records, cfg, summary)
+    md += _group_table(records, cfg, summary)
+    md += _case_tables(records, n_mid, summary)
+    md += _order_table(order_rows, cfg, summary)
+    md += _ablation_table(records, cfg, summary)
+    md += _time_table(records, cfg)
+    summary['targets'] = _targets(records, n_mid, summary)
+    md.insert(0, _targets_table(summary['targets'], n_mid))
     return summary, '\n'.join(md) + '\n'
 
 
@@ -456,7 +466,7 @@ def environment(est, weights) -> dict:
             'threads': torch.get_num_threads(), 'cpu': platform.processor() or
             platform.machine(), 'cpu_count': os.cpu_count(), 'device': str(est.device),
             'weights': os.path.basename(resolve_weights(weights)),
-            'weights_provenance': est.provenance,
+            'weights_provenance': weights_identity(est.provenance),
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
 
 
@@ -513,33 +523,67 @@ def run(args, log=print) -> tuple[dict, str]:
             'records': runner.records, 'order_records': order_rows}, md
 
 
-def write_results(out_dir: str, name: str, results: dict, md: str) -> tuple[str, str]:
+# ---- result files ------------------------------------------------------------------------
+
+# Provenance fields that identify a checkpoint. The rest (training command, notes) is the
+# model card's: result files name the weights they measured, not how they were trained.
+WEIGHTS_IDENTITY = ('steps', 'seed', 'commit', 'date')
+
+
+def weights_identity(provenance: dict) -> dict:
+    """Return the fields of a checkpoint's provenance that identify it in a result file."""
+    return {k: provenance[k] for k in WEIGHTS_IDENTITY if k in provenance}
+
+
+def command_line(program: str, argv: list[str]) -> str:
+    """
+    Return the command that reproduces a run: ``program`` and ``argv`` without ``--out-dir``.
+
+    The output directory is left out because a result file must not name the machine it was
+    written on; a rerun writes to the default directory, over the file it reproduces.
+    """
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == '--out-dir':
+            skip = True
+        elif not arg.startswith('--out-dir='):
+            kept.append(arg)
+    return ' '.join([program] + ([shlex.join(kept)] if kept else []))
+
+
+def result_stem(name: str, quick: bool) -> str:
+    """Return the base name of a run's files: NAME, or NAME_quick for a smoke run."""
+    return name + ('_quick' if quick else '')
+
+
+def write_results(out_dir: str, stem: str, command: str, payload: dict,
+                  markdown: str) -> tuple[str, str]:
+    """
+    Write ``stem``.json and ``stem``.md in ``out_dir``; return their paths.
+
+    The JSON opens with ``command`` (its header: the command line that wrote it, so that a
+    reader can rerun it; it replaces a ``command`` entry of ``payload``), then ``payload``.
+    A rerun replaces both files.
+    """
     os.makedirs(out_dir, exist_ok=True)
-    jpath, mpath = (os.path.join(out_dir, name + ext) for ext in ('.json', '.md'))
+    jpath, mpath = (os.path.join(out_dir, stem + ext) for ext in ('.json', '.md'))
+    data = {'command': command, **{k: v for k, v in payload.items() if k != 'command'}}
     with open(jpath, 'w') as f:
-        json.dump(results, f, indent=1, default=float)
+        f.write(json.dumps(data, indent=1, default=float) + '\n')
     with open(mpath, 'w') as f:
-        f.write(md)
+        f.write(markdown if markdown.endswith('\n') else markdown + '\n')
     return jpath, mpath
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog='infonet-ros evaluate',
-                                description=__doc__.strip().split('\n')[0].split(': ', 1)[1])
-    add_arguments(p)
-    args = p.parse_args(argv)
-    from infonet_ros.core.model import WeightsError
-    try:
-        results, md = run(args, log=lambda s: print(s, file=sys.stderr, flush=True))
-    except (WeightsError, ValueError) as exc:
-        print(f'infonet-ros evaluate: error: {exc}', file=sys.stderr)
-        return 1
-    name = args.name + ('_quick' if args.quick else '')
-    paths = write_results(args.out_dir, name, results, md)
-    print(md)
-    print('wrote ' + ' and '.join(paths), file=sys.stderr)
-    return 0
+def evaluate(args, command: str, log=print) -> tuple[str, tuple[str, str]]:
+    """
+    Run every section and write OUT_DIR/NAME{,_quick}.{json,md} headed by ``command``.
 
-
-if __name__ == '__main__':
-    sys.exit(main())
+    Returns the markdown report and the paths written. Raises WeightsError or ValueError
+    on bad input (nothing is written then).
+    """
+    results, md = run(args, log=log)
+    stem = result_stem(args.name, args.quick)
+    return md, write_results(args.out_dir, stem, command, results, md)

@@ -87,3 +87,16 @@ def test_executables_are_installed():
         prefix = prefix.parent
     for name in cmake_executables():
         assert os.access(prefix / 'infonet_ros' / name, os.X_OK), name
+
+
+def test_only_weights_and_modules_ship_in_the_package():
+    """Training logs and other artefacts stay out of the installed package (docs/ has logs)."""
+    shipped = {'.py', '.pt'}
+    stray = [str(p.relative_to(REPO)) for p in (REPO / 'infonet_ros').rglob('*')
+             if p.is_file() and '__pycache__' not in p.parts and p.suffix not in shipped
+             and not p.name.endswith(('.resume.pt', '.pt.tmp'))]
+    assert not stray, f'files in infonet_ros/ that are neither modules nor weights: {stray}'
+    weights = sorted(p.name for p in (REPO / 'infonet_ros' / 'core' / 'weights').glob('*.pt'))
+    assert weights == ['infonet_default.pt', 'infonet_fast.pt', 'infonet_fine.pt']
+    setup_py = (REPO / 'setup.py').read_text()
+    assert "package_data={'infonet_ros.core': ['weights/*.pt']}" in setup_py

@@ -71,6 +71,16 @@ def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
         raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
 
 
+def as_float64(a, name: str) -> np.ndarray:
+    """Return array-like or tensor data as float64; ValueError naming a non-numeric side."""
+    if isinstance(a, torch.Tensor):
+        a = a.detach().cpu().numpy()
+    try:
+        return np.asarray(a, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f'{name} must be numeric: {exc}') from exc
+
+
 def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     """
     Check and convert paired samples to float64 arrays of shape (B, N).
@@ -80,12 +90,7 @@ def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
     """
     arrs = []
     for name, a in (('x', x), ('y', y)):
-        if isinstance(a, torch.Tensor):
-            a = a.detach().cpu().numpy()
-        try:
-            a = np.asarray(a, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f'{name} must be numeric: {exc}') from exc
+        a = as_float64(a, name)
         if a.ndim != ndim:
             want = '1-D of shape (N,)' if ndim == 1 else '2-D of shape (B, N)'
             raise ValueError(f'{name} must be {want}, got shape {a.shape}')

@@ -37,9 +37,8 @@ as for a constant scalar series in :class:`~infonet_ros.core.estimator.InfoNetEs
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from infonet_ros.core.estimator import (default_estimator, DEFAULT_ROWS_PER_PASS,
+from infonet_ros.core.estimator import (as_float64, default_estimator, DEFAULT_ROWS_PER_PASS,
                                         estimate_rows, InfoNetEstimator)
 from infonet_ros.core.limits import MIN_SAMPLES
 
@@ -55,12 +54,7 @@ DEFAULT_SEED = 0
 
 def _as_matrix(a, name: str) -> np.ndarray:
     """Convert one side to float64 (N, d), 1-D meaning d = 1; ValueError naming the problem."""
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().numpy()
-    try:
-        m = np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f'{name} must be numeric: {exc}') from exc
+    m = as_float64(a, name)
     if m.ndim == 1:
         m = m[:, None]
     if m.ndim != 2:

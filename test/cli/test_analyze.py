@@ -4,11 +4,11 @@
 
 import json
 import math
-from pathlib import Path
-import sys
 
 import numpy as np
 import pytest
+from synthetic_imu_bags import (channel, copy_default_weights, make_signals, PAIR_DEP, PAIR_IND,
+                                RATE, RHO, stamps, START, window_slice, write_bag)
 
 from infonet_ros.cli.analyze import build_parser, main
 from infonet_ros.core.estimator import InfoNetEstimator
@@ -16,11 +16,6 @@ from infonet_ros.offline.params import OVERRIDABLE
 from infonet_ros.offline.report import CSV_NAME, PARTIAL_CSV_NAME, read_csv, SUMMARY_NAME
 from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS
 
-# The synthetic IMU bags of the offline tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'offline'))
-from synthetic_imu_bags import (channel, copy_default_weights, make_signals,  # noqa: E402,I100
-                                PAIR_DEP, PAIR_IND, RATE, RHO, stamps, START, window_slice,
-                                write_bag)
 
 pytest.importorskip('rosbags')
 

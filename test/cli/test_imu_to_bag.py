@@ -5,29 +5,12 @@
 from pathlib import Path
 
 import pytest
+from xsens_text import data_row, HEADER, LOWER, UPPER, write_text
 
 from infonet_ros.cli.imu_to_bag import build_parser, main, parse_input
 from infonet_ros.offline.bag_reader import BagSource
 
 pytest.importorskip('rosbags')
-
-DATA = Path(__file__).resolve().parents[2] / 'data' / 'xsens_walking'
-UPPER = DATA / 'walking_xsens_upperLeg.txt'
-LOWER = DATA / 'walking_xsens_lowerLeg.txt'
-
-HEADER = ('// Start Time: 0\n// Sample rate: 100.0Hz\n// Scenario: 1\n'
-          'Counter\tAcc_X\tAcc_Y\tAcc_Z\tGyr_X\tGyr_Y\tGyr_Z\tMag_X\tMag_Y\tMag_Z\t\n')
-
-
-def _write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def _row(counter, acc, gyro):
-    # One MT Manager data line (trailing tab included).
-    return '\t'.join([str(counter)] + [f'{v:.6f}' for v in (*acc, *gyro, 0.1, 0.2, 0.3)]) + '\t\n'
 
 
 def test_parser_defaults():
@@ -61,9 +44,9 @@ def test_walking_files_to_bag_with_options(tmp_path, capsys):
 
 
 def test_errors_leave_no_output(tmp_path, capsys):
-    a = _write(tmp_path, 'a.txt', HEADER + _row(1, (9.8, 0, 0), (0, 0, 0)))
-    b = _write(tmp_path, 'b.txt', HEADER.replace('100.0Hz', '50.0Hz')
-               + _row(1, (9.8, 0, 0), (0, 0, 0)))
+    a = write_text(tmp_path, 'a.txt', HEADER + data_row(1, (9.8, 0, 0), (0, 0, 0)))
+    b = write_text(tmp_path, 'b.txt', HEADER.replace('100.0Hz', '50.0Hz')
+                   + data_row(1, (9.8, 0, 0), (0, 0, 0)))
     out = tmp_path / 'bag'
     assert main([str(a), str(b), '-o', str(out)]) == 1
     assert 'different sample rates' in capsys.readouterr().err

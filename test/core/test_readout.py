@@ -5,9 +5,10 @@
 import math
 import warnings
 
+from copula_tables import cell_centres, gaussian_copula_log_density, gaussian_copula_points
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate
 import torch
 
 from infonet_ros.core.readout import (_bilinear_autograd, _bilinear_inference, crossfit_indices,
@@ -20,30 +21,11 @@ BILINEAR = pytest.mark.parametrize('bilinear', [_bilinear_autograd, _bilinear_in
                                    ids=['autograd', 'inference'])
 
 
-def cell_centres(g):
-    return (torch.arange(g, dtype=torch.float64) + 0.5) / g
-
-
 def linear_table(g, a=0.3, b=2.0, c=-5.0):
     """Table of T(u, v) = a + b u + c v at the cell centres; rows index v, columns u."""
     cc = cell_centres(g)
     vv, uu = torch.meshgrid(cc, cc, indexing='ij')
     return (a + b * uu + c * vv)[None]  # (1, G, G)
-
-
-def gaussian_copula_log_density(g, rho):
-    """Compute log c(u, v) of the Gaussian copula at the cell centres: (1, G, G)."""
-    z = torch.from_numpy(stats.norm.ppf(cell_centres(g).numpy()))
-    zv, zu = torch.meshgrid(z, z, indexing='ij')
-    return (-0.5 * math.log(1 - rho ** 2)
-            - (rho ** 2 * (zu ** 2 + zv ** 2) - 2 * rho * zu * zv) / (2 * (1 - rho ** 2)))[None]
-
-
-def gaussian_copula_points(n, rho, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(n)
-    y = rho * x + math.sqrt(1 - rho ** 2) * rng.standard_normal(n)
-    return torch.from_numpy(np.stack([stats.norm.cdf(x), stats.norm.cdf(y)], -1))[None]
 
 
 # ---- lookup ------------------------------------------------------------------------------

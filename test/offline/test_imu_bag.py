@@ -2,33 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """imu-to-bag: Xsens exports parsed in SI units, written to real bags and read back."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from xsens_text import data_row, HEADER, LOWER, UPPER, write_text
 
 from infonet_ros.offline import imu_bag
 from infonet_ros.offline.bag_reader import BagSource
 
 pytest.importorskip('rosbags')
-
-DATA = Path(__file__).resolve().parents[2] / 'data' / 'xsens_walking'
-UPPER = DATA / 'walking_xsens_upperLeg.txt'
-LOWER = DATA / 'walking_xsens_lowerLeg.txt'
-
-HEADER = ('// Start Time: 0\n// Sample rate: 100.0Hz\n// Scenario: 1\n'
-          'Counter\tAcc_X\tAcc_Y\tAcc_Z\tGyr_X\tGyr_Y\tGyr_Z\tMag_X\tMag_Y\tMag_Z\t\n')
-
-
-def _write(tmp_path, name, text):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def _row(counter, acc, gyro):
-    # One MT Manager data line (trailing tab included).
-    return '\t'.join([str(counter)] + [f'{v:.6f}' for v in (*acc, *gyro, 0.1, 0.2, 0.3)]) + '\t\n'
 
 
 def test_shipped_walking_files_parse_in_si_units():
@@ -87,10 +69,10 @@ def test_walking_bag_round_trip(tmp_path, storage):
 
 
 def test_counter_wrap_units_and_alignment(tmp_path):
-    a = _write(tmp_path, 'a.txt', HEADER + ''.join(
-        _row(c, (1.0, 0.0, 0.0), (90.0, 0.0, 0.0)) for c in (65534, 65535, 0, 1)))
-    b = _write(tmp_path, 'b.txt', HEADER + ''.join(
-        _row(c, (0.5, 0.0, 0.0), (0.0, 180.0, 0.0)) for c in (65535, 0)))
+    a = write_text(tmp_path, 'a.txt', HEADER + ''.join(
+        data_row(c, (1.0, 0.0, 0.0), (90.0, 0.0, 0.0)) for c in (65534, 65535, 0, 1)))
+    b = write_text(tmp_path, 'b.txt', HEADER + ''.join(
+        data_row(c, (0.5, 0.0, 0.0), (0.0, 180.0, 0.0)) for c in (65535, 0)))
     ra = imu_bag.read_xsens(a, acc_unit='g', gyro_unit='deg/s')
     rb = imu_bag.read_xsens(b, acc_unit='g', gyro_unit='deg/s')
     np.testing.assert_array_equal(ra.counter, [65534, 65535, 65536, 65537])
@@ -105,22 +87,22 @@ def test_counter_wrap_units_and_alignment(tmp_path):
 
 
 @pytest.mark.parametrize('text, match', [
-    (HEADER.replace('// Sample rate: 100.0Hz\n', '') + _row(1, (1, 2, 3), (4, 5, 6)),
+    (HEADER.replace('// Sample rate: 100.0Hz\n', '') + data_row(1, (1, 2, 3), (4, 5, 6)),
      'Sample rate'),
-    (HEADER.replace('Gyr_Z', 'Foo') + _row(1, (1, 2, 3), (4, 5, 6)), 'Gyr_Z'),
-    (HEADER + _row(1, (1, 2, 3), (4, 5, 6)) + '2\t1.0\t2.0\n', 'truncated'),
-    (HEADER + _row(1, (1, 2, 3), (4, 5, 6)).replace('1.000000', 'abc', 1), 'non-numeric'),
+    (HEADER.replace('Gyr_Z', 'Foo') + data_row(1, (1, 2, 3), (4, 5, 6)), 'Gyr_Z'),
+    (HEADER + data_row(1, (1, 2, 3), (4, 5, 6)) + '2\t1.0\t2.0\n', 'truncated'),
+    (HEADER + data_row(1, (1, 2, 3), (4, 5, 6)).replace('1.000000', 'abc', 1), 'non-numeric'),
     (HEADER, 'no data'),
 ])
 def test_malformed_exports_raise_clear_errors(tmp_path, text, match):
-    p = _write(tmp_path, 'bad.txt', text)
+    p = write_text(tmp_path, 'bad.txt', text)
     with pytest.raises(imu_bag.XsensFormatError, match=match):
         imu_bag.read_xsens(p)
 
 
 def test_acceleration_in_g_is_flagged(tmp_path):
-    p = _write(tmp_path, 'g.txt', HEADER + ''.join(_row(c, (1.0, 0.0, 0.0), (0, 0, 0))
-                                                   for c in range(3)))
+    p = write_text(tmp_path, 'g.txt',
+                   HEADER + ''.join(data_row(c, (1.0, 0.0, 0.0), (0, 0, 0)) for c in range(3)))
     warnings = imu_bag.check_units(imu_bag.read_xsens(p))
     assert warnings and '--acc-unit' in warnings[0]
 

@@ -4,9 +4,9 @@
 
 import math
 
+from copula_tables import gaussian_copula_log_density, gaussian_copula_points
 import numpy as np
 import pytest
-from scipy import stats
 import torch
 
 from infonet_ros.core.estimator import InfoNetEstimator
@@ -21,22 +21,6 @@ N = 1000
 @pytest.fixture(scope='module', params=sorted(SHIPPED_WEIGHTS))
 def est(request):
     return InfoNetEstimator.from_pretrained(request.param, device='cpu')
-
-
-def gaussian_copula_log_density(g, rho):
-    """Compute log c(u, v) of the Gaussian copula at the cell centres: (1, G, G)."""
-    centres = (torch.arange(g, dtype=torch.float64) + 0.5) / g
-    z = torch.from_numpy(stats.norm.ppf(centres.numpy()))
-    zv, zu = torch.meshgrid(z, z, indexing='ij')
-    return (-0.5 * math.log(1 - rho ** 2)
-            - (rho ** 2 * (zu ** 2 + zv ** 2) - 2 * rho * zu * zv) / (2 * (1 - rho ** 2)))[None]
-
-
-def gaussian_copula_points(n, rho, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(n)
-    y = rho * x + math.sqrt(1 - rho ** 2) * rng.standard_normal(n)
-    return torch.from_numpy(np.stack([stats.norm.cdf(x), stats.norm.cdf(y)], -1))[None]
 
 
 class FixedTableModel(torch.nn.Module):

@@ -5,7 +5,8 @@ Bags of two synthetic IMUs with one known dependence, for the analysis tests.
 
 ``/a/imu`` and ``/b/imu`` publish ``sensor_msgs/Imu`` at RATE Hz from START s with the same
 stamps; ``a.acc.x ~ b.acc.x`` are Gaussian with correlation RHO, every other channel is
-independent noise. Used by ``test/offline/test_run.py`` and ``test/cli/test_analyze.py``.
+independent noise. Used by ``test/offline/test_run.py`` and ``test/cli/test_analyze.py``
+(``test/`` is on ``sys.path`` through its conftest.py).
 """
 
 import math

@@ -51,7 +51,7 @@ from infonet_ros.offline.run import run_analysis, UpdatePolicy, windows_at  # no
 from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS  # noqa: E402
 from infonet_ros.streams.batch_estimate import estimate_windows  # noqa: E402
 from infonet_ros.streams.mi_matrix import parse_matrix  # noqa: E402
-from infonet_ros.training.evaluate import md_table, weights_identity  # noqa: E402
+from infonet_ros.training.result_files import md_table, weights_identity  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 REPO = Path(__file__).resolve().parents[1]

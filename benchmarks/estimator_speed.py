@@ -50,7 +50,7 @@ from infonet_ros.core.ksg import ksg_mi  # noqa: E402
 from infonet_ros.core.model import resolve_weights  # noqa: E402
 from infonet_ros.training.ablations import AblatedEstimator  # noqa: E402
 from infonet_ros.training.baselines import mine_mi  # noqa: E402
-from infonet_ros.training.evaluate import md_table, weights_identity  # noqa: E402
+from infonet_ros.training.result_files import md_table, weights_identity  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 RHO = 0.7

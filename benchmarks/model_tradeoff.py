@@ -42,7 +42,7 @@ from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.ksg import ksg_mi  # noqa: E402
 from infonet_ros.core.model import resolve_weights, SHIPPED_WEIGHTS  # noqa: E402
 from infonet_ros.training import groundtruth as gt  # noqa: E402
-from infonet_ros.training.evaluate import md_table  # noqa: E402
+from infonet_ros.training.result_files import md_table  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)

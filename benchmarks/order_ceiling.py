@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.ksg import ksg_mi  # noqa: E402
-from infonet_ros.training.evaluate import ORDER_DELTA, order_share  # noqa: E402
+from infonet_ros.training.evaluate_report import ORDER_DELTA, order_share  # noqa: E402
 from infonet_ros.training.triplets import gaussian_triplets, gmm_triplets  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 

@@ -3,7 +3,7 @@
 """
 How every benchmark script names and writes its results: ``results/<stem>.{json,md}``.
 
-The writing itself is ``infonet_ros.training.evaluate.write_results``, the writer of
+The writing itself is ``infonet_ros.training.result_files.write_results``, the writer of
 ``infonet-ros evaluate``: the installed package cannot import this folder, so the one writer
 lives there and this module adds what the scripts share around it:
 
@@ -23,7 +23,7 @@ import sys
 
 import torch
 
-from infonet_ros.training.evaluate import command_line, result_stem, write_results
+from infonet_ros.training.result_files import command_line, result_stem, write_results
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'results')
 COMMAND_VARIABLE = 'BENCHMARK_COMMAND'

@@ -7,6 +7,7 @@ import os
 import sys
 
 from infonet_ros.training import evaluate
+from infonet_ros.training.result_files import command_line
 
 PROGRAM = 'infonet-ros evaluate'
 
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
     """Parse ``argv`` (default: the command line) and run the evaluation."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    return run(args, evaluate.command_line(PROGRAM, argv))
+    return run(args, command_line(PROGRAM, argv))
 
 
 if __name__ == '__main__':

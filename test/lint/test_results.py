@@ -4,7 +4,7 @@
 Every file in benchmarks/results/ is written by a benchmark, under the name it gives it.
 
 A result is a pair NAME.json + NAME.md. Its JSON opens with ``"command"``, the command line
-that wrote it (benchmarks/results_io.py, infonet_ros.training.evaluate.write_results), and
+that wrote it (benchmarks/results_io.py, infonet_ros.training.result_files.write_results), and
 that command must write NAME:
 
 - ``python benchmarks/SCRIPT.py ARGS``: SCRIPT.py is a benchmark script, its own parser

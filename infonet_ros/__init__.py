@@ -23,6 +23,8 @@ _LAZY = {
     'InfoNet': 'infonet_ros.core.model',
     'InfoNetConfig': 'infonet_ros.core.model',
     'WeightsError': 'infonet_ros.core.model',
+    'UncheckedWeightsWarning': 'infonet_ros.core.model',
+    'NonFiniteEstimateError': 'infonet_ros.core.checks',
     'rank_normalize': 'infonet_ros.core.copula',
     'soft_rank_normalize': 'infonet_ros.core.copula',
     'sliced_mi': 'infonet_ros.core.sliced',

@@ -3,11 +3,13 @@
 """
 The estimator core: InfoNet, its readout, the copula, sliced MI and the shipped weights.
 
-- ``model``: the network and its checkpoints (shipped ones in ``weights/``);
-  ``readout``: Donsker-Varadhan readouts of its critic table; ``copula``: ranks.
+- ``model``: the network and its checkpoints (shipped ones in ``weights/``), checked
+  against their ``content_hash``; ``readout``: Donsker-Varadhan readouts of its critic
+  table; ``copula``: ranks, hard and soft.
 - ``estimator``: the estimator API (``InfoNetEstimator``, ``estimate_mi``, the default
-  model), with ``tracing`` (TorchScript traces of the forward pass), ``row_pool`` (rows
-  shared by CPU threads) and ``long_series`` (series longer than the training sets).
+  model), with ``checks`` (of its inputs and outputs), ``tracing`` (TorchScript traces of
+  the forward pass), ``row_pool`` (rows shared by CPU threads) and ``long_series`` (series
+  longer than the training sets).
 - ``sliced`` (sliced MI of vector signals), ``pls`` (the leading-pair slice),
   ``independence`` (the permutation test); ``ksg`` (the KSG baseline); ``limits``
   (constants shared with configuration checks).

@@ -14,11 +14,14 @@ least ``MIN_SAMPLES`` samples, 1-D for ``estimate`` and 2-D for ``estimate_batch
 series carries no information: its estimate is exactly 0.0 (no network call for that row).
 Tied values (quantized sensors, integer fields) are ranked in a fixed pseudo-random order
 (``infonet_ros.core.copula.pair_ranks``): the estimate is then that of the quantized variables.
-Estimates of independent data scatter around 0 and can be slightly negative (no clipping).
-A series longer than the largest set the model was trained on (``max_set_size``: 2048 for the
-shipped models) is read as interleaved subsets of at most that size, estimated in the same
-batch and averaged (:mod:`infonet_ros.core.long_series`). How the network's critic table
-becomes an estimate (cross-fitted or in-sample) is a field of each model's config
+Estimates of independent data scatter around 0 and can be slightly negative (no clipping),
+and are never NaN: a model that gives NaN or inf raises ``NonFiniteEstimateError``
+(:mod:`infonet_ros.core.checks`). ``mi_torch`` follows the same rules for constant and tied
+series, and refuses tensors that are not float32 or float64. A series longer than the
+largest set the model was trained on (``max_set_size``: 2048 for the shipped models) is read
+as interleaved subsets of at most that size, estimated in the same batch and averaged
+(:mod:`infonet_ros.core.long_series`). How the network's critic table becomes an estimate
+(cross-fitted or in-sample) is a field of each model's config
 (:func:`infonet_ros.core.readout.set_mi`, docs/model_card.md).
 
 :func:`default_estimator` holds the shipped default model, loaded once per process and
@@ -29,13 +32,13 @@ estimator); :func:`estimate_rows` estimates many rows in forward passes of bound
 from __future__ import annotations
 
 import threading
-import warnings
 
 import numpy as np
 import torch
 
-from infonet_ros.core.copula import DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_rank_normalize
-from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.checks import (check_batch_rows, check_finite_estimates, check_torch_pair,
+                                     validate_pairs)
+from infonet_ros.core.copula import check_tau, DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_pair_ranks
 from infonet_ros.core.long_series import max_set_size_of, subset_mean, subset_mean_torch
 from infonet_ros.core.model import InfoNet, load_checkpoint
 from infonet_ros.core.readout import crossfit_indices, ModelReadout, set_mi
@@ -69,48 +72,6 @@ def resolve_device(device: str | torch.device = DEFAULT_DEVICE) -> torch.device:
         return torch.device(device)
     except RuntimeError as exc:
         raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda'") from exc
-
-
-def as_float64(a, name: str) -> np.ndarray:
-    """Return array-like or tensor data as float64; ValueError naming a non-numeric side."""
-    if isinstance(a, torch.Tensor):
-        a = a.detach().cpu().numpy()
-    try:
-        return np.asarray(a, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f'{name} must be numeric: {exc}') from exc
-
-
-def validate_pairs(x, y, ndim: int) -> tuple[np.ndarray, np.ndarray]:
-    """
-    Check and convert paired samples to float64 arrays of shape (B, N).
-
-    Raises ValueError saying which rule is broken: dimensionality, unequal shapes, fewer than
-    MIN_SAMPLES samples, non-numeric values, NaN or inf (with the first bad index).
-    """
-    arrs = []
-    for name, a in (('x', x), ('y', y)):
-        a = as_float64(a, name)
-        if a.ndim != ndim:
-            want = '1-D of shape (N,)' if ndim == 1 else '2-D of shape (B, N)'
-            raise ValueError(f'{name} must be {want}, got shape {a.shape}')
-        bad = ~np.isfinite(a)
-        if bad.any():
-            idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f'{name} contains NaN or inf (first at index '
-                             f'{idx[0] if ndim == 1 else idx})')
-        # Explicit row count: reshape(-1, 0) cannot infer it for an empty series.
-        arrs.append(a.reshape(int(np.prod(a.shape[:-1])), a.shape[-1]))
-    x2, y2 = arrs
-    if x2.shape != y2.shape:
-        raise ValueError(f'x and y must have the same shape, got {np.shape(x)} and '
-                         f'{np.shape(y)}')
-    if x2.shape[-1] < MIN_SAMPLES:
-        raise ValueError(f'need at least {MIN_SAMPLES} samples per series, got '
-                         f'{x2.shape[-1]}')
-    if x2.shape[0] == 0:
-        raise ValueError('empty batch: B must be at least 1')
-    return x2, y2
 
 
 class InfoNetEstimator:
@@ -235,7 +196,9 @@ class InfoNetEstimator:
 
     def _estimate_rows(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         xy = np.stack([x, y], axis=-2)  # (B, 2, N)
-        return subset_mean(xy, self.max_set_size, self._sets_mi)  # (B,)
+        # Ranks in (0, 1] cannot make a sound model overflow: NaN or inf means bad weights,
+        # and an estimate is never returned as NaN.
+        return check_finite_estimates(subset_mean(xy, self.max_set_size, self._sets_mi))
 
     def _sets_mi(self, xy: np.ndarray) -> np.ndarray:
         """(B, 2, N) float64 sets -> (B,) nats; a set with a constant side gives exactly 0."""
@@ -285,54 +248,68 @@ class InfoNetEstimator:
         """
         Differentiable MI estimate in nats.
 
-        :param x: (N,) or (B, N) tensor; gradients flow to it through the soft rank.
+        Degenerate input reads as in ``estimate``: a set with a constant side is exactly 0.0
+        (zero gradient, no network call), and tied values (quantized sensors, two-valued
+        series) are ranked in the fixed order of ``estimate``
+        (:func:`~infonet_ros.core.copula.soft_pair_ranks`), so the soft estimate of such data
+        tends to the numpy one as ``tau`` shrinks. The soft ranks are computed in blocks of
+        bounded size, forward and backward, so memory grows with N, not N^2.
+
+        :param x: (N,) or (B, N) float32 or float64 tensor, finite, N >= MIN_SAMPLES, B >= 1;
+            gradients flow to it through the soft rank.
         :param y: same shape as ``x``.
         :param soft: use the soft rank (differentiable); False uses the hard ranks of
-            ``estimate`` (ties broken; no input gradients). Soft ranks of tied values are
-            equal, so on quantized data use ``soft=False`` or the numpy API (soft ranks of
-            tied values warn).
-        :param tau: soft-rank temperature as a fraction of each series' standard deviation.
+            ``estimate`` (no input gradients).
+        :param tau: soft-rank temperature as a fraction of each series' standard deviation,
+            > 0.
 
-        :return: A scalar tensor for 1-D inputs, else (B,).
+        :return: A scalar tensor for 1-D inputs, else (B,), in the model's dtype.
+
+        :raises ValueError: naming the problem: not a tensor, an integer or half-precision
+            dtype, unequal or wrong shapes, an empty batch, too few samples, NaN or inf, a
+            bad ``tau``.
+        :raises infonet_ros.core.checks.NonFiniteEstimateError: the model gave NaN or inf
+            (its weights).
         """
-        if x.shape != y.shape or x.dim() not in (1, 2):
-            raise ValueError(f'x and y must share a (N,) or (B, N) shape, got '
-                             f'{tuple(x.shape)} and {tuple(y.shape)}')
-        if x.shape[-1] < MIN_SAMPLES:
-            raise ValueError(f'need at least {MIN_SAMPLES} samples per series, got '
-                             f'{x.shape[-1]}')
-        if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-            raise ValueError('x and y must be finite (no NaN or inf)')
+        check_torch_pair(x, y)
+        tau = check_tau(tau)
         squeeze = x.dim() == 1
         xb, yb = (x[None], y[None]) if squeeze else (x, y)
-        if soft and (_has_ties(xb) or _has_ties(yb)):
-            warnings.warn('mi_torch(soft=True) on tied values (quantized data): soft ranks '
-                          'give ties one rank and the estimate can be far too low; use '
-                          'soft=False or estimate() for such data', RuntimeWarning,
-                          stacklevel=2)
         # Long series: ranks within each subset (uniform marginals per set).
         mi = subset_mean_torch(xb, yb, self.max_set_size,
                                lambda a, b: self._sets_mi_torch(a, b, soft, tau))  # (B,)
+        check_finite_estimates(mi.detach().cpu().numpy())
         return mi[0] if squeeze else mi
 
     def _sets_mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool,
                        tau: float) -> torch.Tensor:
-        """MI of sets (B, N) x (B, N) -> (B,), soft or hard ranks (see ``mi_torch``)."""
-        if soft:
-            uv = torch.stack([soft_rank_normalize(x, tau), soft_rank_normalize(y, tau)],
-                             dim=-1)  # (B, N, 2)
-        else:
-            xy = torch.stack([x, y], dim=1).detach().cpu().double().numpy()  # (B, 2, N)
-            uv = self._ranks(xy).transpose(1, 2)  # (B, N, 2)
+        """MI of sets (B, N) x (B, N) -> (B,); exactly 0 for a set with a constant side."""
+        live = (x.amax(-1) > x.amin(-1)) & (y.amax(-1) > y.amin(-1))  # (B,)
+        if bool(live.all()):  # the usual case: no copy of the rows
+            return self._live_sets_mi_torch(x, y, soft, tau)
         p = next(self.model.parameters())
-        return set_mi(self.model, uv.to(p.device, p.dtype), self.model.cfg.readout,
-                      seed=self.split_seed, integral=self.model.cfg.integral)  # (B,)
+        # 0 times a sample of each side: exactly 0 (finite inputs) with a zero gradient,
+        # where a constant output would have none at all; 0.0 + (-0.0) keeps the sign +.
+        out = torch.zeros(x.shape[0], dtype=p.dtype, device=p.device) + (
+            x[:, 0] * 0.0 + y[:, 0] * 0.0).to(p.device, p.dtype)  # (B,)
+        if bool(live.any()):
+            idx = torch.nonzero(live).flatten()
+            mi = self._live_sets_mi_torch(x[idx], y[idx], soft, tau)  # (L,)
+            out = out.index_put((idx.to(p.device),), mi)
+        return out
 
-
-def _has_ties(t: torch.Tensor) -> bool:
-    """Tell whether some row of ``t`` (B, N) holds a value twice."""
-    s = t.detach().sort(dim=-1).values
-    return bool((s[..., 1:] == s[..., :-1]).any())
+    def _live_sets_mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool,
+                            tau: float) -> torch.Tensor:
+        """MI of sets without a constant side, soft or hard ranks (see ``mi_torch``)."""
+        xy = torch.stack([x, y], dim=1)  # (B, 2, N)
+        if soft:
+            ranks = soft_pair_ranks(xy, tau)  # (B, 2, N)
+        else:
+            ranks = self._ranks(xy.detach().cpu().double().numpy())  # (B, 2, N)
+        p = next(self.model.parameters())
+        return set_mi(self.model, ranks.transpose(1, 2).to(p.device, p.dtype),
+                      self.model.cfg.readout, seed=self.split_seed,
+                      integral=self.model.cfg.integral)  # (B,)
 
 
 # One estimator of the shipped default model per device, shared by every caller that gives
@@ -353,14 +330,6 @@ def default_estimator(device: str | torch.device = DEFAULT_DEVICE) -> InfoNetEst
 def estimate_mi(x, y, device: str = DEFAULT_DEVICE) -> float:
     """MI in nats of two 1-D series with the shipped default model (loaded once)."""
     return default_estimator(device).estimate(x, y)
-
-
-def check_batch_rows(batch_rows) -> int:
-    """Return ``batch_rows`` (rows per forward pass) as an int >= 1, else ValueError."""
-    if isinstance(batch_rows, bool) or not isinstance(batch_rows, (int, np.integer)) \
-            or batch_rows < 1:
-        raise ValueError(f'batch_rows must be a positive integer, got {batch_rows!r}')
-    return int(batch_rows)
 
 
 def estimate_rows(estimator: InfoNetEstimator, xs: np.ndarray, ys: np.ndarray,

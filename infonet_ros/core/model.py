@@ -19,11 +19,14 @@ faster than queries that cross-attend to every point token (docs/model_card.md).
 from dataclasses import asdict, dataclass, fields
 import math
 import os
+import pickle
+import warnings
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
+from infonet_ros.core.content_hash import checkpoint_sha256, HASH_FIELD
 from infonet_ros.core.readout import DEFAULT_INTEGRAL, INTEGRALS, READOUTS
 
 
@@ -237,10 +240,12 @@ class InfoNet(nn.Module):
     # ---- checkpoints -------------------------------------------------------------------
 
     def checkpoint(self, provenance: dict | None = None) -> dict:
-        """Self-describing checkpoint: weights, config and training provenance."""
-        return {'format': CHECKPOINT_FORMAT, 'config': asdict(self.cfg),
+        """Self-describing checkpoint: weights, config, provenance and their content hash."""
+        ckpt = {'format': CHECKPOINT_FORMAT, 'config': asdict(self.cfg),
                 'model': {k: v.detach().cpu() for k, v in self.state_dict().items()},
                 'provenance': dict(provenance or {})}
+        ckpt[HASH_FIELD] = checkpoint_sha256(ckpt)
+        return ckpt
 
     @classmethod
     def from_checkpoint(cls, ckpt: dict) -> 'InfoNet':
@@ -280,18 +285,64 @@ def resolve_weights(path=None) -> str:
 
 
 class WeightsError(RuntimeError):
-    """A weights file is missing, unreadable or not an infonet_ros checkpoint."""
+    """A weights file is missing, unreadable, altered, non-finite or not a checkpoint."""
+
+
+class UncheckedWeightsWarning(UserWarning):
+    """A checkpoint without a content hash was loaded: its integrity was not checked."""
 
 
 def load_checkpoint(path=None, map_location='cpu'):
     """
     Load a checkpoint; return (model in eval mode, provenance dict).
 
+    The content hash (:mod:`infonet_ros.core.content_hash`) is checked when the file has one;
+    a file without one loads with an :class:`UncheckedWeightsWarning`
+    (:func:`write_content_hash` adds it).
+
     :param path: a checkpoint file, a shipped name (``SHIPPED_WEIGHTS``: 'default', 'fine',
         'fast'), or None for the default.
-    :raises WeightsError: naming the path, if the file is missing, corrupt or of another format.
+    :raises WeightsError: naming the path, if the file is missing, corrupt or of another
+        format, its content does not match its hash, or a weight is NaN or inf.
     """
     path = resolve_weights(path)
+    ckpt = _read_checkpoint(path, map_location)
+    if HASH_FIELD in ckpt:
+        _check_content_hash(path, ckpt)
+    else:
+        warnings.warn(f'{path} has no content hash ({HASH_FIELD}): loaded without an '
+                      'integrity check (infonet_ros.core.model.write_content_hash adds one)',
+                      UncheckedWeightsWarning, stacklevel=2)
+    _check_finite(path, ckpt)
+    try:
+        model = InfoNet.from_checkpoint(ckpt)
+    except Exception as exc:
+        raise WeightsError(f'InfoNet weights file {path} does not match its config: '
+                           f'{exc}') from exc
+    return model.eval(), dict(ckpt.get('provenance', {}))
+
+
+def write_content_hash(path) -> str:
+    """
+    Store the content hash in a checkpoint file that has none (atomically); return it.
+
+    For checkpoints written without one. A file whose stored hash does not match, or that
+    holds NaN or inf, is refused (WeightsError) rather than given a hash.
+    """
+    path = resolve_weights(path)
+    ckpt = _read_checkpoint(path, 'cpu')
+    if HASH_FIELD in ckpt:
+        _check_content_hash(path, ckpt)
+        return ckpt[HASH_FIELD]
+    _check_finite(path, ckpt)
+    ckpt[HASH_FIELD] = _content_hash(path, ckpt)
+    torch.save(ckpt, path + '.tmp')
+    os.replace(path + '.tmp', path)
+    return ckpt[HASH_FIELD]
+
+
+def _read_checkpoint(path: str, map_location) -> dict:
+    """Return the checkpoint dict of ``path``; WeightsError if missing, unreadable, foreign."""
     if not os.path.isfile(path):
         names = ', '.join(SHIPPED_WEIGHTS)
         raise WeightsError(f'InfoNet weights file not found: {path} (give a checkpoint file '
@@ -301,14 +352,41 @@ def load_checkpoint(path=None, map_location='cpu'):
         # because checkpoints written by torch.__version__ hold one in their provenance.
         with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
             ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message suggests weights_only=False, which would run the file's code.
+        raise WeightsError(f'cannot read InfoNet weights file {path}: not a checkpoint '
+                           'written by torch.save, or corrupt') from exc
     except Exception as exc:  # torch raises several types for corrupt files
         raise WeightsError(f'cannot read InfoNet weights file {path}: {exc}') from exc
     if not isinstance(ckpt, dict) or ckpt.get('format') != CHECKPOINT_FORMAT:
         raise WeightsError(f'{path} is not an infonet_ros checkpoint '
                            f'(expected format {CHECKPOINT_FORMAT!r})')
+    return ckpt
+
+
+def _content_hash(path: str, ckpt: dict) -> str:
+    """Return the checkpoint's content hash; WeightsError naming the path if malformed."""
     try:
-        model = InfoNet.from_checkpoint(ckpt)
-    except Exception as exc:
-        raise WeightsError(f'InfoNet weights file {path} does not match its config: '
-                           f'{exc}') from exc
-    return model.eval(), dict(ckpt.get('provenance', {}))
+        return checkpoint_sha256(ckpt)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise WeightsError(f'InfoNet weights file {path} is malformed: {exc}') from exc
+
+
+def _check_content_hash(path: str, ckpt: dict) -> None:
+    """Raise WeightsError naming the path if the content differs from its stored hash."""
+    stored, actual = ckpt[HASH_FIELD], _content_hash(path, ckpt)
+    if stored != actual:
+        raise WeightsError(f'InfoNet weights file {path} was altered or damaged: its content '
+                           f'hash is {actual}, the file says {stored}')
+
+
+def _check_finite(path: str, ckpt: dict) -> None:
+    """Raise WeightsError naming the path and tensor if a floating-point weight is NaN/inf."""
+    state = ckpt.get('model')
+    if not isinstance(state, dict):
+        return  # InfoNet.from_checkpoint reports it as a mismatch
+    for name, tensor in state.items():
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point() \
+                and not bool(torch.isfinite(tensor).all()):
+            raise WeightsError(f'InfoNet weights file {path} holds NaN or inf in {name}: '
+                               'a diverged or damaged model, refused')

@@ -24,9 +24,11 @@ The leading-pair slice (:mod:`infonet_ros.core.pls`) sees such shared linear com
 
 Preprocessing: each column is standardized (mean 0, standard deviation 1) before projecting,
 so the result does not depend on the units or offsets of the columns (a gyroscope in rad/s
-beside an accelerometer in m/s^2). The estimator is rank-based, so scaling a whole side does
-not matter either. A side of dimension 1 is projected on a random sign, +1 or -1: the
-estimate of (-x, y) is close to, but not bit-equal with, that of (x, y).
+beside an accelerometer in m/s^2), nor on their magnitude anywhere in float64's range (a
+column of 1e300s or of 1e-310s reads as the same column near 1). The estimator is
+rank-based, so scaling a whole side does not matter either. A side of dimension 1 is
+projected on a random sign, +1 or -1: the estimate of (-x, y) is close to, but not
+bit-equal with, that of (x, y).
 
 Constant columns (a joint that does not move during the window) carry no information: they
 are set to zero after centering, so they take no part in any projection. If every column of
@@ -38,8 +40,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from infonet_ros.core.estimator import (as_float64, default_estimator, DEFAULT_ROWS_PER_PASS,
-                                        estimate_rows, InfoNetEstimator)
+from infonet_ros.core.checks import as_float64
+from infonet_ros.core.estimator import (default_estimator, DEFAULT_ROWS_PER_PASS, estimate_rows,
+                                        InfoNetEstimator)
 from infonet_ros.core.limits import MIN_SAMPLES
 
 # Random direction pairs per estimate (the ROS node's default too). The Monte-Carlo error of
@@ -70,6 +73,11 @@ def _as_matrix(a, name: str) -> np.ndarray:
 
 def _standardize(m: np.ndarray) -> np.ndarray:
     """Per-column (x - mean) / std; constant columns become all-zero (no information)."""
+    # Each column is first scaled by a power of two that brings its largest |value| near 1:
+    # exact in binary floating point, so the result is that of the plain formula wherever
+    # that one is finite, while squares of values near 1e300 (inf) or 1e-310 (0) would make
+    # the deviation inf or 0 and the column all zero or inf.
+    m = np.ldexp(m, -np.frexp(np.max(np.abs(m), axis=0))[1])
     centred = m - m.mean(axis=0)
     std = centred.std(axis=0)
     live = np.ptp(m, axis=0) > 0

@@ -257,7 +257,12 @@ class Trainer:
                 **({'init': self.init} if self.init else {})}
 
     def save(self) -> None:
-        """Write the checkpoint and the resume state (rank 0), each atomically."""
+        """
+        Write the checkpoint and the resume state (rank 0), each atomically.
+
+        The checkpoint carries its content hash (:meth:`InfoNet.checkpoint`), which loading
+        checks; the resume state is read only by ``--resume`` of the same run.
+        """
         if self.rank != 0:
             return
         out = self.args.out

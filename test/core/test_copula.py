@@ -7,7 +7,8 @@ import pytest
 from scipy import stats
 import torch
 
-from infonet_ros.core.copula import pair_ranks, rank_normalize, soft_rank_normalize
+from infonet_ros.core.copula import (pair_ranks, rank_normalize, soft_pair_ranks, SOFT_RANK_BLOCK,
+                                     soft_rank_normalize)
 
 
 def test_ranks_of_distinct_values_are_k_over_n():
@@ -143,13 +144,14 @@ def test_soft_rank_gradients_are_finite_and_nonzero():
     assert x.grad.abs().sum() > 0
 
 
-def test_soft_rank_gradient_matches_finite_differences():
+@pytest.mark.parametrize('block', [SOFT_RANK_BLOCK, 5])
+def test_soft_rank_gradient_matches_finite_differences(block):
     rng = np.random.default_rng(5)
     x0 = rng.standard_normal(20)
     weights = rng.standard_normal(20)
     tau = 0.3
     x = torch.tensor(x0, requires_grad=True)
-    (soft_rank_normalize(x, tau) * torch.from_numpy(weights)).sum().backward()
+    (soft_rank_normalize(x, tau, block) * torch.from_numpy(weights)).sum().backward()
     # The temperature's scale tau * std(x) is detached by design, so hold it fixed here.
     scale = tau * x0.std(ddof=1)
 
@@ -167,3 +169,67 @@ def test_soft_rank_increases_with_the_value():
     u = soft_rank_normalize(x, 0.05)
     assert bool((u[1:] > u[:-1]).all())
     assert float(u.min()) > 0 and float(u.max()) < 1
+
+
+def plain_soft_rank(x, tau):
+    """Compute the soft rank's formula with all N x N comparisons at once (autograd)."""
+    scale = x.detach().std(dim=-1, keepdim=True) * tau
+    diff = (x.unsqueeze(-1) - x.unsqueeze(-2)) / scale.unsqueeze(-1)
+    return (0.5 + torch.sigmoid(diff).sum(dim=-1)) / x.shape[-1]
+
+
+@pytest.mark.parametrize('block', [1, 7, 300, 5000, SOFT_RANK_BLOCK])
+def test_soft_rank_blocks_give_the_values_and_gradients_of_all_comparisons_at_once(block):
+    # block 1 and 7: parts of one row per block; 300: one row at most; 5000: several rows.
+    rng = np.random.default_rng(6)
+    x0 = torch.from_numpy(rng.standard_normal((3, 2, 40)))
+    weights = torch.from_numpy(rng.standard_normal((3, 2, 40)))
+    x, ref = x0.clone().requires_grad_(), x0.clone().requires_grad_()
+    u = soft_rank_normalize(x, 0.1, block=block)
+    expected = plain_soft_rank(ref, 0.1)
+    assert torch.equal(u, expected)
+    (u * weights).sum().backward()
+    (expected * weights).sum().backward()
+    torch.testing.assert_close(x.grad, ref.grad, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('factor', [2.0 ** 900, 2.0 ** -1000, 1e300, 1e-300])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+def test_soft_rank_is_scale_free_at_any_magnitude(factor, dtype):
+    # The standard deviation of values near 1e300 overflows and near 1e-300 underflows
+    # unless the row is rescaled first; by a power of two the soft ranks are bit-equal.
+    info = torch.finfo(dtype)
+    if not info.tiny <= factor <= info.max / 10:
+        factor = 2.0 ** 100 if factor > 1 else 2.0 ** -120
+    x = torch.from_numpy(np.random.default_rng(9).standard_normal((2, 200))).to(dtype)
+    scaled = soft_rank_normalize(x * factor)
+    if np.log2(factor) == round(np.log2(factor)):
+        assert torch.equal(scaled, soft_rank_normalize(x))
+    else:
+        torch.testing.assert_close(scaled, soft_rank_normalize(x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('tau', [0, -0.1, float('nan'), float('inf'), True, '0.05', None])
+def test_soft_rank_refuses_a_temperature_that_is_not_positive(tau):
+    with pytest.raises(ValueError, match='tau must be a positive finite number'):
+        soft_rank_normalize(torch.randn(50), tau)
+
+
+def test_soft_pair_ranks_break_ties_as_pair_ranks_does():
+    rng = np.random.default_rng(10)
+    tied = np.stack([rng.integers(0, 2, 300), np.round(rng.standard_normal(300))])  # (2, N)
+    untied = rng.standard_normal((2, 300))
+    xy = torch.from_numpy(np.stack([tied, untied]).astype(np.float64))  # (2, 2, N)
+    soft = soft_pair_ranks(xy, 1e-4)
+    # Tied values no longer share a rank: as tau -> 0 the soft ranks are pair_ranks'.
+    np.testing.assert_allclose(soft[0].numpy(), pair_ranks(xy.numpy())[0], atol=1e-9)
+    assert torch.equal(soft[1], soft_rank_normalize(xy[1], 1e-4))
+    averaged = soft_rank_normalize(xy[0], 1e-4)
+    assert (averaged - soft[0]).abs().max() > 0.2  # one shared rank per binary level
+
+
+def test_soft_pair_ranks_of_ties_keep_their_gradient():
+    x = torch.tensor(np.round(np.random.default_rng(11).standard_normal((1, 2, 100))),
+                     requires_grad=True)
+    (soft_pair_ranks(x) * torch.linspace(-1, 1, 100, dtype=torch.float64)).sum().backward()
+    assert torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0

@@ -5,13 +5,15 @@
 import math
 import warnings
 
+from broken_models import nan_model
 import numpy as np
 import pytest
 import torch
 
+from infonet_ros.core.checks import NonFiniteEstimateError, validate_pairs
 from infonet_ros.core.estimator import (default_estimator, estimate_mi, estimate_rows,
-                                        InfoNetEstimator, MIN_SAMPLES, resolve_device,
-                                        validate_pairs)
+                                        InfoNetEstimator, resolve_device)
+from infonet_ros.core.limits import MIN_SAMPLES
 from infonet_ros.core.model import DEFAULT_WEIGHTS, resolve_weights, SHIPPED_WEIGHTS
 from infonet_ros.training.train import DEFAULT_SUP_BETA
 
@@ -109,17 +111,57 @@ def test_quantized_samples_give_the_mi_of_the_quantized_pair(est, rho, step, rel
     assert estimates.mean() == pytest.approx(case.truth + readout_offset(est), rel=rel, abs=0.03)
 
 
-def test_mi_torch_warns_about_soft_ranks_of_ties_and_hard_ranks_break_them(est):
+def test_mi_torch_reads_tied_data_as_estimate_does(est):
+    # Tied values are ranked in estimate()'s fixed order by the soft ranks too: with one
+    # shared soft rank per tie, independent binary series read 3-5 nats.
     from infonet_ros.training.groundtruth import quantized_gaussian_case
-    x, y = (torch.from_numpy(a) for a in
-            quantized_gaussian_case(0.0, 0.5).sample(N, np.random.default_rng(4)))
-    with pytest.warns(RuntimeWarning, match='tied values'):
-        est.mi_torch(x, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter('error')
-        hard = float(est.mi_torch(x, y, soft=False).detach())
-        est.mi_torch(torch.randn(N, dtype=torch.float64), torch.randn(N, dtype=torch.float64))
-    assert hard == pytest.approx(est.estimate(x.numpy(), y.numpy()), abs=1e-5)
+    rng = np.random.default_rng(4)
+    x, y = gaussian(rng, 0.8, N)
+    pairs = [quantized_gaussian_case(0.0, 0.5).sample(N, rng),
+             quantized_gaussian_case(0.8, 0.5).sample(N, rng),
+             (rng.integers(0, 2, N) * 1.0, rng.integers(0, 2, N) * 1.0),
+             ((x > 0) * 1.0, (y > 0) * 1.0)]
+    for a, b in pairs:
+        expected = est.estimate(a, b)
+        at, bt = torch.from_numpy(a), torch.from_numpy(b)
+        with warnings.catch_warnings():
+            warnings.simplefilter('error')
+            assert est.mi_torch(at, bt, soft=False).item() == pytest.approx(expected, abs=1e-5)
+            assert est.mi_torch(at, bt).item() == pytest.approx(expected, abs=0.02)
+
+
+def test_mi_torch_of_a_constant_side_is_exactly_zero_with_a_zero_gradient(est):
+    rng = np.random.default_rng(5)
+    x = torch.tensor(rng.standard_normal(300), requires_grad=True)
+    const = torch.full((300,), 2.0, dtype=torch.float64, requires_grad=True)
+    for soft in (True, False):
+        for a, b in ((x, const), (const, x), (const, -const)):
+            mi = est.mi_torch(a, b, soft=soft)
+            assert mi.item() == 0.0 and math.copysign(1.0, mi.item()) == 1.0
+            mi.backward()
+        for t in (x, const):
+            assert torch.equal(t.grad, torch.zeros_like(t))
+            t.grad = None
+    # In a batch only the degenerate rows are 0; the others are estimated as alone.
+    xb = torch.stack([x.detach(), const.detach(), x.detach()]).requires_grad_()
+    yb = torch.stack([x.detach() ** 3, x.detach(), torch.zeros(300, dtype=torch.float64)])
+    out = est.mi_torch(xb, yb)
+    assert out[1].item() == 0.0 and out[2].item() == 0.0
+    assert out[0].item() == est.mi_torch(x.detach(), x.detach() ** 3).item()
+    out.sum().backward()
+    assert xb.grad[0].abs().sum() > 0 and not xb.grad[1:].any()
+
+
+def test_mi_torch_of_a_sparse_long_series_matches_estimate(est):
+    # Longer than the training sets: interleaved subsets, of which 3 in 4 are constant here.
+    rng = np.random.default_rng(6)
+    x = np.zeros(5000)
+    x[::4] = rng.standard_normal(1250)
+    y = x + 0.5 * rng.standard_normal(5000)
+    expected = est.estimate(x, y)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+    assert est.mi_torch(xt, yt, soft=False).item() == pytest.approx(expected, abs=1e-5)
+    assert est.mi_torch(xt, yt).item() == pytest.approx(expected, abs=0.03)
 
 
 def test_binary_series_give_the_mi_of_the_two_by_two_table(est):
@@ -305,6 +347,61 @@ def test_bad_torch_input_raises_value_error(est):
         est.mi_torch(torch.zeros(10), torch.zeros(10))
     with pytest.raises(ValueError, match='finite'):
         est.mi_torch(torch.full((100,), float('nan')), torch.zeros(100))
+    with pytest.raises(ValueError, match='empty batch: B must be at least 1'):
+        est.mi_torch(torch.zeros(0, 100), torch.zeros(0, 100))
+
+
+@pytest.mark.parametrize('convert, words', [
+    (lambda t: t.to(torch.bfloat16), 'must be float32 or float64, got torch.bfloat16'),
+    (lambda t: t.half(), 'must be float32 or float64, got torch.float16'),
+    (lambda t: (10 * t).long(), 'must be float32 or float64, got torch.int64'),
+    (lambda t: t > 0, 'must be float32 or float64, got torch.bool'),
+    (lambda t: t.numpy(), 'must be a torch.Tensor, got ndarray'),
+    (lambda t: t.tolist(), 'must be a torch.Tensor, got list'),
+])
+def test_mi_torch_names_an_input_type_it_cannot_read(est, convert, words):
+    t = torch.randn(100, dtype=torch.float64)
+    with pytest.raises(ValueError, match='^x ' + words):
+        est.mi_torch(convert(t), t)
+    with pytest.raises(ValueError, match='^y ' + words):
+        est.mi_torch(t, convert(t))
+
+
+@pytest.mark.parametrize('tau', [0, 0.0, -0.05, float('nan'), float('inf'), None])
+def test_mi_torch_refuses_a_temperature_that_is_not_positive(est, tau):
+    t = torch.randn(100, dtype=torch.float64)
+    for soft in (True, False):
+        with pytest.raises(ValueError, match='tau must be a positive finite number'):
+            est.mi_torch(t, t, soft=soft, tau=tau)
+
+
+# Runs in its own process, so that the peak memory it reports is that of mi_torch alone.
+MEMORY_PROBE = """
+import resource, sys
+import torch
+from infonet_ros.core.estimator import InfoNetEstimator
+est = InfoNetEstimator.from_pretrained('fast', device='cpu')
+n = int(sys.argv[1])
+x = torch.randn(n, requires_grad=True)
+y = x.detach() + torch.randn(n)
+est.mi_torch(x[:2000], y[:2000]).backward()  # one set: the network's own buffers
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+est.mi_torch(x, y).backward()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_mi_torch_memory_grows_with_n_not_n_squared():
+    # 20 subsets of 2,000 samples: all their soft-rank comparisons at once, with autograd's
+    # copies, are ~1 GB; in blocks, forward and backward, a few tens of MB.
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    done = subprocess.run([sys.executable, '-c', MEMORY_PROBE, '40000'], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) < 250  # MB above the single set's peak
 
 
 def test_validate_pairs_returns_float64_rows():
@@ -411,3 +508,21 @@ def test_the_estimator_applies_the_readout_of_the_models_config(readout, integra
         np.testing.assert_allclose(est.estimate_batch(x, y), expected, atol=1e-6)
     mi = InfoNetEstimator(model, 'cpu').mi_torch(torch.tensor(x), torch.tensor(y), soft=False)
     np.testing.assert_allclose(mi.detach().numpy(), expected, atol=1e-6)
+
+
+def test_an_estimate_is_never_nan_without_an_error():
+    rng = np.random.default_rng(13)
+    x, y = gaussian(rng, 0.5, (2, 200))
+    for jit in (False, True):
+        est = InfoNetEstimator(nan_model(), 'cpu', jit=jit)
+        calls = [lambda: est.estimate(x[0], y[0]), lambda: est.estimate_batch(x, y),
+                 lambda: est.estimate_many([(x[0], y[0]), (x[1, :100], y[1, :100])]),
+                 lambda: estimate_rows(est, x, y, batch_rows=1),
+                 lambda: est.mi_torch(torch.from_numpy(x), torch.from_numpy(y)),
+                 lambda: est.mi_torch(torch.from_numpy(x[0]), torch.from_numpy(y[0]),
+                                      soft=False)]
+        for call in calls:
+            with pytest.raises(NonFiniteEstimateError, match=r'non-finite estimate \(nan\)'):
+                call()
+    # A constant side is still exactly 0: no network call, nothing to refuse.
+    assert InfoNetEstimator(nan_model(), 'cpu').estimate(x[0], np.ones(200)) == 0.0

@@ -3,15 +3,17 @@
 """InfoNet network: shapes, set semantics, config checks, checkpoints and their errors."""
 
 import os
+import warnings
 
 import pytest
 import torch
 
+from infonet_ros.core.content_hash import checkpoint_sha256
 from infonet_ros.core.estimator import InfoNetEstimator
 from infonet_ros.core.model import (attend, cell_density, CHECKPOINT_FORMAT, DEFAULT_WEIGHTS,
                                     fourier_features, InfoNet, InfoNetConfig, load_checkpoint,
                                     n_cell_features, resolve_weights, SHIPPED_WEIGHTS,
-                                    WeightsError)
+                                    UncheckedWeightsWarning, WeightsError, write_content_hash)
 
 TINY = InfoNetConfig(d_model=16, n_heads=2, n_latents=8, n_self_layers=1, n_fourier=4,
                      coarse_grid=8, grid_size=32, decoder_channels=16)
@@ -242,6 +244,7 @@ def test_plain_state_dict_is_foreign(tmp_path, tiny_model):
 def test_weights_not_matching_their_config_name_the_path(tmp_path, tiny_model):
     ck = tiny_model.checkpoint()
     ck['config']['d_model'] = 32  # the stored tensors are for d_model = 16
+    ck['sha256'] = checkpoint_sha256(ck)  # a consistent file, written so
     path = tmp_path / 'mismatch.pt'
     torch.save(ck, path)
     with pytest.raises(WeightsError, match='does not match') as info:
@@ -261,3 +264,99 @@ def test_weights_names_resolve_to_shipped_files_and_paths_pass_through(tmp_path)
 def test_default_weights_path_is_inside_the_package():
     assert DEFAULT_WEIGHTS.endswith(os.path.join('infonet_ros', 'core', 'weights',
                                                  'infonet_default.pt'))
+
+
+# ---- content hash -------------------------------------------------------------------------
+
+def read_raw(path):
+    """Return a checkpoint file's dict as stored (no checks)."""
+    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+        return torch.load(path, weights_only=True)
+
+
+@pytest.mark.parametrize('name', sorted(SHIPPED_WEIGHTS))
+def test_shipped_checkpoints_carry_the_hash_of_their_content(name):
+    ck = read_raw(resolve_weights(name))
+    assert ck['sha256'] == checkpoint_sha256(ck)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        load_checkpoint(name)
+
+
+def test_checkpoints_carry_a_content_hash_that_loading_checks(tmp_path, tiny_model):
+    ck = tiny_model.checkpoint({'steps': 3})
+    assert len(ck['sha256']) == 64 and ck['sha256'] == checkpoint_sha256(ck)
+    good = tmp_path / 'good.pt'
+    torch.save(ck, good)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        assert load_checkpoint(good)[1] == {'steps': 3}
+    # One weight moved by one step of float32 rounding, or a config field changed.
+    weight = ck['model']['cell_embed.weight']
+    weight[0, 0] = torch.nextafter(weight[0, 0], torch.tensor(1.0))
+    altered = tmp_path / 'altered.pt'
+    torch.save(ck, altered)
+    config = tiny_model.checkpoint()
+    config['config']['integral'] = 'midpoint'
+    reconfigured = tmp_path / 'reconfigured.pt'
+    torch.save(config, reconfigured)
+    for path in (altered, reconfigured):
+        with pytest.raises(WeightsError, match='was altered or damaged') as info:
+            load_checkpoint(path)
+        assert str(path) in str(info.value)
+        with pytest.raises(WeightsError, match='was altered or damaged'):
+            write_content_hash(path)
+    # The provenance describes the run: annotating it keeps the hash valid.
+    ck = tiny_model.checkpoint({'steps': 3})
+    ck['provenance']['note'] = 'evaluated'
+    torch.save(ck, good)
+    load_checkpoint(good)
+
+
+def test_the_content_hash_is_canonical(tiny_model):
+    ck = tiny_model.checkpoint()
+    reordered = dict(ck, model=dict(reversed(list(ck['model'].items()))),
+                     config=dict(reversed(list(ck['config'].items()))))
+    assert checkpoint_sha256(reordered) == ck['sha256']
+    name = 'cell_embed.weight'
+    weight = ck['model'][name]
+    strided = weight.t().contiguous().t()  # same values in another memory layout
+    assert checkpoint_sha256(dict(ck, model=dict(ck['model'], **{name: strided}))) \
+        == ck['sha256']
+    for changed in (weight.double(), weight.reshape(-1), weight.t()):
+        assert checkpoint_sha256(dict(ck, model=dict(ck['model'], **{name: changed}))) \
+            != ck['sha256']
+
+
+def test_an_unhashed_checkpoint_loads_with_a_warning_until_one_is_added(tmp_path, tiny_model):
+    ck = tiny_model.checkpoint({'steps': 5})
+    del ck['sha256']
+    path = tmp_path / 'unhashed.pt'
+    torch.save(ck, path)
+    with pytest.warns(UncheckedWeightsWarning, match='no content hash') as record:
+        model, prov = load_checkpoint(path)
+    assert str(path) in str(record[0].message) and prov == {'steps': 5}
+    digest = write_content_hash(path)
+    assert read_raw(path)['sha256'] == digest == tiny_model.checkpoint({'steps': 5})['sha256']
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        load_checkpoint(path)
+    assert write_content_hash(path) == digest  # a checked hash stays as it is
+
+
+@pytest.mark.parametrize('value', [float('nan'), float('inf'), -float('inf')])
+def test_non_finite_weights_are_refused_even_with_a_valid_hash(tmp_path, tiny_model, value):
+    ck = tiny_model.checkpoint()
+    ck['model']['latents'][3, 1] = value
+    ck['sha256'] = checkpoint_sha256(ck)  # a diverged run writes a consistent file
+    path = tmp_path / 'diverged.pt'
+    torch.save(ck, path)
+    with pytest.raises(WeightsError, match='holds NaN or inf in latents') as info:
+        load_checkpoint(path)
+    assert str(path) in str(info.value)
+    del ck['sha256']
+    torch.save(ck, path)
+    with pytest.raises(WeightsError, match='NaN or inf'), pytest.warns(UncheckedWeightsWarning):
+        load_checkpoint(path)
+    with pytest.raises(WeightsError, match='NaN or inf'):
+        write_content_hash(path)

@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 """Sliced MI of vector signals: projections, input checks, estimates (infonet_ros.core.sliced)."""
 
+from broken_models import nan_model
 import numpy as np
 import pytest
 
+from infonet_ros.core.checks import NonFiniteEstimateError
 from infonet_ros.core.estimator import InfoNetEstimator
+from infonet_ros.core.independence import independence_test
 from infonet_ros.core.limits import MIN_SAMPLES
+from infonet_ros.core.pls import pls_mi
 from infonet_ros.core.sliced import project_slices, random_directions, sliced_mi
 
 
@@ -174,6 +178,39 @@ def test_invariant_to_column_scaling_and_offsets(est):
     ys = y * [9.81, 0.01] - [0.0, 7.0]
     assert sliced_mi(xs, ys, 16, estimator=est) == pytest.approx(
         sliced_mi(x, y, 16, estimator=est), abs=1e-9)
+
+
+@pytest.mark.parametrize('factor', [1e300, 1e-310])
+def test_any_magnitude_a_float_holds_gives_the_unscaled_estimate(est, factor):
+    # Squares of 1e300 overflow and of 1e-310 underflow: a plain standard deviation read
+    # the first as independent (0.0, p = 1.0) and made the second NaN.
+    rng = np.random.default_rng(12)
+    x, y, _ = gaussian_vectors(rng, 300, 3, 2, coupling=1.5)
+    scaled = x * factor
+    assert sliced_mi(scaled, y, 16, estimator=est) == pytest.approx(
+        sliced_mi(x, y, 16, estimator=est), abs=1e-9)
+    assert pls_mi(scaled, y, estimator=est) == pytest.approx(pls_mi(x, y, estimator=est),
+                                                             abs=1e-9)
+    test, reference = (independence_test(a, y, 8, 19, estimator=est) for a in (scaled, x))
+    assert (test.statistic, test.p_value) == pytest.approx(
+        (reference.statistic, reference.p_value), abs=1e-9)
+    assert reference.p_value == 0.05
+    # Columns of very different magnitudes side by side, and a side far from 1 whole.
+    mixed = x * [1e300, 1.0, 1e-300]
+    assert sliced_mi(mixed, y * 1e-200, 16, estimator=est) == pytest.approx(
+        sliced_mi(x, y, 16, estimator=est), abs=1e-9)
+
+
+def test_sliced_statistics_are_never_nan_without_an_error():
+    est = InfoNetEstimator(nan_model(), 'cpu')
+    rng = np.random.default_rng(13)
+    x, y, _ = gaussian_vectors(rng, 100, 3, 2, coupling=1.0)
+    for call in (lambda: sliced_mi(x, y, 4, estimator=est),
+                 lambda: pls_mi(x, y, estimator=est),
+                 lambda: independence_test(x, y, 4, 3, estimator=est),
+                 lambda: independence_test(x, y, 4, 3, estimator=est, statistic='pls')):
+        with pytest.raises(NonFiniteEstimateError, match='non-finite estimate'):
+            call()
 
 
 def test_scalar_sides_average_sign_flips(est):

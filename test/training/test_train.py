@@ -111,6 +111,19 @@ def test_checkpoint_resume_and_provenance(tmp_path):
         assert torch.equal(a, b), k
 
 
+def test_trained_checkpoints_carry_the_hash_of_their_content(tmp_path):
+    import warnings
+    from infonet_ros.core.content_hash import checkpoint_sha256
+    out = str(tmp_path / 'hashed.pt')
+    assert train_cli.main(TINY_ARGS + ['--out', out, '--steps', '2']) == 0
+    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+        ck = torch.load(out, weights_only=True)
+    assert ck['sha256'] == checkpoint_sha256(ck)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # no UncheckedWeightsWarning
+        load_checkpoint(out)
+
+
 def test_families_option_sets_the_batch_and_the_provenance(tmp_path):
     out = str(tmp_path / 'fam.pt')
     train_cli.main(TINY_ARGS + ['--out', out, '--steps', '2', '--families',

@@ -32,13 +32,13 @@ mkdir -p "${out}"
 
 imu6='linear_acceleration.x,linear_acceleration.y,linear_acceleration.z'
 imu6+=',angular_velocity.x,angular_velocity.y,angular_velocity.z'
-"${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis" \
+"${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis" --overwrite \
   --matrix "legs=/thigh/imu:${imu6} ~ /shank/imu:${imu6}" \
   --window 256 --update-every 12 --sync-mode interpolate \
   --shuffle-control --ksg --matrix-at 2.5 --matrix-at 15.0 "${@:2}"
 
 # Within the gait cycle: short windows, an update every 3 samples, 6 s of steady walking.
-"${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis_gait" \
+"${cli[@]}" analyze "${out}/walking_bag" -o "${out}/analysis_gait" --overwrite \
   --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:angular_velocity.z' \
   --pair '/thigh/imu:linear_acceleration.x ~ /shank/imu:linear_acceleration.x' \
   --pair '/thigh/imu:angular_velocity.z ~ /shank/imu:linear_acceleration.x' \

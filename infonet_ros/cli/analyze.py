@@ -11,9 +11,14 @@ r"""
 The analysis is :func:`infonet_ros.offline.run.run_analysis` (the node's pairing, windows and
 estimator on the bag's messages). Outputs in ``-o DIR`` (:mod:`infonet_ros.offline.report`,
 :mod:`infonet_ros.offline.figures`): ``mi.csv``, ``summary.json``, ``mi_timeseries.png`` and
-``matrix_<name>.png`` per ``--matrix``. Exit code 1 with a one-line error for a configuration
-or bag the analysis cannot use, and for a bag that breaks mid-way (its summary is written, its
-table only with ``--keep-partial``).
+``matrix_<name>.png`` per ``--matrix``. ``-o`` must be a new or empty directory, or
+``--overwrite`` replaces an earlier analysis there (:mod:`infonet_ros.offline.output_dir`);
+this, the parameters, weights and device are checked before any message is read.
+
+Exit codes: 0 when the whole bag was analyzed, also when undecodable messages were skipped
+(counted in the summary; ``--strict`` makes that exit 1). 1 with a one-line error for a
+configuration, output directory or bag the analysis cannot use, and for a bag whose storage
+breaks mid-way (its summary is written, its table only with ``--keep-partial``).
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ import argparse
 from pathlib import Path
 import sys
 
+from infonet_ros.cli.errors import print_error
 from infonet_ros.offline.bag_reader import BagError, BagSource
 from infonet_ros.offline.figures import MAX_PLOTTED_PAIRS, write_figures
+from infonet_ros.offline.output_dir import OutputDir
 from infonet_ros.offline.params import AnalysisError, build_params, make_config, OVERRIDABLE
-from infonet_ros.offline.report import (CSV_NAME, format_summary, PARTIAL_CSV_NAME,
-                                        prepare_output_dir, write_csv, write_summary)
-from infonet_ros.offline.run import run_analysis, UpdatePolicy
+from infonet_ros.offline.report import (CSV_NAME, format_summary, PARTIAL_CSV_NAME, write_csv,
+                                        write_summary)
+from infonet_ros.offline.run import load_estimator, run_analysis, UpdatePolicy
 from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS
 from infonet_ros.streams.node_config import PARAM_BY_NAME
 
@@ -41,7 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         description='Offline MI time series and matrices of a rosbag2 (sqlite3 or mcap), with '
                     "the MI node's pairing, windows and estimator.")
     p.add_argument('bag', help='bag directory (with metadata.yaml) or a .mcap / .db3 file')
-    p.add_argument('-o', '--output', help='output directory (default: <bag name>_mi)')
+    p.add_argument('-o', '--output', help='output directory, new or empty (default: <bag '
+                                          'name>_mi)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='write into a non-empty output directory, removing the files of an '
+                        'earlier analysis there (other files stay)')
     g = p.add_argument_group('pairs (flags replace the pairs of --params)')
     g.add_argument('--params', help="the node's parameter YAML (config/mi.yaml format)")
     g.add_argument('--node-name', default='mi_node', help='node key in --params')
@@ -101,8 +112,11 @@ def _add_output_options(g) -> None:
                    help='time range of the time series figure [s from the bag start]')
     g.add_argument('--no-plots', action='store_true', help='write no figures')
     g.add_argument('--keep-partial', action='store_true',
-                   help='when the bag breaks mid-way, keep the estimates so far in '
+                   help="when the bag's storage breaks mid-way, keep the estimates so far in "
                         f'{PARTIAL_CSV_NAME}')
+    g.add_argument('--strict', action='store_true',
+                   help='exit 1 when messages were skipped because they could not be decoded '
+                        '(default: skip, count in the summary, exit 0)')
     g.add_argument('--no-progress', action='store_true', help='no progress bar')
     g.add_argument('--info', action='store_true', help='list the topics of the bag and exit')
 
@@ -110,52 +124,79 @@ def _add_output_options(g) -> None:
 def main(argv=None) -> int:
     """Entry point of ``infonet-ros analyze``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    try:
-        if args.info:
+    if args.info:
+        try:
             return _print_info(args)
+        except (BagError, OSError) as exc:
+            return _error(exc)
+    from infonet_ros.core.checks import NonFiniteEstimateError  # torch: not needed for --info
+    out = OutputDir(args.output or f'{Path(args.bag).name.rsplit(".", 1)[0]}_mi',
+                    args.overwrite)
+    try:
+        out.prepare()
         result = _analyze(args)
-    except (AnalysisError, BagError, OSError) as exc:
-        print(f'{PROG}: error: {exc}', file=sys.stderr)
-        return 1
-    out_dir = prepare_output_dir(args.output or f'{Path(args.bag).name.rsplit(".", 1)[0]}_mi')
+        out.clear_earlier_run()
+        files = _write_tables_and_figures(result, out.path, args)
+    except (AnalysisError, BagError, OSError, NonFiniteEstimateError) as exc:
+        out.discard()
+        return _error(exc)
+    print(format_summary(write_summary(result, out.path, files)))
+    if not result.complete:
+        return _error(f'the bag broke after {len(result.records)} estimates: {result.error}'
+                      + ('' if args.keep_partial else
+                         f' (no {CSV_NAME} written; --keep-partial keeps them)'))
+    skipped = sum(result.undecodable.values())
+    if skipped and args.strict:
+        return _error(f'{skipped} undecodable message(s) were skipped (--strict)')
+    return 0
+
+
+def _error(what) -> int:
+    return print_error(PROG, what)
+
+
+def _write_tables_and_figures(result, out_dir, args) -> list:
+    # The table (mi.partial.csv for a broken bag, with --keep-partial) and the figures.
     files = []
     if result.complete or args.keep_partial:
         files.append(write_csv(result, out_dir / (CSV_NAME if result.complete
                                                   else PARTIAL_CSV_NAME)))
     if not args.no_plots and result.complete:
-        try:
-            files += write_figures(result, out_dir, args.plot_pairs.split(',')
-                                   if args.plot_pairs else None, args.matrix_at,
-                                   args.plot_range)
-        except AnalysisError as exc:
-            print(f'{PROG}: error: {exc}', file=sys.stderr)
-            return 1
-    print(format_summary(write_summary(result, out_dir, files)))
-    if not result.complete:
-        print(f'{PROG}: error: the bag broke after {len(result.records)} estimates: '
-              f'{result.error}' + ('' if args.keep_partial else
-                                   f' (no {CSV_NAME} written; --keep-partial keeps them)'),
-              file=sys.stderr)
-        return 1
-    return 0
+        files += write_figures(result, out_dir, _plot_pairs(args), args.matrix_at,
+                               args.plot_range)
+    return files
+
+
+def _plot_pairs(args) -> list | None:
+    return args.plot_pairs.split(',') if args.plot_pairs else None
 
 
 def _analyze(args):
-    # The node configuration of the flags and the bag, then the analysis.
+    # The node configuration of the flags and the bag, the estimator, then the analysis.
     if args.update_every is not None and args.update_every < 1:
         raise AnalysisError('--update-every must be at least 1')
     with BagSource(args.bag, args.msg, args.msg_dir, not args.no_ament) as b:
         bag_topics = b.topics()
-    params, specs = build_params(bag_topics, args.params, args.node_name, args.pair,
-                                 args.pair_name, args.matrix,
-                                 {n: getattr(args, n) for n in OVERRIDABLE})
+    params, specs, param_warnings = build_params(
+        bag_topics, args.params, args.node_name, args.pair, args.pair_name, args.matrix,
+        {n: getattr(args, n) for n in OVERRIDABLE})
+    for w in param_warnings:
+        print(f'{PROG}: warning: {w}', file=sys.stderr)
     cfg = make_config(params)
+    unknown = [n for n in _plot_pairs(args) or [] if n not in {p.name for p in cfg.pairs}]
+    if unknown and not args.no_plots:
+        raise AnalysisError(f'--plot-pairs: unknown pair(s) {unknown}; the pairs are '
+                            + ', '.join(p.name for p in cfg.pairs))
+    estimator = load_estimator(cfg)
     policy = (UpdatePolicy('every', every=args.update_every, topic=args.update_topic or '')
               if args.update_every else UpdatePolicy('rate', period=cfg.update_period))
-    return run_analysis(args.bag, cfg, matrices=specs, policy=policy, msg_files=args.msg,
-                        msg_dirs=args.msg_dir, use_ament=not args.no_ament, ksg=args.ksg,
-                        shuffle_control=args.shuffle_control, batch_rows=args.batch_rows,
-                        progress=not args.no_progress and sys.stderr.isatty())
+    result = run_analysis(args.bag, cfg, matrices=specs, policy=policy, estimator=estimator,
+                          msg_files=args.msg, msg_dirs=args.msg_dir,
+                          use_ament=not args.no_ament, ksg=args.ksg,
+                          shuffle_control=args.shuffle_control, batch_rows=args.batch_rows,
+                          progress=not args.no_progress and sys.stderr.isatty())
+    result.warnings[:0] = param_warnings
+    return result
 
 
 def _print_info(args) -> int:

@@ -8,16 +8,31 @@ import sys
 
 import numpy as np
 
+from infonet_ros.cli.errors import print_error
+
 PROG = 'infonet-ros estimate'
 
 
 def read_columns(path: str, names: list[str]) -> list[np.ndarray]:
-    """Read named (or 0-based numeric) columns of a CSV file with a header row."""
-    with open(path, newline='') as f:
-        rows = list(csv.reader(f))
+    """
+    Read named (or 0-based numeric) columns of a CSV file with a header row.
+
+    Blank lines are skipped and a UTF-8 byte order mark (spreadsheet exports) is dropped; a
+    row with another number of fields than the header is an error naming its line.
+    """
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        reader = csv.reader(f)
+        try:
+            rows = [(reader.line_num, r) for r in reader if any(c.strip() for c in r)]
+        except csv.Error as exc:
+            raise ValueError(f'{path} line {reader.line_num} is not CSV: {exc}') from None
     if not rows:
         raise ValueError(f'{path} is empty')
-    header, body = rows[0], rows[1:]
+    (_, header), body = rows[0], rows[1:]
+    for line, r in body:
+        if len(r) != len(header):
+            raise ValueError(f'{path} line {line} has {len(r)} fields, the header has '
+                             f'{len(header)}')
     cols = []
     for name in names:
         if name in header:
@@ -26,17 +41,23 @@ def read_columns(path: str, names: list[str]) -> list[np.ndarray]:
             j = int(name)
         else:
             raise ValueError(f'column {name!r} not in {path} (columns: {", ".join(header)})')
-        try:
-            cols.append(np.array([float(r[j]) for r in body]))
-        except (ValueError, IndexError) as exc:
-            raise ValueError(f'column {name!r} of {path} is not all numeric: {exc}') from exc
+        cols.append(np.array([_number(r[j], name, path, line) for line, r in body]))
     return cols
+
+
+def _number(text: str, column: str, path: str, line: int) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f'column {column!r} of {path} is not all numeric: line {line} has '
+                         f'{text!r}') from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Command-line options of ``infonet-ros estimate``."""
     p = argparse.ArgumentParser(prog=PROG, description=__doc__)
-    p.add_argument('--csv', required=True, help='CSV file with a header row')
+    p.add_argument('--csv', required=True,
+                   help='CSV file with a header row (UTF-8, blank lines skipped)')
     p.add_argument('--x', required=True, help='column name (or 0-based index) of x')
     p.add_argument('--y', required=True, help='column name (or 0-based index) of y')
     p.add_argument('--weights', default=None,
@@ -50,14 +71,14 @@ def main(argv=None) -> int:
     """Entry point of ``infonet-ros estimate``; returns the exit code."""
     args = build_parser().parse_args(argv)
     from infonet_ros.core.estimator import InfoNetEstimator
+    from infonet_ros.core.checks import NonFiniteEstimateError
     from infonet_ros.core.model import WeightsError
     try:
         x, y = read_columns(args.csv, [args.x, args.y])
         est = InfoNetEstimator.from_pretrained(args.weights, device=args.device)
         mi = est.estimate(x, y)
-    except (OSError, ValueError, WeightsError) as exc:
-        print(f'{PROG}: error: {exc}', file=sys.stderr)
-        return 1
+    except (OSError, ValueError, WeightsError, NonFiniteEstimateError) as exc:
+        return print_error(PROG, exc)
     print(f'{mi:.6f}')
     return 0
 

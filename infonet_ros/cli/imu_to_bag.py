@@ -15,9 +15,10 @@ import argparse
 from pathlib import Path
 import sys
 
-from infonet_ros.offline.imu_bag import (ACC_UNITS, check_units, DEFAULT_START_TIME,
-                                         default_topic, GYRO_UNITS, read_xsens, STORAGES,
-                                         write_imu_bag)
+from infonet_ros.cli.errors import print_error
+from infonet_ros.offline.imu_bag import (ACC_UNITS, check_start_time, check_units,
+                                         DEFAULT_START_TIME, default_topic, GYRO_UNITS,
+                                         read_xsens, STORAGES, write_imu_bag)
 
 PROG = 'infonet-ros imu-to-bag'
 
@@ -34,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--storage', choices=STORAGES, default='mcap',
                    help='rosbag2 storage plugin (default: mcap)')
     p.add_argument('--start-time', type=float, default=DEFAULT_START_TIME,
-                   help=f'stamp of the first sample [s] (default {DEFAULT_START_TIME})')
+                   help=f'stamp of the first sample [s], > 0 (default {DEFAULT_START_TIME})')
     p.add_argument('--acc-unit', choices=list(ACC_UNITS), default='m/s^2',
                    help='unit of the Acc_* columns (MT Manager default: m/s^2)')
     p.add_argument('--gyro-unit', choices=list(GYRO_UNITS), default='rad/s',
@@ -56,6 +57,7 @@ def main(argv=None) -> int:
     """Entry point of ``infonet-ros imu-to-bag``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
+        check_start_time(args.start_time)  # before reading: the recordings' length comes later
         inputs = [(topic, read_xsens(path, args.acc_unit, args.gyro_unit))
                   for topic, path in map(parse_input, args.inputs)]
         for _, rec in inputs:
@@ -64,8 +66,7 @@ def main(argv=None) -> int:
         counts = write_imu_bag(args.output, inputs, args.storage, args.start_time,
                                args.overwrite)
     except (OSError, ValueError) as exc:
-        print(f'{PROG}: error: {exc}', file=sys.stderr)
-        return 1
+        return print_error(PROG, exc)
     rate = inputs[0][1].rate_hz
     for topic, rec in inputs:
         print(f'{topic}: {counts[topic]} sensor_msgs/msg/Imu at {rate:g} Hz '

@@ -41,6 +41,8 @@ GYRO_UNITS = {'rad/s': 1.0, 'deg/s': math.pi / 180.0}
 # Default first stamp [s]; > 0 so that a replay with use_sim_time never publishes time zero,
 # which ROS reads as "clock not set".
 DEFAULT_START_TIME = 1.0
+# Largest stamp [s]: builtin_interfaces/Time holds the seconds in an int32.
+MAX_STAMP_S = 2**31 - 1
 # The Xsens sample counter is an unsigned 16-bit integer.
 COUNTER_MODULUS = 65536
 ACC_COLUMNS = ('Acc_X', 'Acc_Y', 'Acc_Z')
@@ -145,14 +147,38 @@ def check_units(rec: XsensRecording) -> list[str]:
     return warnings
 
 
+def check_start_time(start_time: float, duration: float = 0.0) -> None:
+    """
+    Refuse a first stamp [s] that a recording of ``duration`` [s] cannot start at.
+
+    :raises ValueError: not finite, not > 0 (a zero stamp means "not set" in ROS, and
+        ``builtin_interfaces/Time`` has no negative times), or the last stamp past
+        :data:`MAX_STAMP_S` (its seconds field is an int32).
+    """
+    if not math.isfinite(start_time) or start_time <= 0:
+        raise ValueError(f'start time {start_time!r} s is out of range: a stamp must be > 0 '
+                         '(ROS reads 0 as "not set" and has no negative times)')
+    if start_time + duration > MAX_STAMP_S:
+        later = f', and the last sample comes {duration:.3f} s later' if duration else ''
+        raise ValueError(f'start time {start_time!r} s is out of range: stamps go up to '
+                         f'{MAX_STAMP_S} s (builtin_interfaces/Time holds the seconds in an '
+                         f'int32){later}')
+
+
 def stamps_ns(recordings, start_time: float = DEFAULT_START_TIME) -> list[np.ndarray]:
-    """Acquisition time [ns] of every sample of each recording (see module docstring)."""
+    """
+    Acquisition time [ns] of every sample of each recording (see module docstring).
+
+    :raises ValueError: recordings of different rates, or a start time out of range
+        (:func:`check_start_time`).
+    """
     rates = {r.rate_hz for r in recordings}
     if len(rates) != 1:
         raise XsensFormatError(f'recordings have different sample rates {sorted(rates)}: '
                                'their counters cannot be aligned')
     c0 = min(int(r.counter[0]) for r in recordings)
     rate = rates.pop()
+    check_start_time(start_time, max(int(r.counter.max()) - c0 for r in recordings) / rate)
     start_ns = int(round(start_time * 1e9))
     return [start_ns + np.round((r.counter - c0) * (1e9 / rate)).astype(np.int64)
             for r in recordings]

@@ -12,7 +12,8 @@ line (``--pair``, ``--matrix``) replacing the YAML's, flags overriding single pa
 from __future__ import annotations
 
 from infonet_ros.streams.mi_matrix import parse_matrix
-from infonet_ros.streams.node_config import ConfigError, load_params_yaml, NodeConfig
+from infonet_ros.streams.node_config import (ConfigError, load_params_yaml, NodeConfig,
+                                             unknown_parameter_warnings)
 from infonet_ros.streams.pairs import normalize_msg_type, PairSpecError, parse_pair, parse_topics
 
 # Node parameters that flags of ``infonet-ros analyze`` can override (same names, '-' for '_').
@@ -26,7 +27,8 @@ class AnalysisError(RuntimeError):
 
 
 def build_params(bag_topics: dict, params_file=None, node_name: str = 'mi_node',
-                 pairs=(), pair_names=(), matrices=(), overrides=None) -> tuple[dict, list]:
+                 pairs=(), pair_names=(), matrices=(), overrides=None
+                 ) -> tuple[dict, list, list]:
     """
     Node parameters for the analysis: YAML, then pairs/matrices/flags, topics from the bag.
 
@@ -40,14 +42,18 @@ def build_params(bag_topics: dict, params_file=None, node_name: str = 'mi_node',
         parse_matrix`); their cells become pairs.
     :param overrides: {parameter: value}; None values are left out.
 
-    :return: (params dict for NodeConfig.from_params, list of MatrixSpec).
+    :return: (params dict for NodeConfig.from_params, list of MatrixSpec, warnings: one per
+        key of ``params_file`` that is not a node parameter, naming the nearest one).
     """
     params: dict = {}
+    warnings: list = []
     if params_file:
         try:
             params = load_params_yaml(params_file, node_name)
         except (OSError, ValueError) as exc:
             raise AnalysisError(f'cannot read parameters: {exc}') from None
+        # A misspelled key would be ignored, and the analysis run with the default.
+        warnings = [f'{params_file}: {w}' for w in unknown_parameter_warnings(params)]
     specs = _matrix_specs(matrices)
     if pairs or specs:
         params['pairs'], params['pair_names'] = _flag_pairs(bag_topics, pairs, pair_names,
@@ -61,7 +67,7 @@ def build_params(bag_topics: dict, params_file=None, node_name: str = 'mi_node',
         declared[topic.strip()] = msg_type.strip()
     params['topics'] = bag_topic_entries(bag_topics, declared)
     params.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return params, specs
+    return params, specs, warnings
 
 
 def _matrix_specs(matrices) -> list:

@@ -6,8 +6,10 @@ What an analysis reports: ``mi.csv``, ``summary.json`` and the terminal summary.
 ``mi.csv`` has one row per update and pair (:data:`CSV_COLUMNS`, plus ``mi_ksg`` /
 ``mi_shuffled`` with ``--ksg`` / ``--shuffle-control``); :func:`read_csv` reads it back. Files
 are written under a temporary name and renamed once complete, so a reader never sees half a
-file. An analysis stopped by a corrupt bag writes no ``mi.csv``; with ``--keep-partial`` its
-estimates go to ``mi.partial.csv`` instead and the summary says ``"complete": false``.
+file. An analysis whose storage broke before its end writes no ``mi.csv``; with
+``--keep-partial`` its estimates go to ``mi.partial.csv`` instead and the summary says
+``"complete": false``. Messages skipped as undecodable are counted per topic
+(``undecodable``) and in all (``undecodable_messages``); they leave the analysis complete.
 :func:`mean_matrix` and :func:`matrix_at` assemble the MI matrices of ``--matrix`` specs.
 """
 
@@ -31,15 +33,6 @@ SUMMARY_MAX_PAIRS = 12
 
 
 # ---- the table ------------------------------------------------------------------------------
-
-def prepare_output_dir(out_dir) -> Path:
-    """Create ``out_dir`` and remove the tables of an earlier run, which must not pass for ours."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (CSV_NAME, PARTIAL_CSV_NAME):
-        (out_dir / stale).unlink(missing_ok=True)
-    return out_dir
-
 
 def write_csv(result, path) -> Path:
     """Write the records of an AnalysisResult (atomically: temporary file, then rename)."""
@@ -183,7 +176,7 @@ def summary_dict(result, files=()) -> dict:
     t = result.timings
     out = {
         'bag': result.bag, 'storage': result.storage, 'complete': result.complete,
-        'error': result.error,
+        'error': result.error, 'undecodable_messages': sum(result.undecodable.values()),
         'settings': {'window': cfg.window, 'updates': result.policy.describe(),
                      'sync_mode': cfg.sync_mode, 'slop': cfg.slop, 'max_gap': cfg.max_gap,
                      'n_slices': cfg.n_slices, 'slice_seed': cfg.slice_seed,
@@ -231,9 +224,11 @@ def format_summary(s: dict, max_pairs: int = SUMMARY_MAX_PAIRS) -> str:
     lines = [f"bag {s['bag']} ({s['storage']}){flag}"]
     for t, info in s['topics'].items():
         drops = ', '.join(f'{k} {v}' for k, v in info['dropped'].items())
+        skipped = info.get('undecodable', 0)
         lines.append(f"  {t} [{info['type']}] {info['accepted']}/{info['messages_in_bag']} "
                      f"accepted (definition: {info['definition']})"
-                     + (f'; dropped: {drops}' if drops else ''))
+                     + (f'; dropped: {drops}' if drops else '')
+                     + (f'; undecodable, skipped: {skipped}' if skipped else ''))
     lines.append(f"settings: window {st['window']}, updates {st['updates']}, sync "
                  f"{st['sync_mode']}, {st['pairs']} pair(s)")
     lines += _timing_lines(s)

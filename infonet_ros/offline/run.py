@@ -24,11 +24,15 @@ A pair's window is estimated at an update when it is full and newer than its las
 
 Documented skips (counted in the result, never silent): a pair whose window never fills (too
 few paired samples: short bag, slow topic, no matches within ``slop``) gets no records;
-messages with a missing array index, NaN/inf, a repeated or slightly older stamp are dropped by
-the engine and counted per topic. Errors (:class:`~infonet_ros.offline.params.AnalysisError`,
-:class:`~infonet_ros.offline.bag_reader.BagError`): missing, corrupt or truncated bag; a topic
-not in the bag or of another type than configured; a type with no definition; a field absent
-from the first message of its topic.
+messages with a missing array index, NaN/inf, a repeated or slightly older stamp or an unset
+(zero) stamp are dropped by the engine and counted per topic; a message that cannot be decoded
+is skipped and counted per topic (``AnalysisResult.undecodable``), as the node skips it. Errors
+(:class:`~infonet_ros.offline.params.AnalysisError`,
+:class:`~infonet_ros.offline.bag_reader.BagError`): missing or corrupt bag; a topic not in the
+bag or of another type than configured; a type with no definition; a topic none of whose first
+messages decodes; a field absent from the first message of its topic; weights or a device that
+cannot be loaded. Storage that breaks mid-way (corrupt or truncated: reading cannot go on) after
+estimates were made ends the analysis with what it has (``complete`` False).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from dataclasses import dataclass, field
 import time
 
 from infonet_ros.offline.bag_reader import BagError, BagSource
-from infonet_ros.offline.bag_stream import bag_items, fast_read_notes, message_stream
+from infonet_ros.offline.bag_stream import (bag_items, fast_read_notes, message_stream,
+                                            UndecodableMessages)
 from infonet_ros.offline.params import AnalysisError, bag_topic_entries, make_config
 from infonet_ros.offline.report import pair_stats
 from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS, WindowBatcher
@@ -80,16 +85,25 @@ class AnalysisResult:
     warnings: list = field(default_factory=list)
     timings: dict = field(default_factory=dict)
     options: dict = field(default_factory=dict)
-    complete: bool = True
+    complete: bool = True  # False: the storage broke before its end (``error`` says how)
     error: str | None = None
+    undecodable: dict = field(default_factory=dict)  # topic -> messages skipped, undecodable
     t0: float = 0.0  # first receive time of the bag [s]
 
 
 def load_estimator(cfg, weights=None, device=None):
-    """Load the InfoNet estimator of a configuration (``weights`` / ``device`` override it)."""
+    """
+    Load the InfoNet estimator of a configuration (``weights`` / ``device`` override it).
+
+    :raises AnalysisError: missing or corrupt weights, or a device this machine lacks.
+    """
     from infonet_ros.core.estimator import InfoNetEstimator  # torch: loaded only to estimate
-    return InfoNetEstimator.from_pretrained(weights or cfg.weights or None,
-                                            device or cfg.device, jit=cfg.jit)
+    from infonet_ros.core.model import WeightsError
+    try:
+        return InfoNetEstimator.from_pretrained(weights or cfg.weights or None,
+                                                device or cfg.device, jit=cfg.jit)
+    except (WeightsError, ValueError) as exc:
+        raise AnalysisError(str(exc)) from None
 
 
 def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, estimator=None,
@@ -141,10 +155,13 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
                                 cfg, batch_rows, ksg, shuffle_control)
         signals = {} if keep_signals else None
         intakes = {}
+        undecodable = UndecodableMessages()
         stream = message_stream(bag, topics, topic_fields(cfg.pairs), cfg.use_receive_time,
-                                signals, progress, intakes)
+                                signals, progress, intakes, undecodable)
         _estimate_updates(result, batcher, _updates(engine, stream, policy, cfg))
         result.warnings.extend(fast_read_notes(intakes))
+        result.warnings.extend(undecodable.warnings())
+        result.undecodable = dict(undecodable.counts)
         result.signals = signals or {}
         _fill_stats(result, bag, bag_topics, engine, intakes)
     result.timings = batcher.timings(time.perf_counter() - t_start)
@@ -224,15 +241,17 @@ def every_updates(engine, messages, every: int, ref_topic: str, use_receive_time
 
 
 def _fill_stats(result, bag, bag_topics, engine, intakes) -> None:
-    # Per topic: messages received, accepted, dropped by reason, how fields were read; per
-    # pair: report.pair_stats; and a warning when the bag's time jumped back.
+    # Per topic: messages received, accepted, dropped by reason, skipped as undecodable (never
+    # reached the engine), how fields were read; per pair: report.pair_stats; and a warning
+    # when the bag's time jumped back.
     for t, s in engine.topic_stats().items():
         intake = intakes.get(t)
         result.topics[t] = {
             'type': bag_topics[t][0], 'messages_in_bag': bag_topics[t][1],
             'definition': bag.type_sources.get(bag_topics[t][0], ''),
             'received': s.received, 'accepted': s.accepted,
-            'dropped': {k: v for k, v in s.dropped.items() if v}, 'time_jumps': s.time_jumps}
+            'dropped': {k: v for k, v in s.dropped.items() if v}, 'time_jumps': s.time_jumps,
+            'undecodable': result.undecodable.get(t, 0)}
         if intake is not None:  # see bag_stream.bag_items
             result.topics[t]['read_without_decoding'] = (0 if isinstance(intake, str)
                                                          else intake.fast)

@@ -4,6 +4,8 @@
 
 import json
 import math
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -290,13 +292,168 @@ def test_stale_outputs_are_removed(tmp_path, run_cli):
     out = tmp_path / 'out'
     out.mkdir()
     (out / CSV_NAME).write_text('old\n')
-    rc, _ = run_cli(bag, '--pair', '/nope:x ~ /a/imu:linear_acceleration.x')
+    rc, _ = run_cli(bag, '--pair', '/nope:x ~ /a/imu:linear_acceleration.x', '--overwrite')
     assert rc == 1
     # An error before the analysis leaves the directory alone; a broken analysis would not.
     assert (out / CSV_NAME).read_text() == 'old\n'
     rc, _ = run_cli(bag, '--pair', PAIR_DEP, '--window', '40', '--update-every',
-                    '30', '--no-plots')
+                    '30', '--no-plots', '--overwrite')
     assert rc == 0 and (out / CSV_NAME).read_text().startswith('update,time,pair')
+
+
+def test_a_non_empty_output_directory_needs_overwrite(tmp_path, capsys, run_cli):
+    bag = write_bag(tmp_path / 'bag', make_signals(n=100))
+    args = ['--pair', PAIR_DEP, '--window', '40', '--update-every', '30']
+    rc, out = run_cli(bag, *args, '--matrix', 'm=/a/imu:linear_acceleration.x,'
+                      'angular_velocity.x')
+    assert rc == 0
+    first = sorted(p.name for p in out.iterdir())
+    assert first == ['matrix_m.png', CSV_NAME, 'mi_timeseries.png', SUMMARY_NAME]
+    (out / 'notes.txt').write_text('mine\n')
+    capsys.readouterr()
+    # A second run into it is refused before it starts, and changes nothing.
+    rc, _ = run_cli(bag, *args, '--no-plots')
+    err = capsys.readouterr().err
+    assert rc == 1 and err.count('\n') == 1
+    assert 'output directory' in err and 'not empty' in err and '--overwrite' in err
+    assert sorted(p.name for p in out.iterdir()) == sorted(first + ['notes.txt'])
+    # --overwrite: the first run's files that this run does not write are gone, other files
+    # stay, and everything the summary lists was written by this run.
+    rc, _ = run_cli(bag, *args, '--no-plots', '--overwrite')
+    assert rc == 0
+    assert sorted(p.name for p in out.iterdir()) == [CSV_NAME, 'notes.txt', SUMMARY_NAME]
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert sorted(Path(f).name for f in summary['files']) == [CSV_NAME, SUMMARY_NAME]
+
+
+def test_output_directory_is_checked_before_the_analysis(tmp_path, capsys, monkeypatch):
+    import infonet_ros.cli.analyze as analyze
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError('the analysis ran before the output directory was checked')
+    monkeypatch.setattr(analyze, 'run_analysis', must_not_run)
+    bag = write_bag(tmp_path / 'bag', make_signals(n=100))
+    a_file = tmp_path / 'a_file'
+    a_file.write_text('x\n')
+    for target, words in ((a_file, 'is a file, not a directory'),
+                          (a_file / 'sub', 'cannot create output directory')):
+        rc = main([str(bag), '-o', str(target), '--pair', PAIR_DEP, '--no-progress'])
+        err = capsys.readouterr().err
+        assert rc == 1 and err.startswith('infonet-ros analyze: error:')
+        assert words in err and err.count('\n') == 1
+    assert a_file.read_text() == 'x\n'
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason='root writes into read-only directories')
+def test_unwritable_output_directory_is_refused_before_the_analysis(tmp_path, capsys):
+    bag = write_bag(tmp_path / 'bag', make_signals(n=100))
+    locked = tmp_path / 'locked'
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        rc = main([str(bag), '-o', str(locked / 'out'), '--pair', PAIR_DEP, '--no-progress'])
+    finally:
+        locked.chmod(0o700)
+    err = capsys.readouterr().err
+    assert rc == 1 and 'cannot create output directory' in err and err.count('\n') == 1
+
+
+@pytest.mark.parametrize('extra, words', [
+    (['--weights', 'no/such/weights.pt'], 'no/such/weights.pt'),
+    (['--weights', '{corrupt}'], 'cannot read InfoNet weights file'),
+    (['--params', '{list_params}'], 'must be a mapping'),
+    (['--device', 'cuda'], 'CUDA'),
+    (['--plot-pairs', 'nope'], "unknown pair(s) ['nope']"),
+])
+def test_user_errors_are_one_line(tmp_path, capsys, run_cli, extra, words):
+    if extra[-1] == 'cuda' and torch_has_cuda():
+        pytest.skip('checks the error raised without a GPU')
+    corrupt = tmp_path / 'corrupt.pt'
+    corrupt.write_bytes(b'PK\x03\x04 not a checkpoint' * 10)
+    list_params = tmp_path / 'list.yaml'
+    list_params.write_text('/**:\n  ros__parameters: [window, 300]\n')
+    extra = [e.format(corrupt=corrupt, list_params=list_params) for e in extra]
+    bag = write_bag(tmp_path / 'bag', make_signals(n=100))
+    rc, out = run_cli(bag, '--pair', PAIR_DEP, '--window', '40', *extra)
+    err = capsys.readouterr().err
+    assert rc == 1 and err.startswith('infonet-ros analyze: error:') and words in err
+    assert err.count('\n') == 1  # one line, no traceback
+    assert not out.exists()  # the directory made for the run is removed again
+
+
+def torch_has_cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+def test_misspelled_parameter_is_named_with_the_nearest_one(tmp_path, capsys, run_cli):
+    bag = write_bag(tmp_path / 'bag', make_signals(n=100))
+    params = tmp_path / 'mi.yaml'
+    params.write_text(f"""/**:
+  ros__parameters:
+    pairs: ['{PAIR_DEP}']
+    window: 40
+    windw: 300
+    use_sim_time: true
+""")
+    rc, out = run_cli(bag, '--params', str(params), '--update-every', '30', '--no-plots')
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert err == (f"infonet-ros analyze: warning: {params}: unknown parameter 'windw' is "
+                   "ignored; did you mean 'window'?\n")  # use_sim_time: every node has it
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert any("'windw'" in w and "'window'" in w for w in summary['warnings'])
+    assert {r['sample_count'] for r in read_csv(out / CSV_NAME)} == {40}
+
+
+def _damaged_imu_bag(path, signals, damaged):
+    """Bag of write_bag's messages (mcap), the ``damaged`` {topic: indices} cut short."""
+    from rosbags.rosbag2 import StoragePlugin, Writer
+    from rosbags.typesys import get_typestore, Stores
+    from infonet_ros.offline.imu_bag import imu_message, IMU_TYPE
+    ts = get_typestore(Stores.ROS2_KILTED)
+    t_ns = [int(round(s * 1e9)) for s in stamps()]
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as wr:
+        conns = {topic: wr.add_connection(topic, IMU_TYPE, typestore=ts) for topic in signals}
+        for k, ns in enumerate(t_ns):
+            for topic, (acc, gyro) in signals.items():
+                raw = bytes(ts.serialize_cdr(imu_message(ts, ns, 'imu', acc[k], gyro[k]),
+                                             IMU_TYPE))
+                wr.write(conns[topic], ns, raw[:100] if k in damaged.get(topic, ()) else raw)
+    return path
+
+
+def test_undecodable_messages_are_skipped_counted_and_strict_fails(tmp_path, capsys, run_cli):
+    sig = make_signals()
+    bag = _damaged_imu_bag(tmp_path / 'bag', sig, {'/a/imu': {120}, '/b/imu': {7, 200}})
+    args = ['--pair', PAIR_DEP, '--window', '40', '--update-every', '20', '--no-plots']
+    rc, out = run_cli(bag, *args)
+    captured = capsys.readouterr()
+    assert rc == 0 and captured.err == ''
+    assert '/a/imu [sensor_msgs/msg/Imu] 299/300 accepted' in captured.out
+    assert 'undecodable, skipped: 1' in captured.out and 'undecodable, skipped: 2' in \
+        captured.out
+    assert 'warning: /b/imu: 2 undecodable message(s) skipped (first: cannot decode message 7' \
+        in captured.out
+    summary = json.loads((out / SUMMARY_NAME).read_text())
+    assert summary['complete'] is True and summary['undecodable_messages'] == 3
+    assert summary['topics']['/a/imu']['undecodable'] == 1
+    assert summary['topics']['/b/imu']['undecodable'] == 2
+    rows = read_csv(out / CSV_NAME)
+    # The analysis went on past the damaged messages, to the end of the bag.
+    assert max(r['window_end'] for r in rows) == pytest.approx(stamps()[-1])
+    # --strict: the same outputs, exit 1 with one line saying why.
+    rc, out2 = run_cli(bag, *args, '--strict', name='strict')
+    err = capsys.readouterr().err
+    assert rc == 1 and err == ('infonet-ros analyze: error: 3 undecodable message(s) were '
+                               'skipped (--strict)\n')
+    assert [r['mi'] for r in read_csv(out2 / CSV_NAME)] == [r['mi'] for r in rows]
+    # A topic none of whose messages decodes is a definition problem: an error.
+    bag = _damaged_imu_bag(tmp_path / 'bad', sig, {'/b/imu': set(range(300))})
+    rc, out3 = run_cli(bag, *args, name='out_bad')
+    err = capsys.readouterr().err
+    assert rc == 1 and 'none of the first 10 messages of /b/imu could be decoded' in err
+    assert err.count('\n') == 1 and not out3.exists()
 
 
 def test_info_lists_topics(tmp_path, capsys):

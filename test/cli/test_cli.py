@@ -88,6 +88,52 @@ def test_estimate_csv_missing_file_and_short_file(tmp_path, capsys):
     assert 'empty' in capsys.readouterr().err
 
 
+def _estimate(path, capsys, *extra):
+    rc = cli.main(['estimate', '--csv', str(path), '--x', 'accel', '--y', 'gyro', *extra])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+def test_estimate_csv_blank_lines_and_byte_order_mark(csv_file, tmp_path, capsys):
+    path, _, _ = csv_file
+    rc, want, _ = _estimate(path, capsys)
+    assert rc == 0
+    text = path.read_text()
+    lines = text.splitlines()
+    # Blank lines (a trailing one, one in the middle, one of spaces) are skipped.
+    blank = tmp_path / 'blank.csv'
+    blank.write_text('\n'.join(lines[:100] + ['', '  '] + lines[100:]) + '\n\n')
+    assert _estimate(blank, capsys)[:2] == (0, want)
+    # A spreadsheet's UTF-8 byte order mark is not part of the first column's name.
+    bom = tmp_path / 'bom.csv'
+    bom.write_bytes(b'\xef\xbb\xbf' + text.encode())
+    assert _estimate(bom, capsys, '--x', 'time')[:2] == _estimate(path, capsys, '--x', 'time')[:2]
+
+
+def test_estimate_csv_ragged_row_and_bad_value_name_the_line(csv_file, tmp_path, capsys):
+    path, _, _ = csv_file
+    lines = path.read_text().splitlines()
+    ragged = tmp_path / 'ragged.csv'
+    ragged.write_text('\n'.join(lines[:6] + ['0.06,1.5,2.5'] + lines[7:]) + '\n')
+    rc, _, err = _estimate(ragged, capsys)
+    assert rc == 1 and err == (f'infonet-ros estimate: error: {ragged} line 7 has 3 fields, '
+                               'the header has 4\n')
+    bad = tmp_path / 'bad.csv'
+    bad.write_text('\n'.join(lines[:9] + ['0.09,oops,2.5,a'] + lines[10:]) + '\n')
+    rc, _, err = _estimate(bad, capsys)
+    assert rc == 1 and "line 10 has 'oops'" in err and err.count('\n') == 1
+
+
+def test_estimate_corrupt_weights_is_one_line(csv_file, tmp_path, capsys):
+    path, _, _ = csv_file
+    corrupt = tmp_path / 'corrupt.pt'
+    corrupt.write_bytes(b'not a checkpoint\n' * 20)
+    rc, _, err = _estimate(path, capsys, '--weights', str(corrupt))
+    assert rc == 1 and err.startswith('infonet-ros estimate: error: cannot read InfoNet '
+                                      f'weights file {corrupt}')
+    assert err.count('\n') == 1
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason='checks the error raised without a GPU')
 def test_estimate_csv_cuda_without_gpu(csv_file, capsys):
     path, _, _ = csv_file

@@ -60,3 +60,18 @@ def test_errors_leave_no_output(tmp_path, capsys):
         assert bag.topics() == {'/a/imu': ('sensor_msgs/msg/Imu', 1)}
     assert main([str(tmp_path / 'missing.txt'), '-o', str(tmp_path / 'b2')]) == 1
     assert capsys.readouterr().err.startswith('infonet-ros imu-to-bag: error:')
+
+
+@pytest.mark.parametrize('start, words', [
+    ('-5', 'a stamp must be > 0'), ('0', 'a stamp must be > 0'), ('nan', 'must be > 0'),
+    ('1e30', 'stamps go up to 2147483647 s'),
+    # Within range itself, but the recording's last sample (3510 / 120 s later) is not.
+    ('2147483640', 'the last sample comes 29.250 s later'),
+])
+def test_start_time_out_of_range_is_refused_with_the_reason(tmp_path, capsys, start, words):
+    out = tmp_path / 'bag'
+    assert main([f'/thigh/imu={UPPER}', '-o', str(out), f'--start-time={start}']) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('infonet-ros imu-to-bag: error: start time') and 'out of range' in err
+    assert words in err and err.count('\n') == 1
+    assert not out.exists()

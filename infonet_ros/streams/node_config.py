@@ -98,8 +98,9 @@ PARAMS = (
        "throughput, less accurate; docs/model_card.md); empty: 'default'.",
        read_only=True),
     _P('sync_mode', 'approximate',
-       "Pairing of two topics: 'approximate' (message_filters ApproximateTimeSynchronizer; "
-       "'interpolate' with a warning where message_filters is missing) or 'interpolate'.",
+       "Pairing of two topics: 'approximate' (nearest stamps, never further apart than half "
+       "the faster topic's sample interval; message_filters ApproximateTimeSynchronizer, "
+       "the engine's own matcher where message_filters is missing) or 'interpolate'.",
        read_only=True, choices=('approximate', 'interpolate')),
     _P('slop', 0.01, 'approximate: largest stamp difference within a pair [s].',
        read_only=True, bounds=(1e-6, 10.0)),
@@ -156,8 +157,20 @@ PARAMS = (
        bounds=(0.01, 3600.0)),
     _P('warn_period', 5.0, 'Throttle period of warnings about bad input [s].',
        bounds=(0.0, 3600.0)),
+    _P('max_rows_per_update', 20_000, 'Largest cost of one update, in estimator rows: 1 '
+       'per scalar pair, n_slices per sliced pair, and with p_value n_slices x (1 + '
+       'n_permutations) more per sliced pair. A configuration or a change above it is '
+       'refused [rows].', bounds=(1, 100_000_000)),
+    _P('stale_periods', 10.0, 'Diagnostics: an input is stale (WARN) after this many of '
+       'its expected periods without a message, a pair after this many update periods '
+       'without an estimate [count].', bounds=(1.0, 1e6)),
+    _P('no_input_timeout', 10.0, 'Diagnostics: an input that has received nothing this long '
+       'after the start is an ERROR (before: WARN) [s].', bounds=(0.0, 1e6)),
 )
 PARAM_BY_NAME = {p.name: p for p in PARAMS}
+# Parameters of every rclpy node (and prefixes of families of them): not misspellings.
+ROS_PARAMETERS = ('use_sim_time', 'start_type_description_service', 'start_parameter_services')
+ROS_PREFIXES = ('qos_overrides.',)
 
 
 @dataclass(frozen=True)
@@ -192,6 +205,9 @@ class NodeConfig:
     executor: str
     diagnostics_period: float
     warn_period: float
+    max_rows_per_update: int
+    stale_periods: float
+    no_input_timeout: float
 
     @property
     def update_period(self) -> float:
@@ -248,19 +264,69 @@ class NodeConfig:
                 'time_jump': self.time_jump, 'max_buffer': self.max_buffer}
 
 
+def rows_per_update(pairs, n_slices: int, p_value: bool, n_permutations: int) -> int:
+    """
+    Estimator rows of one update of ``pairs`` (the cost bounded by ``max_rows_per_update``).
+
+    As :func:`infonet_ros.streams.batch_estimate.estimate_windows` spends them: one row per
+    scalar pair, ``n_slices`` per sliced pair, and with ``p_value`` the permutation test of
+    each sliced pair, which estimates the data and every permutation again with the same
+    ``n_slices`` directions: ``n_slices * (1 + n_permutations)`` more rows. Each row holds one
+    window; its time grows with the window length, its count bounds memory and CPU of a pass.
+    """
+    sliced = sum(1 for p in pairs if p.sliced)
+    per_sliced = n_slices * (1 + ((1 + n_permutations) if p_value else 0))
+    return (len(pairs) - sliced) + sliced * per_sliced
+
+
+def update_cost_error(cfg: NodeConfig) -> str | None:
+    """None when one update of ``cfg`` fits ``max_rows_per_update``, else the reason."""
+    rows = rows_per_update(cfg.pairs, cfg.n_slices, cfg.p_value, cfg.n_permutations)
+    if rows <= cfg.max_rows_per_update:
+        return None
+    sliced = sum(1 for p in cfg.pairs if p.sliced)
+    how = (f'{len(cfg.pairs) - sliced} scalar pair(s) + {sliced} sliced pair(s) x n_slices '
+           f'{cfg.n_slices}')
+    if cfg.p_value and sliced:
+        how += f' x (2 + n_permutations {cfg.n_permutations}) with p_value'
+    return (f'one update would cost {rows:,} estimator rows ({how}), more than '
+            f'max_rows_per_update {cfg.max_rows_per_update:,}: lower n_slices or '
+            'n_permutations, set p_value false, or raise max_rows_per_update')
+
+
+def unknown_parameter_warnings(params: dict) -> list[str]:
+    """
+    One warning per key of ``params`` that is not a parameter of the node, naming the nearest.
+
+    Keys rclpy itself declares (``use_sim_time``, ``qos_overrides.*`` and the like) are known.
+    A misspelled key (``windw: 300``) would otherwise be ignored without a word, and the node
+    would run with the default.
+    """
+    import difflib
+    names = list(PARAM_BY_NAME)
+    out = []
+    for key in sorted(map(str, params)):
+        if key in PARAM_BY_NAME or key in ROS_PARAMETERS or key.startswith(ROS_PREFIXES):
+            continue
+        near = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+        hint = f'; did you mean {near[0]!r}?' if near else ''
+        out.append(f'unknown parameter {key!r} is ignored{hint}')
+    return out
+
+
 def effective_sync_mode(requested: str, have_message_filters: bool) -> tuple[str, str | None]:
     """
-    Engine mode for the node's ``sync_mode``, and a warning when it must fall back.
+    Engine mode for the node's ``sync_mode``, and a note for the log (None: nothing to say).
 
-    'approximate' uses message_filters (engine mode 'external'); without it the node pairs by
-    'interpolate'. Offline tools that want approximate pairing without message_filters use
-    the engine's own 'approximate' mode instead.
+    'approximate' uses message_filters (engine mode 'external') where it is installed, else
+    the engine's own approximate matcher, which applies the same pair limit
+    (:mod:`infonet_ros.streams.sync`); the offline analysis always uses the latter.
     """
+    if requested == 'approximate' and have_message_filters:
+        return 'external', None
     if requested == 'approximate':
-        if have_message_filters:
-            return 'external', None
-        return 'interpolate', ("sync_mode 'approximate' needs message_filters, which is not "
-                               "installed: pairing topics with 'interpolate' instead")
+        return 'approximate', ('message_filters is not installed: pairing topics with the '
+                               "engine's own approximate matcher")
     return requested, None
 
 
@@ -336,5 +402,9 @@ def load_params_yaml(path, node_name: str | None = None) -> dict:
                          f'{", ".join(map(str, doc)) or "none"})')
     params: dict = {}
     for k in chosen:
-        params.update(_flatten(doc[k]['ros__parameters'] or {}))
+        values = doc[k]['ros__parameters']
+        if values is not None and not isinstance(values, dict):
+            raise ValueError(f'{path}: ros__parameters of {k!r} must be a mapping of '
+                             f'parameter names to values, got {type(values).__name__}')
+        params.update(_flatten(values or {}))
     return params

@@ -12,21 +12,32 @@ The engine's ``sync_mode`` for two topics:
   rates differ. Pair stamp: the slower sample's stamp.
 - ``approximate``: a pure-Python approximate-time pairing at arrival, for offline use and
   tests where ``message_filters`` is not installed (:class:`ApproximateMatcher`). A message
-  is matched with the nearest unmatched message of the other topic within ``slop`` seconds
-  (``|dt| <= slop``); a match consumes both and retires every older unmatched message of both
-  queues; an unmatched message waits in a queue of ``queue_size`` per topic. Differences from
-  message_filters' ``ApproximateTimeSynchronizer`` (Python): that one keeps older unmatched
-  messages after a match (it can emit pairs out of stamp order, which the engine drops),
-  accepts only ``|dt| < slop``, and compares integer nanoseconds; the C++ ``ApproximateTime``
-  policy differs more (it waits for later messages to choose an optimal set). Pair stamp: the
-  later stamp.
+  is matched with the nearest unmatched message of the other topic within the pair limit
+  (:func:`pair_limit`: ``slop``, and at most half the faster stream's sample interval); a
+  match consumes both and retires every older unmatched message of both queues; an unmatched
+  message waits in a queue of ``queue_size`` per topic. Differences from message_filters'
+  ``ApproximateTimeSynchronizer`` (Python): that one pairs within ``slop`` only (so after a
+  lost message it pairs neighbours one sample apart, and goes on doing so until a message of
+  the other topic is lost; the node refuses those pairs, see
+  :mod:`infonet_ros.ros.message_filters_sync`), keeps older unmatched messages after a match
+  (it can emit pairs out of stamp order, which the engine drops), accepts only ``|dt| <
+  slop``, and compares integer nanoseconds; the C++ ``ApproximateTime`` policy differs more
+  (it waits for later messages to choose an optimal set). Pair stamp: the later stamp.
 - ``external``: cross-topic pairs come from an outside synchronizer (the node's
-  ``message_filters.ApproximateTimeSynchronizer``) through ``WindowEngine.add_synced``.
+  ``message_filters.ApproximateTimeSynchronizer``) through ``WindowEngine.add_synced``,
+  which refuses a pair beyond the pair limit.
+
+Why half the faster stream's interval: two samples further apart than that are closer to a
+neighbour of one of them than to each other, so they are not the same instant. Pairing them
+is what a lost message does to a nearest-within-slop rule: every later pair is off by one
+sample, and for signals that change from one sample to the next (sensor noise, vibration at
+IMU rates) that destroys the dependence being measured. Equal stamps are always within it.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass
 import math
 from typing import NamedTuple
 
@@ -138,6 +149,32 @@ def interpolate_pairs(t_slow, v_slow, t_fast, v_fast, max_gap: float):
     return t_slow[plan.slow_index], v_slow[plan.slow_index], plan.fast_values(v_fast)
 
 
+@dataclass
+class PairingStats:
+    """Counters of the pairing of two topics (the pairs sharing a link share them)."""
+
+    formed: int = 0  # pairs buffered
+    # Pairs a nearest-within-slop rule would have formed off by a sample or more: a message
+    # whose true partner was lost, or one that arrived before it (then it waits and pairs).
+    refused: int = 0
+    out_of_order: int = 0  # pairs not newer than the previous one (external synchronizer)
+
+    @property
+    def refused_rate(self) -> float:
+        """Refused share of the candidate pairs (0 before any)."""
+        total = self.formed + self.refused
+        return self.refused / total if total else 0.0
+
+
+def pair_limit(slop: float, interval_a: float, interval_b: float) -> float:
+    """
+    Largest stamp difference of a pair [s]: ``slop``, at most half the faster interval.
+
+    An interval is inf while unknown (fewer than two stamps): then ``slop`` alone.
+    """
+    return min(slop, 0.5 * min(interval_a, interval_b))
+
+
 def mean_interval(t: np.ndarray) -> float:
     """Mean sampling interval of increasing stamps (inf with fewer than two)."""
     return (t[-1] - t[0]) / (len(t) - 1) if len(t) > 1 else math.inf
@@ -156,15 +193,22 @@ class ApproximateMatcher:
         self.queue_size = int(queue_size)
         self.queues = ([], [])  # unmatched (stamp, row) of each side, oldest first
         self.unmatched = 0  # messages retired without a partner
+        self.refused = 0  # nearest partners within slop but beyond the limit
 
-    def add(self, side: int, stamp: float, row) -> tuple | None:
+    def add(self, side: int, stamp: float, row, limit: float = math.inf) -> tuple | None:
         """
         Offer a message of ``side``; return the pair it completes, else None (it waits).
 
+        :param limit: largest stamp difference of a pair besides ``slop`` (:func:`pair_limit`).
         :return: ``(stamp_0, row_0, stamp_1, row_1)``, side 0 first.
         """
         own, other = self.queues[side], self.queues[1 - side]
-        j = self._nearest(other, stamp)
+        j, dt = self._nearest(other, stamp)
+        if j >= 0 and dt > limit:
+            # The partner a nearest-within-slop rule would take is a neighbour of the true
+            # one (lost, or not here yet): wait for the true one instead.
+            self.refused += 1
+            j = -1
         if j < 0:
             own.append((stamp, row))
             if len(own) > self.queue_size:
@@ -179,18 +223,18 @@ class ApproximateMatcher:
             return stamp, row, s_other, r_other
         return s_other, r_other, stamp, row
 
-    def _nearest(self, queue: list, stamp: float) -> int:
-        # Index of the queued message nearest to stamp within slop, -1 if none; the earlier
-        # one wins a tie.
+    def _nearest(self, queue: list, stamp: float) -> tuple[int, float]:
+        # (index, distance) of the queued message nearest to stamp within slop, (-1, inf) if
+        # none; the earlier one wins a tie.
         if not queue:
-            return -1
+            return -1, math.inf
         stamps = [s for s, _ in queue]
         i = bisect_left(stamps, stamp)
         best, j = math.inf, -1
         for k in (i - 1, i):
             if 0 <= k < len(queue) and abs(stamps[k] - stamp) < best:
                 best, j = abs(stamps[k] - stamp), k
-        return j if best <= self.slop else -1
+        return (j, best) if best <= self.slop else (-1, math.inf)
 
     def clear(self) -> None:
         """Forget the queued messages (the count of retired ones is kept)."""
@@ -210,8 +254,8 @@ class TopicLink:
         self.a, self.b = a, b
         self.buffer = RingBuffer(len(a.fields) + len(b.fields), capacity)
         self.matcher = matcher  # approximate mode: pairs the topics as messages arrive
-        self.paired = 0
-        self.out_of_order = 0
+        self.stats = PairingStats()
+        self._refused_newer = None  # newer stamp of the last refused outside pair
 
     def cols(self, topic: str, fields) -> list[int]:
         """Columns of ``fields`` of ``topic`` in this link's rows."""
@@ -219,15 +263,42 @@ class TopicLink:
             return [self.a.col[f] for f in fields]
         return [len(self.a.fields) + self.b.col[f] for f in fields]
 
+    def limit(self, slop: float) -> float:
+        """Return the pair limit of these topics now (:func:`pair_limit`) [s]."""
+        return pair_limit(slop, self.a.interval.value, self.b.interval.value)
+
+    def offer(self, side: int, stamp: float, row, slop: float) -> None:
+        """Offer an accepted message of side 0 (a) or 1 (b) to the matcher; buffer its pair."""
+        refused = self.matcher.refused
+        pair = self.matcher.add(side, stamp, row, self.limit(slop))
+        self.stats.refused += self.matcher.refused - refused
+        if pair is not None:
+            self.push(*pair)
+
+    def push_checked(self, stamp_a: float, row_a, stamp_b: float, row_b, slop: float) -> str:
+        """
+        :meth:`push` a pair from outside, or 'refused' (counted) beyond the pair limit.
+
+        The newer message of a refused pair may be offered to the synchronizer again and be
+        refused again with another stale partner: one refusal is counted per newer message.
+        """
+        if abs(stamp_a - stamp_b) > self.limit(slop):
+            newer = max(stamp_a, stamp_b)
+            if newer != self._refused_newer:
+                self.stats.refused += 1
+                self._refused_newer = newer
+            return 'refused'
+        return self.push(stamp_a, row_a, stamp_b, row_b)
+
     def push(self, stamp_a: float, row_a, stamp_b: float, row_b) -> str:
         """Buffer a pair stamped by its later stamp: OK, or 'out_of_order' when not newer."""
         stamp = max(stamp_a, stamp_b)
         newest = self.buffer.newest_stamp()
         if newest is not None and stamp <= newest:
-            self.out_of_order += 1
+            self.stats.out_of_order += 1
             return 'out_of_order'
         self.buffer.push(stamp, list(row_a) + list(row_b))
-        self.paired += 1
+        self.stats.formed += 1
         return OK
 
     def clear(self) -> None:

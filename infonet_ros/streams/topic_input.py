@@ -6,6 +6,9 @@ Validation of one input topic's samples, with its counters (no ROS).
 Every message is counted under one status:
 
 - ``ok``: accepted;
+- ``unset_stamp``: the stamp is zero (``sec == 0`` and ``nanosec == 0``: a driver that never
+  set it, or a simulated clock before its first /clock message). Never a time jump: one such
+  message among stamped ones would otherwise clear every buffer;
 - ``missing_field``: a configured field is absent, out of range or not a number;
 - ``nan``: a field is NaN or infinite;
 - ``out_of_order``: the stamp went back by at most ``time_jump`` seconds;
@@ -21,8 +24,9 @@ import math
 
 from infonet_ros.streams.fields import compile_field, FieldError
 from infonet_ros.streams.ring_buffer import RingBuffer
+from infonet_ros.streams.sample_interval import SampleInterval
 
-DROP_REASONS = ('missing_field', 'nan', 'out_of_order', 'duplicate')
+DROP_REASONS = ('missing_field', 'nan', 'unset_stamp', 'out_of_order', 'duplicate')
 OK, TIME_JUMP = 'ok', 'time_jump'
 
 
@@ -57,6 +61,7 @@ class TopicInput:
         self.buffer = (RingBuffer(len(self.fields), buffer_capacity)
                        if buffer_capacity is not None else None)
         self.last_stamp = None
+        self.interval = SampleInterval()  # of the accepted stamps
         self.stats = TopicStats()
 
     def read(self, msg) -> list | None:
@@ -75,6 +80,9 @@ class TopicInput:
         The sample is not taken yet: after TIME_JUMP the engine clears its buffers first,
         then calls :meth:`take`.
         """
+        if stamp == 0.0:
+            self.stats.dropped['unset_stamp'] += 1
+            return 'unset_stamp'
         if not all(map(math.isfinite, row)):
             self.stats.dropped['nan'] += 1
             return 'nan'
@@ -91,6 +99,7 @@ class TopicInput:
     def take(self, stamp: float, row: list) -> None:
         """Accept a sample: it becomes the last stamp and, when buffered, the newest row."""
         self.last_stamp = stamp
+        self.interval.add(stamp)
         self.stats.accepted += 1
         if self.buffer is not None:
             self.buffer.push(stamp, row)
@@ -100,3 +109,4 @@ class TopicInput:
         if self.buffer is not None:
             self.buffer.clear()
         self.last_stamp = None
+        self.interval.restart()

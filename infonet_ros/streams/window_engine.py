@@ -27,7 +27,8 @@ import numpy as np
 from infonet_ros.streams.pairs import topic_fields
 from infonet_ros.streams.ring_buffer import RingBuffer
 from infonet_ros.streams.sync import (ApproximateMatcher, mean_interval,
-                                      newest_interpolation_plan, SYNC_MODES, TopicLink)
+                                      newest_interpolation_plan, PairingStats, SYNC_MODES,
+                                      TopicLink)
 from infonet_ros.streams.topic_input import OK, TIME_JUMP, TopicInput
 
 DEFAULT_MAX_BUFFER = 100_000
@@ -196,6 +197,16 @@ class WindowEngine:
         """{topic: TopicStats}."""
         return {name: t.stats for name, t in self.topics.items()}
 
+    def pairing_stats(self) -> dict[str, PairingStats]:
+        """
+        {pair name: PairingStats} of the cross-topic pairs of approximate and external modes.
+
+        Pairs over the same two topics share one link and so one (live) PairingStats. Pairs
+        within one topic and interpolated pairs are not matched message by message: none.
+        """
+        return {p.name: self.links[self._link_key(p.x.topic, p.y.topic)].stats
+                for p, plan in zip(self.pairs, self._plans) if plan.kind == 'link'}
+
     def fill(self) -> dict[str, tuple[int, int]]:
         """{pair name: (pairs available now, window)}, for diagnostics (cheap)."""
         out = {}
@@ -275,9 +286,7 @@ class WindowEngine:
             self._grow_to_span_partners(t)
         if self.sync_mode == 'approximate':
             for link, side in self._links_of[t.name]:
-                pair = link.matcher.add(side, stamp, row)
-                if pair is not None:
-                    link.push(*pair)
+                link.offer(side, stamp, row, self.slop)
         return status, row
 
     def add_synced(self, topics: tuple, stamp_a: float, row_a, stamp_b: float, row_b) -> str:
@@ -285,10 +294,13 @@ class WindowEngine:
         Add a cross-topic pair from an external synchronizer (mode 'external').
 
         ``topics`` is a key of :attr:`link_topics`, rows are the accepted rows of each topic
-        (as returned by :meth:`add_message`). Returns 'ok' or 'out_of_order' (a pair not newer
-        than the previous one of the link is dropped).
+        (as returned by :meth:`add_message`). Returns 'ok', 'refused' (stamps further apart
+        than the pair limit of :mod:`.sync`: half the faster topic's sample interval, and
+        ``slop``) or 'out_of_order' (not newer than the previous pair of the link); both are
+        dropped and counted in :meth:`pairing_stats`.
         """
-        return self.links[tuple(topics)].push(stamp_a, row_a, stamp_b, row_b)
+        return self.links[tuple(topics)].push_checked(stamp_a, row_a, stamp_b, row_b,
+                                                      self.slop)
 
     # ---- windows -------------------------------------------------------------------------
 

@@ -8,7 +8,9 @@ import pytest
 
 from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
 from infonet_ros.streams.node_config import (ConfigError, effective_executor, effective_sync_mode,
-                                             load_params_yaml, NodeConfig, PARAMS)
+                                             load_params_yaml, NodeConfig, PARAMS,
+                                             rows_per_update, unknown_parameter_warnings,
+                                             update_cost_error)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -41,6 +43,15 @@ def test_load_params_yaml_errors(tmp_path):
         load_params_yaml(f)
     with pytest.raises(OSError):
         load_params_yaml(tmp_path / 'missing.yaml')
+
+
+@pytest.mark.parametrize('body', ['[window, 100]', '300', "'window: 100'"])
+def test_ros_parameters_that_is_not_a_mapping_is_a_one_line_error(tmp_path, body):
+    f = tmp_path / 'p.yaml'
+    f.write_text(f'/**:\n  ros__parameters: {body}\n')
+    with pytest.raises(ValueError, match='ros__parameters .* must be a mapping') as info:
+        load_params_yaml(f)
+    assert '\n' not in str(info.value)
 
 
 def test_shipped_config_is_valid_and_watches_the_demo():
@@ -91,8 +102,8 @@ def test_device_index_and_int_for_float_are_accepted():
 
 def test_effective_sync_mode():
     assert effective_sync_mode('approximate', True) == ('external', None)
-    mode, warning = effective_sync_mode('approximate', False)
-    assert mode == 'interpolate' and 'message_filters' in warning
+    mode, note = effective_sync_mode('approximate', False)
+    assert mode == 'approximate' and 'message_filters' in note
     assert effective_sync_mode('interpolate', True) == ('interpolate', None)
 
 
@@ -113,7 +124,9 @@ def test_effective_executor():
                                     'streams.topic_input', 'streams.sync', 'streams.window_engine',
                                     'streams.feed', 'offline.bag_reader', 'offline.imu_bag',
                                     'offline.batch_tuner', 'streams.cdr_reader',
-                                    'streams.raw_intake', 'ros.conversions', 'ros.diagnostics'])
+                                    'streams.raw_intake', 'ros.conversions', 'ros.diagnostics',
+                                    'ros.input_health', 'ros.graph_checks',
+                                    'ros.process_exit'])
 def test_configuration_and_data_modules_import_without_torch(module):
     # The node checks its configuration and reads its input before it loads the model; a
     # decision node or a bag tool may use these modules where torch is not installed.
@@ -128,3 +141,77 @@ def test_configuration_and_data_modules_import_without_torch(module):
         [repo] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_rows_per_update_counts_what_a_pass_estimates():
+    cfg = NodeConfig.from_params({})  # the demo: 3 scalar pairs, 1 sliced
+    assert rows_per_update(cfg.pairs, 64, False, 99) == 3 + 64
+    # The p-value test estimates the data and each permutation with the same 64 slices.
+    assert rows_per_update(cfg.pairs, 64, True, 99) == 3 + 64 + 64 * 100
+    assert rows_per_update(cfg.pairs[:3], 64, True, 99) == 3  # no sliced pair: no test
+
+
+def test_rows_per_update_matches_the_forward_passes_of_an_update():
+    # Count the rows estimate_windows hands the estimator (p-value test included).
+    import numpy as np
+    from infonet_ros.core.estimator import InfoNetEstimator
+    from infonet_ros.streams.batch_estimate import estimate_windows
+    from infonet_ros.streams.window_engine import WindowEngine
+    cfg = NodeConfig.from_params({'window': 40, 'sync_mode': 'interpolate'})
+    engine = WindowEngine(**cfg.engine_kwargs())
+    rng = np.random.default_rng(0)
+    for k in range(60):
+        for topic in ('/demo/imu_a', '/demo/imu_b'):
+            engine.add_values(topic, 1.0 + 0.01 * k, list(rng.standard_normal(
+                len(engine.topics[topic].fields))))
+    windows = engine.ready_windows()
+    assert len(windows) == 4
+    rows = []
+
+    class Counting(InfoNetEstimator):
+
+        def estimate_batch(self, x, y, *args, **kwargs):
+            rows.append(len(x))
+            return np.zeros(len(x))
+
+    est = Counting.__new__(Counting)
+    est.estimate_batch = Counting.estimate_batch.__get__(est)
+    for p_value in (False, True):
+        rows.clear()
+        estimate_windows(est, windows, 8, 0, p_value, 5)
+        assert sum(rows) == rows_per_update(cfg.pairs, 8, p_value, 5), (p_value, rows)
+
+
+def test_the_shipped_config_fits_the_default_cost_bound_and_abuse_does_not():
+    cfg = NodeConfig.from_yaml(os.path.join(REPO, 'config', 'mi.yaml'), 'mi_node')
+    assert update_cost_error(cfg) is None
+    with_p = NodeConfig.from_params({'p_value': True})  # default slices and permutations
+    assert update_cost_error(with_p) is None
+    for abuse in ({'p_value': True, 'n_permutations': 100_000}, {'p_value': True,
+                                                                 'n_slices': 4096}):
+        reason = update_cost_error(NodeConfig.from_params(abuse))
+        assert 'max_rows_per_update' in reason and 'estimator rows' in reason, reason
+    reason = update_cost_error(NodeConfig.from_params(
+        {'p_value': True, 'n_permutations': 100_000}))
+    assert '6,400,131 estimator rows' in reason, reason
+    assert update_cost_error(NodeConfig.from_params(
+        {'p_value': True, 'n_permutations': 100_000, 'max_rows_per_update': 10_000_000})) \
+        is None
+
+
+def test_unknown_parameters_are_named_with_the_nearest_valid_key():
+    warnings = unknown_parameter_warnings({'windw': 300, 'window': 100, 'use_sim_time': True,
+                                           'qos_overrides./t/a.subscription.depth': 5,
+                                           'update_rte': 2.0, 'zzzz': 1})
+    assert warnings == [
+        "unknown parameter 'update_rte' is ignored; did you mean 'update_rate'?",
+        "unknown parameter 'windw' is ignored; did you mean 'window'?",
+        "unknown parameter 'zzzz' is ignored"]
+    assert unknown_parameter_warnings({p.name: p.default for p in PARAMS}) == []
+
+
+def test_docs_parameter_table_lists_every_parameter():
+    with open(os.path.join(REPO, 'docs', 'node.md')) as f:
+        rows = {line.split('|')[1].strip().strip('`') for line in f if line.startswith('| `')}
+    missing = [p.name for p in PARAMS if p.name not in rows]
+    assert not missing, f'docs/node.md parameters table lacks {missing}'

@@ -40,7 +40,8 @@ def test_bad_messages_are_dropped_and_counted():
     assert e.add_message('/a', 2.0, Msg(x=3.0, y=4.0))[0] == 'ok'
     st = e.topic_stats()['/a']
     assert st.received == 8 and st.accepted == 2
-    assert st.dropped == {'missing_field': 2, 'nan': 2, 'out_of_order': 1, 'duplicate': 1}
+    assert st.dropped == {'missing_field': 2, 'nan': 2, 'unset_stamp': 0, 'out_of_order': 1,
+                          'duplicate': 1}
     assert st.dropped_total == 6
     t, v = e.topics['/a'].buffer.last()
     np.testing.assert_array_equal(t, [1.0, 2.0])
@@ -52,16 +53,16 @@ def test_time_jump_back_clears_all_buffers():
         e.add_message('/a', 10.0 + k, Msg(x=k, y=k))
         e.add_message('/b', 10.0 + k, Msg(x=k, y=k))
     assert len(e.ready_windows()) == 2
-    # A bag loop: /a restarts at 0; everything buffered before is gone, /b included.
-    assert e.add_message('/a', 0.0, Msg(x=5.0, y=5.0))[0] == TIME_JUMP
+    # A bag loop: /a restarts at 0.25; everything buffered before is gone, /b included.
+    assert e.add_message('/a', 0.25, Msg(x=5.0, y=5.0))[0] == TIME_JUMP
     assert e.resets == 1 and e.topic_stats()['/a'].time_jumps == 1
-    np.testing.assert_array_equal(e.topics['/a'].buffer.last()[0], [0.0])
+    np.testing.assert_array_equal(e.topics['/a'].buffer.last()[0], [0.25])
     assert len(e.topics['/b'].buffer) == 0
     # The new sequence is accepted from its own start on both topics.
     assert e.add_message('/b', 0.5, Msg(x=1.0, y=1.0))[0] == 'ok'
     e.add_message('/a', 1.0, Msg(x=6.0, y=6.0))
     (w,) = e.ready_windows()
-    np.testing.assert_array_equal(w.stamps, [0.0, 1.0])
+    np.testing.assert_array_equal(w.stamps, [0.25, 1.0])
 
 
 def test_add_values_validates_like_messages():
@@ -76,20 +77,21 @@ def test_add_values_validates_like_messages():
 def test_same_topic_window_ready_when_full_and_only_when_new():
     e = engine(['/a:x ~ /a:y'], window=4)
     for k in range(3):
-        e.add_message('/a', float(k), Msg(x=k, y=-k))
+        e.add_message('/a', float(k) + 0.5, Msg(x=k, y=-k))
     assert e.ready_windows() == []
     e.add_message('/a', 3.0, Msg(x=3, y=-3))
     (w,) = e.ready_windows()
-    assert (w.n, w.start, w.end) == (4, 0.0, 3.0)
+    assert (w.n, w.start, w.end) == (4, 0.5, 3.0)
     np.testing.assert_array_equal(w.x[:, 0], [0, 1, 2, 3])
     np.testing.assert_array_equal(w.y[:, 0], [0, -1, -2, -3])
     assert e.ready_windows() == []  # nothing new since
     e.add_message('/a', 4.0, Msg(x=4, y=-4))
     (w,) = e.ready_windows()
-    np.testing.assert_array_equal(w.stamps, [1, 2, 3, 4])
+    np.testing.assert_array_equal(w.stamps, [1.5, 2.5, 3, 4])
     # until: the window ending at or before a given time, from what the buffer still holds
     # (here the newest window only).
-    np.testing.assert_array_equal(e.window_at(w.pair.name, until=4.0).stamps, [1, 2, 3, 4])
+    np.testing.assert_array_equal(e.window_at(w.pair.name, until=4.0).stamps,
+                                  [1.5, 2.5, 3, 4])
     assert e.window_at(w.pair.name, until=3.5) is None
     with pytest.raises(KeyError):
         e.window_at('nope')
@@ -98,7 +100,7 @@ def test_same_topic_window_ready_when_full_and_only_when_new():
 def test_vector_sides_select_their_columns():
     e = engine(['/a:x,z ~ /a:y'], window=2)
     for k in range(2):
-        e.add_message('/a', float(k), Msg(x=k, y=10 + k, z=20 + k))
+        e.add_message('/a', float(k + 1), Msg(x=k, y=10 + k, z=20 + k))
     (w,) = e.ready_windows()
     np.testing.assert_array_equal(w.x, [[0, 20], [1, 21]])
     np.testing.assert_array_equal(w.y, [[10], [11]])
@@ -187,16 +189,16 @@ def test_interpolate_buffers_grow_across_updates():
 def test_approximate_pairs_nearest_within_slop_and_retires_older():
     e = engine(['/a:x ~ /b:x'], window=3, sync_mode='approximate', slop=0.004,
                queue_size=10)
-    seq = [('/a', 0.000), ('/b', 0.003), ('/a', 0.010), ('/a', 0.020), ('/b', 0.0215),
+    seq = [('/a', 0.001), ('/b', 0.003), ('/a', 0.010), ('/a', 0.020), ('/b', 0.0215),
            ('/b', 0.040), ('/a', 0.050), ('/a', 0.0605), ('/b', 0.060), ('/b', 0.070),
            ('/a', 0.0702)]
     for topic, t in seq:
         e.add_message(topic, t, Msg(x=t))
     (w,) = e.ready_windows(only_new=False)
     link = e.links[('/a', '/b')]
-    # Pairs: (0.000, 0.003), (0.020, 0.0215) retiring /a 0.010, (0.0605, 0.060) retiring
+    # Pairs: (0.001, 0.003), (0.020, 0.0215) retiring /a 0.010, (0.0605, 0.060) retiring
     # /b 0.040 and /a 0.050, (0.0702, 0.070).
-    assert link.paired == 4 and link.matcher.unmatched == 3
+    assert link.stats.formed == 4 and link.matcher.unmatched == 3
     np.testing.assert_allclose(w.x[:, 0], [0.020, 0.0605, 0.0702])
     np.testing.assert_allclose(w.y[:, 0], [0.0215, 0.060, 0.070])
     np.testing.assert_allclose(w.stamps, [0.0215, 0.0605, 0.0702])  # the later stamp
@@ -206,11 +208,11 @@ def test_approximate_queue_is_bounded():
     e = engine(['/a:x ~ /b:x'], window=2, sync_mode='approximate', slop=0.001,
                queue_size=3)
     for k in range(10):
-        e.add_message('/a', float(k), Msg(x=k))
+        e.add_message('/a', float(k + 1), Msg(x=k))
     link = e.links[('/a', '/b')]
     assert len(link.matcher.queues[0]) == 3 and link.matcher.unmatched == 7
-    e.add_message('/b', 9.0005, Msg(x=1.0))
-    assert link.paired == 1 and link.matcher.queues == ([], [])
+    e.add_message('/b', 10.0005, Msg(x=1.0))
+    assert link.stats.formed == 1 and link.matcher.queues == ([], [])
 
 
 def test_external_pairs_must_move_forward():
@@ -225,7 +227,7 @@ def test_external_pairs_must_move_forward():
     np.testing.assert_array_equal(w2.x[:, 0], [20.0, 40.0])  # /b:y
     np.testing.assert_array_equal(w2.y[:, 0], [10.0, 30.0])  # /a:y
     np.testing.assert_array_equal(w1.stamps, [1.001, 2.0])
-    assert e.links[('/a', '/b')].out_of_order == 1
+    assert e.links[('/a', '/b')].stats.out_of_order == 1
 
 
 def test_unknown_sync_mode_and_tiny_window_refused():

@@ -24,7 +24,9 @@ Fixtures
     ``ros_env``        dict of the isolation variables above (session scope).
     ``rclpy_context``  a freshly initialised ``rclpy.context.Context``, shut down after the test.
     ``spin_until``     ``spin_until(executor, predicate, timeout_sec=10.0) -> bool``.
-    ``node_process``   starts a ROS node (or any command) in a subprocess and stops it reliably.
+    ``node_process``   starts a ROS node (or any command) in a subprocess and stops it reliably:
+                       at teardown, or in ``wait_exit`` on a timeout, its whole process group
+                       gets SIGINT, SIGTERM, then SIGKILL; no test waits on a child unbounded.
     ``ros_executable`` path of an installed node executable, e.g. ``ros_executable('mi_node')``.
 
 Tests that need rclpy skip (``pytest.importorskip``) where it is not installed, e.g. after a
@@ -142,7 +144,8 @@ class NodeProcess:
 
     ``proc`` is the ``subprocess.Popen``; ``output()`` returns stdout and stderr so far;
     ``stop()`` ends the whole process group (SIGINT, then SIGTERM, then SIGKILL) and returns
-    the exit code.
+    the exit code; ``wait_exit(timeout)`` waits for the process to end by itself and fails
+    the test, after killing the group, when it has not within the timeout.
     """
 
     def __init__(self, args, log_path, env, cwd):
@@ -164,6 +167,15 @@ class NodeProcess:
     def alive(self):
         """Return True while the process runs."""
         return self.proc.poll() is None
+
+    def wait_exit(self, timeout_sec):
+        """Return the exit code once the process ends; past the timeout kill it and fail."""
+        try:
+            return self.proc.wait(timeout=timeout_sec)
+        except subprocess.TimeoutExpired:
+            code = self.stop(timeout_sec=3.0)
+            pytest.fail(f'{" ".join(self.args)} did not exit within {timeout_sec} s (killed, '
+                        f'exit {code}):\n{self.output()}')
 
     def stop(self, timeout_sec=10.0):
         """End the process group: SIGINT first (rclpy shuts down cleanly), then harder."""

@@ -7,18 +7,34 @@ Statuses (DiagnosticStatus.name):
 
 - ``<node>: estimator``: device, weights path, model provenance (training steps, commit),
   sync mode, inference latency (last, mean and max over the period), updates published and
-  updates skipped because the previous forward pass was still running;
+  updates skipped because the previous forward pass was still running, rows of one update;
+  WARN when the node clock (sim time) has not advanced;
 - ``<node>: input <topic>``: messages received, accepted, dropped per reason, time jumps,
-  buffered rows; WARN while messages are being dropped;
-- ``<node>: pair <name>``: buffer fill (pairs / window), the last estimate and its window end;
-  WARN until the first window is full.
+  buffered rows, expected period, seconds since the last message; levels from
+  :func:`~infonet_ros.ros.input_health.input_verdict` (ERROR: a publisher of another type, or
+  nothing received after ``no_input_timeout``; WARN: stale, drops, nothing yet);
+- ``<node>: pair <name>``: buffer fill (pairs / window), the last estimate and its window end,
+  pairs formed and refused by the pairing (and the refused rate); WARN with the reason while
+  it has produced no estimate for ``stale_periods`` update periods
+  (:func:`~infonet_ros.ros.input_health.pair_verdict`).
+
+The node sends them on a steady (wall) clock timer, so they keep coming when the node clock
+stops (``use_sim_time`` without /clock); their header stamp is the node clock.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+import math
+
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+from infonet_ros.ros.input_health import (ArrivalTracker, input_verdict, pair_verdict,
+                                          Verdict)
+
 OK, WARN = DiagnosticStatus.OK, DiagnosticStatus.WARN
+# input_health's int levels as the message's byte constants (an int there is not a level).
+LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
 
 
 def _kv(key, value) -> KeyValue:
@@ -73,13 +89,40 @@ def intake_state(topics, intakes: dict) -> str:
     return '; '.join(parts)
 
 
+@dataclass
+class HealthInput:
+    """What the node knows at a report, beside the engine: times, settings, the ROS graph."""
+
+    now: float  # time.monotonic() of the report
+    stale_periods: float
+    no_input_timeout: float
+    update_period: float
+    estimated_at: dict = field(default_factory=dict)  # pair name -> monotonic time published
+    foreign_types: dict = field(default_factory=dict)  # topic -> other types published on it
+    expected_types: dict = field(default_factory=dict)  # topic -> 'pkg/msg/Type'
+    publishers: dict = field(default_factory=dict)  # topic -> publisher count
+    skipped_busy: int = 0  # updates skipped so far, the forward pass busy
+    clock_problem: str = ''  # e.g. sim time not advancing; '' when fine
+
+
+def _pairing_stats(engine) -> dict:
+    """{pair name: stats with formed, refused, refused_rate} where the engine counts them."""
+    get = getattr(engine, 'pairing_stats', None)
+    return get() if callable(get) else {}
+
+
 class DiagnosticsBuilder:
     """Builds the node's DiagnosticArray from the engine's counters and estimator info."""
 
-    def __init__(self, node_name: str, hardware_id: str = ''):
+    def __init__(self, node_name: str, hardware_id: str = '', start: float = 0.0):
         self.node_name = node_name
         self.hardware_id = hardware_id
+        self.arrivals = ArrivalTracker(start)
         self._prev_drops: dict[str, int] = {}
+        self._prev_received: dict[str, int] = {}
+        self._prev_have: dict[str, int] = {}
+        self._prev_refused: dict[str, int] = {}
+        self._prev_skipped = 0
 
     def _status(self, name, level, message, values) -> DiagnosticStatus:
         return DiagnosticStatus(level=level, name=f'{self.node_name}: {name}',
@@ -87,7 +130,7 @@ class DiagnosticsBuilder:
                                 values=[_kv(k, v) for k, v in values])
 
     def build(self, stamp, engine, estimator_info: dict, latency: LatencyStats,
-              last_estimates: dict) -> DiagnosticArray:
+              last_estimates: dict, health: HealthInput | None = None) -> DiagnosticArray:
         """
         One DiagnosticArray.
 
@@ -96,7 +139,13 @@ class DiagnosticsBuilder:
         :param estimator_info: ordered key -> value of the estimator status (device, model...).
         :param latency: LatencyStats of the forward passes (its period is consumed).
         :param last_estimates: {pair name: PairEstimate} of the newest published estimates.
+        :param health: times and graph facts of the report; None: judged at time 0 with
+            defaults (tests of the counters).
         """
+        if health is None:
+            health = HealthInput(now=0.0, stale_periods=math.inf, no_input_timeout=math.inf,
+                                 update_period=1.0,
+                                 estimated_at=dict.fromkeys(last_estimates, 0.0))
         arr = DiagnosticArray()
         arr.header.stamp = stamp
         mean, peak, n = latency.take()
@@ -104,29 +153,72 @@ class DiagnosticsBuilder:
             ('inference_latency_last_s', latency.last),
             ('inference_latency_mean_s', mean), ('inference_latency_max_s', peak),
             ('forward_passes_in_period', n)]
-        arr.status.append(self._status('estimator', OK, 'running', values))
+        level, msg = (WARN, health.clock_problem) if health.clock_problem else (OK, 'running')
+        arr.status.append(self._status('estimator', level, msg, values))
+        verdicts, arrived = self._inputs(arr, engine, health)
+        self._pairs(arr, engine, health, last_estimates, verdicts, arrived)
+        self._prev_skipped = health.skipped_busy
+        return arr
+
+    def _inputs(self, arr, engine, health) -> tuple[dict, dict]:
+        """Append the input statuses; return ({topic: Verdict}, {topic: new messages})."""
         rows = engine.buffer_rows()
+        verdicts, arrived = {}, {}
         for topic, st in engine.topic_stats().items():
+            self.arrivals.observe(topic, st.received, health.now)
+            arrived[topic] = st.received != self._prev_received.get(topic, 0)
+            self._prev_received[topic] = st.received
             drops = st.dropped_total
             new = drops - self._prev_drops.get(topic, 0)
             self._prev_drops[topic] = drops
-            level, msg = OK, 'ok'
-            if new > 0:
-                level = WARN
-                msg = f'{new} message(s) dropped since the last report'
-            elif st.received == 0:
-                level, msg = WARN, 'no message received yet'
+            verdict = input_verdict(
+                self.arrivals, topic, health.now, new_drops=new,
+                stale_periods=health.stale_periods, no_input_timeout=health.no_input_timeout,
+                foreign_types=tuple(health.foreign_types.get(topic, ())),
+                expected_type=health.expected_types.get(topic, ''),
+                publishers=health.publishers.get(topic))
+            verdicts[topic] = verdict
+            period = self.arrivals.expected_period(topic)
             values = [('received', st.received), ('accepted', st.accepted)]
             values += [(f'dropped_{k}', v) for k, v in st.dropped.items()]
             values += [('dropped_total', drops), ('time_jumps', st.time_jumps),
-                       ('buffered_rows', rows.get(topic, 0))]
-            arr.status.append(self._status(f'input {topic}', level, msg, values))
+                       ('buffered_rows', rows.get(topic, 0)),
+                       ('expected_period_s', period if period is not None else 'unknown'),
+                       ('silent_for_s', self.arrivals.silent_for(topic, health.now))]
+            arr.status.append(self._status(f'input {topic}', LEVELS[verdict.level],
+                                           verdict.message, values))
+        return verdicts, arrived
+
+    def _pairs(self, arr, engine, health, last_estimates, verdicts, arrived):
+        stats = _pairing_stats(engine)
+        specs = {p.name: p for p in getattr(engine, 'pairs', [])}
+        skipped_new = health.skipped_busy - self._prev_skipped
         for name, (have, want) in engine.fill().items():
             est = last_estimates.get(name)
-            level, msg = (OK, 'estimating') if est is not None else (WARN, 'filling window')
+            spec = specs.get(name)
+            topics = sorted({spec.x.topic, spec.y.topic}) if spec is not None else []
+            stale = [t for t in topics if verdicts.get(t, Verdict(OK, '')).no_input]
+            growing = None
+            if topics and all(arrived.get(t) for t in topics) and name in self._prev_have:
+                growing = have > self._prev_have[name]
+            self._prev_have[name] = have
+            ps = stats.get(name)
+            refused_new = 0
+            if ps is not None:
+                refused_new = ps.refused - self._prev_refused.get(name, 0)
+                self._prev_refused[name] = ps.refused
+            at = health.estimated_at.get(name)
+            verdict = pair_verdict(
+                estimated=at is not None, since_estimate=health.now - (at or 0.0),
+                update_period=health.update_period, stale_periods=health.stale_periods,
+                have=have, want=want, stale_inputs=stale, pairs_growing=growing,
+                refused_new=max(refused_new, 0), skipped_busy=skipped_new)
             values = [('buffer_fill', f'{have}/{want}'),
                       ('last_mi', est.mi if est is not None else float('nan')),
                       ('last_window_end_s',
                        f'{est.window_end:.6f}' if est is not None else 'nan')]
-            arr.status.append(self._status(f'pair {name}', level, msg, values))
-        return arr
+            if ps is not None:
+                values += [('pairs_formed', ps.formed), ('pairs_refused', ps.refused),
+                           ('refused_rate', float(ps.refused_rate))]
+            arr.status.append(self._status(f'pair {name}', LEVELS[verdict.level],
+                                           verdict.message, values))

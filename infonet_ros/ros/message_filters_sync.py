@@ -6,6 +6,17 @@ Pairing two topics with message_filters' ApproximateTimeSynchronizer (``sync_mod
 The node validates each message first (:class:`~infonet_ros.streams.window_engine.WindowEngine`)
 and hands the synchronizer only accepted rows, stamped as the engine stamps them; matched
 pairs go back to the engine through ``add_synced``.
+
+The synchronizer (Python) pairs a message with the nearest queued message of the other topic
+within ``slop`` and removes both. When a message is lost, its partner is paired with a
+neighbour of the lost one instead, one sample off; the next message of the same topic then
+meets only the partner's successor, one sample off again, and so on until a message of the
+other topic is lost: at 1 kHz and 0.1 % loss per topic about a fifth of the pairs. The engine
+refuses a pair further apart than half the faster topic's sample interval (``'refused'``,
+counted in its pairing stats); here the newer message of a refused pair is offered to that
+synchronizer again, where it waits for its own partner. That ends the run of off-by-one pairs
+at its first pair. Each link has inputs of its own, so that an offer again reaches only the
+synchronizer that refused it.
 """
 
 from __future__ import annotations
@@ -57,20 +68,73 @@ class SyncInput:
             cb(*(msg + args))
 
 
-def make_synchronizers(link_topics, queue_size: int, slop: float,
-                       on_pair) -> dict[str, SyncInput]:
+REFUSED = 'refused'  # the engine's status of a pair beyond the pair limit
+# Offers again per message handed in, at most: each refused pair removes one stale message
+# from the synchronizer's queues, so a chain of refusals is short; the bound keeps the input
+# path bounded whatever the queues hold.
+MAX_OFFERS_AGAIN = 8
+
+
+class LinkSync:
     """
-    One ApproximateTimeSynchronizer per linked pair of topics; return {topic: its input}.
+    One ApproximateTimeSynchronizer of two topics; a refused pair's newer message goes again.
+
+    :param on_pair: called as ``on_pair(StampedRow a, StampedRow b, key)``; a return value of
+        'refused' offers the newer of the two again.
+    """
+
+    def __init__(self, message_filters, key: tuple, queue_size: int, slop: float, on_pair):
+        self.key = key
+        self.inputs = (SyncInput(), SyncInput())
+        self._on_pair = on_pair
+        self._again = []  # (side, StampedRow) to offer once the synchronizer returns
+        self.sync = message_filters.ApproximateTimeSynchronizer(list(self.inputs), queue_size,
+                                                                slop)
+        self.sync.registerCallback(self._paired)
+
+    def _paired(self, a, b):
+        # Called inside the synchronizer, which holds its (non-reentrant) lock: offering
+        # again here would deadlock, so the message waits in _again.
+        if self._on_pair(a, b, self.key) == REFUSED:
+            self._again.append((0, a) if a.stamp > b.stamp else (1, b))
+
+    def offer(self, side: int, msg: StampedRow) -> None:
+        """Hand the synchronizer a message of side 0 (key[0]) or 1, then the refused ones."""
+        try:
+            self.inputs[side].signalMessage(msg)
+            for _ in range(MAX_OFFERS_AGAIN):
+                if not self._again:
+                    break
+                again_side, again = self._again.pop()
+                self.inputs[again_side].signalMessage(again)
+        finally:  # the synchronizer may raise (a negative stamp): nothing carries over
+            self._again.clear()
+
+
+class TopicSource:
+    """What the node hands a topic's accepted rows to: every link of the topic."""
+
+    def __init__(self):
+        self.links = []  # (LinkSync, side of this topic in it)
+
+    def signalMessage(self, msg):  # noqa: N802 (message_filters' API)
+        for link, side in self.links:
+            link.offer(side, msg)
+
+
+def make_synchronizers(link_topics, queue_size: int, slop: float,
+                       on_pair) -> dict[str, TopicSource]:
+    """
+    One :class:`LinkSync` per linked pair of topics; return {topic: its source}.
 
     :param link_topics: (topic_a, topic_b) keys of the engine's links.
-    :param on_pair: called as ``on_pair(StampedRow a, StampedRow b, (topic_a, topic_b))``.
+    :param on_pair: called as ``on_pair(StampedRow a, StampedRow b, (topic_a, topic_b))``;
+        it returns the engine's status of the pair (``WindowEngine.add_synced``).
     """
     import message_filters
-    inputs: dict[str, SyncInput] = {}
+    sources: dict[str, TopicSource] = {}
     for key in link_topics:
-        for topic in key:
-            inputs.setdefault(topic, SyncInput())
-        sync = message_filters.ApproximateTimeSynchronizer(
-            [inputs[key[0]], inputs[key[1]]], queue_size, slop)
-        sync.registerCallback(on_pair, key)
-    return inputs
+        link = LinkSync(message_filters, tuple(key), queue_size, slop, on_pair)
+        for side, topic in enumerate(key):
+            sources.setdefault(topic, TopicSource()).links.append((link, side))
+    return sources

@@ -11,8 +11,9 @@ update). Subscriptions and timers run in the executor thread; the forward pass r
 thread so that input keeps flowing while the network computes (an update that finds the
 previous pass still running is skipped and counted). Around the node class, in ``ros/``:
 parameter declaration (``node_parameters``), message_filters pairing
-(``message_filters_sync``), executor and threads (``executor_threads``), ``diagnostics`` and
-``conversions``.
+(``message_filters_sync``), executor and threads (``executor_threads``), ``diagnostics``
+(with ``input_health`` and ``graph_checks``), ``conversions``, and how the process ends
+(``process_exit``: the FATAL line first, a teardown under a watchdog).
 
 Topics: subscribes to the configured inputs; publishes ``infonet/mi``
 (MutualInformationArray, reliable, keep last 10), optionally ``infonet/mi/<pair>``
@@ -26,27 +27,35 @@ import queue
 import sys
 import threading
 import time
+import traceback
 
 from rcl_interfaces.msg import SetParametersResult
 import rclpy
+from rclpy.clock import Clock, ClockType
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
 from infonet_ros.ros.conversions import (estimates_to_array, import_message_type, input_qos,
                                          MessageTypeError, OUTPUT_QOS, time_to_float)
-from infonet_ros.ros.diagnostics import (DiagnosticsBuilder, intake_state, jit_state,
-                                         LatencyStats)
+from infonet_ros.ros.diagnostics import (DiagnosticsBuilder, HealthInput, intake_state,
+                                         jit_state, LatencyStats)
 from infonet_ros.ros.executor_threads import forward_threads, make_executor, spin_until_shutdown
+from infonet_ros.ros.graph_checks import ClockWatch, TypeConflicts
 from infonet_ros.ros.message_filters_sync import (have_message_filters, make_synchronizers,
                                                   StampedRow)
-from infonet_ros.ros.node_parameters import checked_changes, declare_node_parameters
+from infonet_ros.ros.node_parameters import (checked_changes, declare_node_parameters,
+                                             override_names)
+from infonet_ros.ros.process_exit import (init_error_message, leave, print_fatal,
+                                          teardown_within)
 from infonet_ros.ros.thread_priority import describe_policy, use_fifo
 from infonet_ros.streams.batch_estimate import estimate_windows
 from infonet_ros.streams.cdr_reader import CdrUnsupported
 from infonet_ros.streams.feed import add_item, item_stamp
 from infonet_ros.streams.fields import check_field_path, FieldError
-from infonet_ros.streams.node_config import ConfigError, effective_sync_mode, NodeConfig
+from infonet_ros.streams.node_config import (ConfigError, effective_sync_mode, NodeConfig,
+                                             rows_per_update, unknown_parameter_warnings,
+                                             update_cost_error)
 from infonet_ros.streams.pairs import normalize_msg_type
 from infonet_ros.streams.raw_intake import RawIntake
 from infonet_ros.streams.topic_input import DROP_REASONS, OK, TIME_JUMP
@@ -54,6 +63,10 @@ from infonet_ros.streams.window_engine import WindowEngine
 
 NODE_NAME = 'mi_node'
 OUTPUT_TOPIC = 'infonet/mi'
+# At shutdown, a forward pass still running after this is abandoned [s]: the worker is a
+# daemon thread and the process leaves by os._exit (process_exit), so the interpreter never
+# finalizes around a thread inside torch.
+WORKER_JOIN_S = 1.0
 
 
 class MiNode(Node):
@@ -61,7 +74,14 @@ class MiNode(Node):
 
     def __init__(self, **kwargs):
         super().__init__(NODE_NAME, **kwargs)
-        self.cfg = NodeConfig.from_params(declare_node_parameters(self))
+        values = declare_node_parameters(self)
+        # Before the checks: a misspelled name may be why a value is missing or bad.
+        for text in unknown_parameter_warnings(dict.fromkeys(override_names(self))):
+            self.get_logger().warning(text)
+        self.cfg = NodeConfig.from_params(values)
+        too_costly = update_cost_error(self.cfg)
+        if too_costly:
+            raise ConfigError(too_costly)
         # Cheap checks first: a typo in the configuration fails before the model loads.
         self._msg_types, self._type_names = self._check_inputs()
         from infonet_ros.core.model import resolve_weights
@@ -73,9 +93,9 @@ class MiNode(Node):
         # first update.
         self.estimator.warm_up(self.cfg.window)
 
-        mode, warning = effective_sync_mode(self.cfg.sync_mode, have_message_filters())
-        if warning and any(not p.same_topic for p in self.cfg.pairs):
-            self.get_logger().warning(warning)
+        mode, note = effective_sync_mode(self.cfg.sync_mode, have_message_filters())
+        if note and any(not p.same_topic for p in self.cfg.pairs):
+            self.get_logger().info(note)
         self.sync_mode = mode
         self.engine = WindowEngine(**self.cfg.engine_kwargs(mode))
         # The executor thread adds input to the engine, the forward thread reads windows.
@@ -83,6 +103,10 @@ class MiNode(Node):
         self._create_publishers()
         self._latency = LatencyStats()
         self._last = {}  # pair name -> its last PairEstimate
+        self._estimated_at = {}  # pair name -> time.monotonic() its last estimate was published
+        self._clock_watch = ClockWatch(self._now,
+                                       lambda: self.get_parameter('use_sim_time').value)
+        self._conflicts = TypeConflicts(self, self._type_names)
         self._updates = 0
         self._skipped = 0
         self._warned = {}  # warning key -> time it was last logged (monotonic)
@@ -103,8 +127,11 @@ class MiNode(Node):
                                         daemon=True)
         self._worker.start()
         self._timer = self.create_timer(self.cfg.update_period, self._on_update)
+        # Diagnostics on the wall clock: with use_sim_time and no /clock the node clock stands
+        # still, and so do the updates; the reports must go on to say so.
         self._diag_timer = self.create_timer(self.cfg.diagnostics_period,
-                                             self._on_diagnostics)
+                                             self._on_diagnostics,
+                                             clock=Clock(clock_type=ClockType.STEADY_TIME))
         self.add_on_set_parameters_callback(self._on_set_parameters)
         pairs = ', '.join(p.name for p in self.cfg.pairs)
         self.get_logger().info(
@@ -144,7 +171,8 @@ class MiNode(Node):
             MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', OUTPUT_QOS)
             for p in self.cfg.pairs if self.cfg.per_pair_topics}
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._diag = DiagnosticsBuilder(self.get_name())
+        # Input is judged from now, after the model loaded: right before the subscriptions.
+        self._diag = DiagnosticsBuilder(self.get_name(), start=time.monotonic())
 
     def _load_estimator(self, device: str):
         """
@@ -238,8 +266,9 @@ class MiNode(Node):
                    f'far: {counts}')
 
     def _on_synced(self, a, b, key):
+        # The status tells message_filters_sync to offer a refused pair's newer message again.
         with self._engine_lock:
-            self.engine.add_synced(key, a.stamp, a.row, b.stamp, b.row)
+            return self.engine.add_synced(key, a.stamp, a.row, b.stamp, b.row)
 
     def _warn(self, key, text):
         now = time.monotonic()
@@ -304,6 +333,8 @@ class MiNode(Node):
                 self._latency.add(latency)
                 self._updates += 1
                 self._last.update({e.pair.name: e for e in estimates})
+                now = time.monotonic()
+                self._estimated_at.update({e.pair.name: now for e in estimates})
             except Exception as exc:  # the node must not die of one bad update
                 if self.context.ok():  # else: shutting down while a pass was running
                     self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
@@ -323,10 +354,22 @@ class MiNode(Node):
                 'row_workers': self.estimator.worker_count(),
                 'forward_scheduling': self.forward_scheduling, 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
-                'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets}
+                'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets,
+                'rows_per_update': rows_per_update(self.cfg.pairs, self.cfg.n_slices,
+                                                   self.cfg.p_value, self.cfg.n_permutations)}
+        health = HealthInput(
+            now=time.monotonic(), stale_periods=self.cfg.stale_periods,
+            no_input_timeout=self.cfg.no_input_timeout, update_period=self.cfg.update_period,
+            estimated_at=dict(self._estimated_at), expected_types=self._type_names,
+            skipped_busy=self._skipped,
+            clock_problem=self._clock_watch.problem(
+                max(2.0 * self.cfg.diagnostics_period, 1.0)))
+        if health.clock_problem.startswith('sim time'):
+            self._warn('clock', health.clock_problem)
+        health.foreign_types, health.publishers = self._conflicts.check()
         with self._engine_lock:
             status = self._diag.build(self.get_clock().now().to_msg(), self.engine, info,
-                                      self._latency, dict(self._last))
+                                      self._latency, dict(self._last), health)
         self._diag_pub.publish(status)
 
     # ---- parameters ----------------------------------------------------------------------
@@ -335,6 +378,9 @@ class MiNode(Node):
         changes, refused = checked_changes(params)
         if refused:
             return SetParametersResult(successful=False, reason=refused)
+        too_costly = update_cost_error(dataclasses.replace(self.cfg, **changes))
+        if too_costly:
+            return SetParametersResult(successful=False, reason=too_costly)
         if 'device' in changes:
             # A new estimator: the worker may be running the current one right now.
             try:
@@ -359,42 +405,58 @@ class MiNode(Node):
             self._timer.cancel()
             self._diag_timer.cancel()
             self._jobs.put(None)
-            # A pass in progress finishes first: a thread left inside torch while the
-            # interpreter exits aborts the process.
-            self._worker.join(timeout=60.0)
+            # A pass in progress is given WORKER_JOIN_S, then abandoned (see WORKER_JOIN_S).
+            self._worker.join(timeout=WORKER_JOIN_S)
         return super().destroy_node()
 
 
 def main(args=None):
-    """Run the node; a configuration error exits with status 1 and a message naming it."""
-    from infonet_ros.core.model import WeightsError
-    rclpy.init(args=args)
-    node = None
-    executor = None
-    error = None
+    """
+    Run the node until shutdown; exit 0, or 1 with a one-line ``FATAL`` reason.
+
+    The reason is printed before anything is torn down, and the teardown cannot hang the
+    process (:mod:`infonet_ros.ros.process_exit`): the process always ends here.
+    """
     try:
-        node = MiNode()
-        executor, node.executor_kind = make_executor(node.cfg.executor)
+        rclpy.init(args=args)
+    except RuntimeError as exc:  # rclpy's RCLError: e.g. a bad or missing --params-file
+        print_fatal(NODE_NAME, init_error_message(sys.argv if args is None else args, exc))
+        leave(1)
+    made = {}  # 'node', 'executor' as far as they were made
+    error = _spin(made)
+    if error is not None:
+        print_fatal(NODE_NAME, error)
+    steps = []
+    if 'executor' in made:
+        steps.append(made['executor'].shutdown)
+    if 'node' in made:
+        steps.append(made['node'].destroy_node)
+    steps += [rclpy.try_shutdown, rclpy.utilities.get_default_context().destroy]
+    teardown_within(steps, 0 if error is None else 1, NODE_NAME)
+
+
+def _spin(made: dict) -> str | None:
+    """Make and spin the node (into ``made``) until shutdown; return the error that ended it."""
+    from infonet_ros.core.model import WeightsError
+    try:
+        made['node'] = node = MiNode()
+        made['executor'], node.executor_kind = make_executor(node.cfg.executor)
         node.get_logger().info(f'executor: {node.executor_kind}')
-        executor.add_node(node)
-        spin_until_shutdown(executor)
+        made['executor'].add_node(node)
+        spin_until_shutdown(made['executor'])
     except (KeyboardInterrupt, ExternalShutdownException):
-        pass
+        return None
     except (ConfigError, MessageTypeError, WeightsError) as exc:
-        error = str(exc)
+        return str(exc)
     except rclpy.exceptions.ParameterException as exc:
         error = f'invalid parameter: {exc}'
         if 'INTEGER' in str(exc) and 'DOUBLE' in str(exc):
             error += ' (a float parameter needs a decimal point in YAML: 5.0, not 5)'
-    finally:
-        if executor is not None:
-            executor.shutdown()
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    if error is not None:
-        print(f'[{NODE_NAME}] FATAL: {error}', file=sys.stderr, flush=True)
-        sys.exit(1)
+        return error
+    except Exception as exc:  # noqa: B902 (a bug: its traceback, then the same exit path)
+        traceback.print_exc()
+        return f'{type(exc).__name__}: {exc}'
+    return None
 
 
 if __name__ == '__main__':

@@ -64,6 +64,18 @@ def declare_node_parameters(node) -> dict:
     return values
 
 
+def override_names(node) -> list:
+    """
+    Return the names of every parameter override the node was given.
+
+    Overrides come from params files, ``-p`` and the ``parameter_overrides`` of the node's
+    constructor. rclpy (Humble to Kilted) keeps them, already filtered to this node (``/**``
+    and its own name), in ``Node._parameter_overrides``; no public call lists the overrides
+    of names the node never declares, and those are exactly the misspelled ones.
+    """
+    return sorted(getattr(node, '_parameter_overrides', None) or {})
+
+
 def checked_changes(params) -> tuple[dict, str]:
     """
     Check parameters set at run time; return ({name: value} of ours, refusal reason or '').

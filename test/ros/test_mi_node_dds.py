@@ -13,7 +13,6 @@ import math
 import os
 import re
 import shutil
-import subprocess
 import sys
 import time
 
@@ -252,7 +251,11 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     def done():
         return all(any(abs(secs(e.window_end) - end) < 1e-6 for e in h.estimates(p))
                    for p, end in final_end.items())
-    assert h.spin_until(done), f'final windows not all estimated:\n{proc.output()}'
+    assert h.spin_until(done), (
+        'final windows not all estimated: ' + ', '.join(
+            f'{p}: {len(h.estimates(p))} estimates, last end '
+            f'{max((secs(e.window_end) for e in h.estimates(p)), default=math.nan):.3f} '
+            f'(want {end:.3f})' for p, end in final_end.items()) + f'\n{proc.output()}')
 
     est = InfoNetEstimator.from_pretrained(weights, device='cpu')
     expected_data = {
@@ -486,7 +489,7 @@ CONFIG_ERRORS = [
 ]
 
 
-def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, ros_env,
+def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, node_process,
                                                     ros_executable):
     procs = []
     for k, (params, needle) in enumerate(CONFIG_ERRORS):
@@ -495,13 +498,14 @@ def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, ros_env,
         cmd = node_cmd(f)
         if k == 0:  # once through the installed executable (`ros2 run infonet_ros mi_node`)
             cmd = [sys.executable, ros_executable('mi_node'), *cmd[3:]]
-        procs.append((subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       env=dict(os.environ)), needle))
+        procs.append((node_process(cmd), needle))
     for proc, needle in procs:
-        out, _ = proc.communicate(timeout=180)
-        out = out.decode(errors='replace')
-        assert proc.returncode == 1, out
+        # Killed (the group) and failed on timeout: a hung child never outlives the test.
+        code = proc.wait_exit(180)
+        out = proc.output()
+        assert code == 1, out
         assert needle in out and 'FATAL' in out, out
+        assert 'Traceback' not in out, out
 
 
 def start_approximate_node(tmp_path, weights, rclpy_context, spin_until, node_process,

@@ -57,7 +57,7 @@ def test_synchronizer_input_carries_our_stamp_and_row():
     assert (msg.header.stamp.sec, msg.header.stamp.nanosec) == (12, 250_000_000)
 
 
-def test_one_synchronizer_per_link_fed_by_one_input_per_topic(monkeypatch):
+def test_one_synchronizer_per_link_fed_by_one_source_per_topic(monkeypatch):
     made = []
 
     class FakeSynchronizer:
@@ -73,10 +73,13 @@ def test_one_synchronizer_per_link_fed_by_one_input_per_topic(monkeypatch):
     monkeypatch.setitem(sys.modules, 'message_filters',
                         types.SimpleNamespace(ApproximateTimeSynchronizer=FakeSynchronizer))
     pairs = []
-    inputs = make_synchronizers([('/a', '/b'), ('/a', '/c')], 50, 0.02,
-                                lambda a, b, key: pairs.append((a, b, key)))
-    assert sorted(inputs) == ['/a', '/b', '/c'] and len(made) == 2
-    assert made[0].inputs == [inputs['/a'], inputs['/b']] and made[1].inputs[0] is inputs['/a']
+    sources = make_synchronizers([('/a', '/b'), ('/a', '/c')], 50, 0.02,
+                                 lambda a, b, key: pairs.append((a, b, key)))
+    assert sorted(sources) == ['/a', '/b', '/c'] and len(made) == 2
+    assert [(link.key, side) for link, side in sources['/a'].links] == \
+        [(('/a', '/b'), 0), (('/a', '/c'), 0)]
+    assert [(link.key, side) for link, side in sources['/c'].links] == [(('/a', '/c'), 1)]
+    assert made[0].inputs == list(sources['/a'].links[0][0].inputs)
     assert (made[0].queue_size, made[0].slop) == (50, 0.02)
     made[1].callback('x', 'y')
     assert pairs == [('x', 'y', ('/a', '/c'))]

@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="checkpoint file, or a shipped model: 'default' (the default), 'fine' "
                    "or 'fast' (docs/model_card.md)")
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
+    p.add_argument('--uncertainty', action='store_true',
+                   help='also print the interval, the p-value of independence and the noise '
+                   'floor (infonet_ros.core.uncertainty)')
+    p.add_argument('--level', type=float, default=0.9,
+                   help='coverage of the interval with --uncertainty (default 0.9)')
+    p.add_argument('--null', choices=('iid', 'shift'), default='iid',
+                   help="null of the p-value with --uncertainty: 'iid' (independent samples) "
+                   "or 'shift' (autocorrelated series, e.g. sensor logs)")
     return p
 
 
@@ -76,11 +84,21 @@ def main(argv=None) -> int:
     try:
         x, y = read_columns(args.csv, [args.x, args.y])
         est = InfoNetEstimator.from_pretrained(args.weights, device=args.device)
-        mi = est.estimate(x, y)
+        if args.uncertainty:
+            print(format_uncertainty(est.estimate_with_uncertainty(
+                x, y, level=args.level, null=args.null)))
+        else:
+            print(f'{est.estimate(x, y):.6f}')
     except (OSError, ValueError, WeightsError, NonFiniteEstimateError) as exc:
         return print_error(PROG, exc)
-    print(f'{mi:.6f}')
     return 0
+
+
+def format_uncertainty(e) -> str:
+    """One line of an MIEstimate: mi [lower, upper] p=... floor=... (and why a field is NaN)."""
+    line = (f'{e.mi:.6f} [{e.lower:.6f}, {e.upper:.6f}] ({e.level:.0%} interval) '
+            f'p={e.p_value:.4g} ({e.null} null) noise_floor={e.noise_floor:.6f}')
+    return f'{line}: {e.reason}' if e.reason else line
 
 
 if __name__ == '__main__':

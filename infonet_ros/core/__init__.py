@@ -13,6 +13,9 @@ The estimator core: InfoNet, its readout, the copula, sliced MI and the shipped 
 - ``sliced`` (sliced MI of vector signals), ``pls`` (the leading-pair slice),
   ``independence`` (the permutation test); ``ksg`` (the KSG baseline); ``limits``
   (constants shared with configuration checks).
+- ``uncertainty`` (intervals, p-values of independence and the noise floor of every
+  estimate), ``null_table`` (the i.i.d. null of each model per N, shipped as
+  ``weights/*.null.json``), ``resampling`` (shift lags, half-samples, dependence length).
 
 Plain Python, numpy and torch: no rclpy, no rosbags, nothing from the other layers. Modules
 load on import of their own name, so ``infonet_ros.core.limits`` stays importable without torch.

@@ -241,6 +241,30 @@ class InfoNetEstimator:
         """(B, 2, N) float32 ranks on the model's device -> (B,) nats (traced with jit)."""
         return self._readout(ranks)
 
+    # ---- uncertainty (infonet_ros.core.uncertainty) ------------------------------------
+    # Imported in the methods: uncertainty imports this module.
+
+    def estimate_with_uncertainty(self, x, y, level: float = 0.9, null: str = 'iid',
+                                  **kwargs):
+        """
+        MI of two 1-D series with its interval, p-value of independence and noise floor.
+
+        :param level: coverage of the interval [lower, upper], in (0, 1).
+        :param null: 'iid' (the model's shipped null table: i.i.d. samples, no extra pass)
+            or 'shift' (circular shifts of y: autocorrelated series, extra rows).
+        :param kwargs: n_shifts, n_halves, seed, null_table, batch_rows
+            (:func:`infonet_ros.core.uncertainty.estimate_batch_with_uncertainty`).
+        :return: :class:`infonet_ros.core.uncertainty.MIEstimate`.
+        """
+        from infonet_ros.core.uncertainty import estimate_with_uncertainty
+        return estimate_with_uncertainty(self, x, y, level, null, **kwargs)
+
+    def estimate_batch_with_uncertainty(self, x, y, level: float = 0.9, null: str = 'iid',
+                                        **kwargs) -> list:
+        """:meth:`estimate_with_uncertainty` of B windows (B, N), rows in shared passes."""
+        from infonet_ros.core.uncertainty import estimate_batch_with_uncertainty
+        return estimate_batch_with_uncertainty(self, x, y, level, null, **kwargs)
+
     # ---- torch API ---------------------------------------------------------------------
 
     def mi_torch(self, x: torch.Tensor, y: torch.Tensor, soft: bool = True,

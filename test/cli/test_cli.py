@@ -53,6 +53,27 @@ def test_estimate_csv_prints_the_estimate(csv_file, capsys):
     assert printed > 0.5  # rho = 0.9: true MI 0.83 nats
 
 
+def test_estimate_with_uncertainty_prints_interval_and_p_value(csv_file, capsys):
+    path, x, y = csv_file
+    assert cli.main(['estimate', '--csv', str(path), '--x', 'accel', '--y', 'gyro',
+                     '--device', 'cpu', '--uncertainty', '--level', '0.8']) == 0
+    out = capsys.readouterr().out.strip()
+    want = InfoNetEstimator.from_pretrained(device='cpu').estimate_with_uncertainty(
+        x, y, level=0.8)
+    mi, interval = out.split(' [')[0], out.split(' [')[1].split(']')[0]
+    lower, upper = (float(v) for v in interval.split(', '))
+    assert float(mi) == pytest.approx(want.mi, abs=1e-6)
+    assert (lower, upper) == (pytest.approx(want.lower, abs=1e-6),
+                              pytest.approx(want.upper, abs=1e-6))
+    assert lower < float(mi) < upper
+    # rho = 0.9 over 500 samples: far above the noise floor, p at the table's smallest value.
+    assert want.p_value < 1e-3 and want.noise_floor < 0.1
+    assert '(80% interval)' in out and '(iid null)' in out and f'p={want.p_value:.4g}' in out
+    assert cli.main(['estimate', '--csv', str(path), '--x', 'accel', '--y', 'gyro',
+                     '--uncertainty', '--level', '1.5']) == 1
+    assert capsys.readouterr().err.count('\n') == 1
+
+
 def test_estimate_csv_accepts_column_indices(csv_file, capsys):
     path, _, _ = csv_file
     assert cli.main(['estimate', '--csv', str(path), '--x', '1', '--y', '2']) == 0

@@ -6,16 +6,19 @@
 Statuses (DiagnosticStatus.name):
 
 - ``<node>: estimator``: device, weights path, model provenance (training steps, commit),
-  sync mode, inference latency (last, mean and max over the period), updates published and
-  updates skipped because the previous forward pass was still running, rows of one update;
+  sync mode, inference latency (the estimate passes: last, mean and max over the period),
+  update forward time (every pass of an update, the p-value permutations included: the
+  same), updates published and updates skipped because the previous forward pass was still
+  running, rows of one update;
   WARN when the node clock (sim time) has not advanced;
 - ``<node>: input <topic>``: messages received, accepted, dropped per reason, time jumps,
   buffered rows, expected period, seconds since the last message; levels from
   :func:`~infonet_ros.ros.input_health.input_verdict` (ERROR: a publisher of another type, or
   nothing received after ``no_input_timeout``; WARN: stale, drops, nothing yet);
 - ``<node>: pair <name>``: buffer fill (pairs / window), the last estimate and its window end,
-  pairs formed and refused by the pairing (and the refused rate); WARN with the reason while
-  it has produced no estimate for ``stale_periods`` update periods
+  pairs formed and refused by the pairing (and the refused rate, overall and in the period);
+  WARN with the reason while it has produced no estimate for ``stale_periods`` update periods,
+  or while its pairing refuses most candidates
   (:func:`~infonet_ros.ros.input_health.pair_verdict`).
 
 The node sends them on a steady (wall) clock timer, so they keep coming when the node clock
@@ -102,6 +105,9 @@ class HealthInput:
     expected_types: dict = field(default_factory=dict)  # topic -> 'pkg/msg/Type'
     publishers: dict = field(default_factory=dict)  # topic -> publisher count
     skipped_busy: int = 0  # updates skipped so far, the forward pass busy
+    # pair name -> skipped_busy when its last estimate was published
+    skipped_at_estimate: dict = field(default_factory=dict)
+    pass_running: bool = False  # a forward pass runs (or is queued) now
     clock_problem: str = ''  # e.g. sim time not advancing; '' when fine
 
 
@@ -122,7 +128,7 @@ class DiagnosticsBuilder:
         self._prev_received: dict[str, int] = {}
         self._prev_have: dict[str, int] = {}
         self._prev_refused: dict[str, int] = {}
-        self._prev_skipped = 0
+        self._prev_formed: dict[str, int] = {}
 
     def _status(self, name, level, message, values) -> DiagnosticStatus:
         return DiagnosticStatus(level=level, name=f'{self.node_name}: {name}',
@@ -130,17 +136,20 @@ class DiagnosticsBuilder:
                                 values=[_kv(k, v) for k, v in values])
 
     def build(self, stamp, engine, estimator_info: dict, latency: LatencyStats,
-              last_estimates: dict, health: HealthInput | None = None) -> DiagnosticArray:
+              last_estimates: dict, health: HealthInput | None = None,
+              update_time: LatencyStats | None = None) -> DiagnosticArray:
         """
         One DiagnosticArray.
 
         :param stamp: builtin_interfaces/Time of the array.
         :param engine: the node's WindowEngine.
         :param estimator_info: ordered key -> value of the estimator status (device, model...).
-        :param latency: LatencyStats of the forward passes (its period is consumed).
+        :param latency: LatencyStats of the estimate passes (its period is consumed).
         :param last_estimates: {pair name: PairEstimate} of the newest published estimates.
         :param health: times and graph facts of the report; None: judged at time 0 with
             defaults (tests of the counters).
+        :param update_time: LatencyStats of whole updates' forward passes, the p-value
+            permutations included (its period is consumed); None: not reported.
         """
         if health is None:
             health = HealthInput(now=0.0, stale_periods=math.inf, no_input_timeout=math.inf,
@@ -153,11 +162,14 @@ class DiagnosticsBuilder:
             ('inference_latency_last_s', latency.last),
             ('inference_latency_mean_s', mean), ('inference_latency_max_s', peak),
             ('forward_passes_in_period', n)]
+        if update_time is not None:
+            mean, peak, _ = update_time.take()
+            values += [('update_forward_last_s', update_time.last),
+                       ('update_forward_mean_s', mean), ('update_forward_max_s', peak)]
         level, msg = (WARN, health.clock_problem) if health.clock_problem else (OK, 'running')
         arr.status.append(self._status('estimator', level, msg, values))
         verdicts, arrived = self._inputs(arr, engine, health)
         self._pairs(arr, engine, health, last_estimates, verdicts, arrived)
-        self._prev_skipped = health.skipped_busy
         return arr
 
     def _inputs(self, arr, engine, health) -> tuple[dict, dict]:
@@ -192,7 +204,6 @@ class DiagnosticsBuilder:
     def _pairs(self, arr, engine, health, last_estimates, verdicts, arrived):
         stats = _pairing_stats(engine)
         specs = {p.name: p for p in getattr(engine, 'pairs', [])}
-        skipped_new = health.skipped_busy - self._prev_skipped
         for name, (have, want) in engine.fill().items():
             est = last_estimates.get(name)
             spec = specs.get(name)
@@ -203,22 +214,30 @@ class DiagnosticsBuilder:
                 growing = have > self._prev_have[name]
             self._prev_have[name] = have
             ps = stats.get(name)
-            refused_new = 0
+            refused_new = formed_new = 0
             if ps is not None:
-                refused_new = ps.refused - self._prev_refused.get(name, 0)
-                self._prev_refused[name] = ps.refused
+                refused_new = max(ps.refused - self._prev_refused.get(name, 0), 0)
+                formed_new = max(ps.formed - self._prev_formed.get(name, 0), 0)
+                self._prev_refused[name], self._prev_formed[name] = ps.refused, ps.formed
             at = health.estimated_at.get(name)
+            # Skips since this pair's last estimate, not since the last report: a pass longer
+            # than the report period skips in some periods and not in others.
+            skipped = health.skipped_busy - health.skipped_at_estimate.get(name, 0)
             verdict = pair_verdict(
                 estimated=at is not None, since_estimate=health.now - (at or 0.0),
                 update_period=health.update_period, stale_periods=health.stale_periods,
                 have=have, want=want, stale_inputs=stale, pairs_growing=growing,
-                refused_new=max(refused_new, 0), skipped_busy=skipped_new)
+                refused_new=refused_new, formed_new=formed_new,
+                skipped_busy=max(skipped, 0), pass_running=health.pass_running)
             values = [('buffer_fill', f'{have}/{want}'),
                       ('last_mi', est.mi if est is not None else float('nan')),
                       ('last_window_end_s',
                        f'{est.window_end:.6f}' if est is not None else 'nan')]
             if ps is not None:
+                candidates = refused_new + formed_new
                 values += [('pairs_formed', ps.formed), ('pairs_refused', ps.refused),
-                           ('refused_rate', float(ps.refused_rate))]
+                           ('refused_rate', float(ps.refused_rate)),
+                           ('refused_rate_in_period',
+                            refused_new / candidates if candidates else 0.0)]
             arr.status.append(self._status(f'pair {name}', LEVELS[verdict.level],
                                            verdict.message, values))

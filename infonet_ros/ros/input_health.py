@@ -15,6 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 OK, WARN, ERROR = 0, 1, 2  # as diagnostic_msgs/DiagnosticStatus levels
+# A pair refusing more than this share of its candidate pairs in a report period (of at least
+# REFUSED_MIN_CANDIDATES) is WARN. Loss refuses about the loss rate, and topics of different
+# rates refuse the share of slower messages that arrive first (~17 % in docs/node.md's
+# example); more than half means the stamps themselves do not meet: two clocks.
+REFUSED_WARN_RATE = 0.5
+REFUSED_MIN_CANDIDATES = 20
+CLOCKS_APART = ('stamps of the two topics further apart than half a sample interval: '
+                'different clocks? use interpolate or use_receive_time')
 
 
 @dataclass
@@ -102,19 +110,29 @@ def input_verdict(tracker: ArrivalTracker, topic: str, now: float, *, new_drops:
 
 def pair_verdict(*, estimated: bool, since_estimate: float, update_period: float,
                  stale_periods: float, have: int, want: int, stale_inputs: list,
-                 pairs_growing: bool | None, refused_new: int = 0,
-                 skipped_busy: int = 0) -> Verdict:
+                 pairs_growing: bool | None, refused_new: int = 0, formed_new: int = 0,
+                 skipped_busy: int = 0, pass_running: bool = False) -> Verdict:
     """
     Judge the health of one pair: OK while it estimates, else WARN with the reason.
+
+    A pair whose pairing refused most of its candidates in the period is WARN even while it
+    estimates: its stamps do not meet, and what pairs is not the same instant.
 
     :param estimated: whether it has published an estimate at all.
     :param since_estimate: seconds since its last estimate was published.
     :param have, want: paired samples buffered, and the window.
     :param stale_inputs: its topics without recent input (stale, or nothing received).
     :param pairs_growing: whether new pairs formed since the last report (None: not known).
-    :param refused_new: candidate pairs refused by the pairing since the last report.
-    :param skipped_busy: updates skipped since the last report, the forward pass still busy.
+    :param refused_new, formed_new: candidate pairs refused and pairs formed by the pairing
+        since the last report.
+    :param skipped_busy: updates skipped, the forward pass busy, since its last estimate (since
+        the start without one).
+    :param pass_running: whether a forward pass is running (or queued) now.
     """
+    candidates = refused_new + formed_new
+    if candidates >= REFUSED_MIN_CANDIDATES and refused_new > REFUSED_WARN_RATE * candidates:
+        return Verdict(WARN, f'{refused_new} of {candidates} candidate pairs refused since the '
+                       f'last report: {CLOCKS_APART}')
     if estimated and since_estimate <= stale_periods * update_period:
         return Verdict(OK, 'estimating')
     lead = f'no estimate for {since_estimate:.1f} s: ' if estimated else 'no estimate yet: '
@@ -126,6 +144,8 @@ def pair_verdict(*, estimated: bool, since_estimate: float, update_period: float
             return Verdict(WARN, lead + f'sync dropping ({why} while input arrives: stamps '
                            f'farther apart than the pairing allows?), window {have}/{want}')
         return Verdict(WARN, lead + f'window not full ({have}/{want})')
-    if skipped_busy:
-        return Verdict(WARN, lead + f'forward pass busy ({skipped_busy} update(s) skipped)')
+    if pass_running or skipped_busy:
+        since = 'its last estimate' if estimated else 'the start'
+        return Verdict(WARN, lead + f'forward pass busy ({skipped_busy} update(s) skipped '
+                       f'since {since})')
     return Verdict(WARN, lead + 'window full, no update published yet')

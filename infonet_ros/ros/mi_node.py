@@ -101,7 +101,8 @@ class MiNode(Node):
         # The executor thread adds input to the engine, the forward thread reads windows.
         self._engine_lock = threading.Lock()
         self._create_publishers()
-        self._latency = LatencyStats()
+        self._latency = LatencyStats()  # estimate passes (the messages' inference_latency)
+        self._update_time = LatencyStats()  # every pass of an update, p-value ones included
         self._last = {}  # pair name -> its last PairEstimate
         self._estimated_at = {}  # pair name -> time.monotonic() its last estimate was published
         self._clock_watch = ClockWatch(self._now,
@@ -109,6 +110,7 @@ class MiNode(Node):
         self._conflicts = TypeConflicts(self, self._type_names)
         self._updates = 0
         self._skipped = 0
+        self._skipped_at = {}  # pair name -> self._skipped when its last estimate was published
         self._warned = {}  # warning key -> time it was last logged (monotonic)
 
         self._sync_inputs = {}
@@ -320,9 +322,11 @@ class MiNode(Node):
                     windows = self._ready_windows()
                 if not windows:
                     continue
+                t0 = time.perf_counter()
                 estimates, latency = estimate_windows(
                     estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
                     cfg.n_permutations)
+                update_time = time.perf_counter() - t0
                 arr = estimates_to_array(estimates, latency)
                 arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
                 self._pub.publish(arr)
@@ -331,10 +335,12 @@ class MiNode(Node):
                     if pub is not None:
                         pub.publish(msg)
                 self._latency.add(latency)
+                self._update_time.add(update_time)
                 self._updates += 1
                 self._last.update({e.pair.name: e for e in estimates})
                 now = time.monotonic()
                 self._estimated_at.update({e.pair.name: now for e in estimates})
+                self._skipped_at.update({e.pair.name: self._skipped for e in estimates})
             except Exception as exc:  # the node must not die of one bad update
                 if self.context.ok():  # else: shutting down while a pass was running
                     self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
@@ -361,7 +367,8 @@ class MiNode(Node):
             now=time.monotonic(), stale_periods=self.cfg.stale_periods,
             no_input_timeout=self.cfg.no_input_timeout, update_period=self.cfg.update_period,
             estimated_at=dict(self._estimated_at), expected_types=self._type_names,
-            skipped_busy=self._skipped,
+            skipped_busy=self._skipped, skipped_at_estimate=dict(self._skipped_at),
+            pass_running=self._busy.is_set(),
             clock_problem=self._clock_watch.problem(
                 max(2.0 * self.cfg.diagnostics_period, 1.0)))
         if health.clock_problem.startswith('sim time'):
@@ -369,7 +376,8 @@ class MiNode(Node):
         health.foreign_types, health.publishers = self._conflicts.check()
         with self._engine_lock:
             status = self._diag.build(self.get_clock().now().to_msg(), self.engine, info,
-                                      self._latency, dict(self._last), health)
+                                      self._latency, dict(self._last), health,
+                                      self._update_time)
         self._diag_pub.publish(status)
 
     # ---- parameters ----------------------------------------------------------------------

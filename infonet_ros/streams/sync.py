@@ -12,7 +12,7 @@ The engine's ``sync_mode`` for two topics:
   rates differ. Pair stamp: the slower sample's stamp.
 - ``approximate``: a pure-Python approximate-time pairing at arrival, for offline use and
   tests where ``message_filters`` is not installed (:class:`ApproximateMatcher`). A message
-  is matched with the nearest unmatched message of the other topic within the pair limit
+  is matched with the nearest unmatched message of the other topic closer than the pair limit
   (:func:`pair_limit`: ``slop``, and at most half the faster stream's sample interval); a
   match consumes both and retires every older unmatched message of both queues; an unmatched
   message waits in a queue of ``queue_size`` per topic. Differences from message_filters'
@@ -20,18 +20,23 @@ The engine's ``sync_mode`` for two topics:
   lost message it pairs neighbours one sample apart, and goes on doing so until a message of
   the other topic is lost; the node refuses those pairs, see
   :mod:`infonet_ros.ros.message_filters_sync`), keeps older unmatched messages after a match
-  (it can emit pairs out of stamp order, which the engine drops), accepts only ``|dt| <
-  slop``, and compares integer nanoseconds; the C++ ``ApproximateTime`` policy differs more
-  (it waits for later messages to choose an optimal set). Pair stamp: the later stamp.
+  (it can emit pairs out of stamp order, which the engine drops), and compares integer
+  nanoseconds (here float seconds; both pair only ``|dt| < slop``); the C++
+  ``ApproximateTime`` policy differs more (it waits for later messages to choose an optimal
+  set). Pair stamp: the later stamp.
 - ``external``: cross-topic pairs come from an outside synchronizer (the node's
   ``message_filters.ApproximateTimeSynchronizer``) through ``WindowEngine.add_synced``,
-  which refuses a pair beyond the pair limit.
+  which refuses a pair not closer than the pair limit.
 
 Why half the faster stream's interval: two samples further apart than that are closer to a
 neighbour of one of them than to each other, so they are not the same instant. Pairing them
 is what a lost message does to a nearest-within-slop rule: every later pair is off by one
 sample, and for signals that change from one sample to the next (sensor noise, vibration at
-IMU rates) that destroys the dependence being measured. Equal stamps are always within it.
+IMU rates) that destroys the dependence being measured. Why strictly less: two samples exactly
+half an interval apart are as close to the neighbour as to each other, so which partner is the
+true one cannot be told (two clocks half an interval apart: every message has two such
+candidates); such a pair is refused, so the refused rate shows the problem rather than half
+the pairs being wrong. Equal stamps always pair.
 """
 
 from __future__ import annotations
@@ -166,13 +171,25 @@ class PairingStats:
         return self.refused / total if total else 0.0
 
 
+# Stamps are float seconds since the epoch, resolved to about 0.24 us (a float64 near 1.8e9 s),
+# and the interval is measured from them: a difference this close to half an interval counts
+# as half an interval, so that case is refused whatever the rounding.
+HALF_INTERVAL_MARGIN = 1e-6  # [s]
+
+
 def pair_limit(slop: float, interval_a: float, interval_b: float) -> float:
     """
-    Largest stamp difference of a pair [s]: ``slop``, at most half the faster interval.
+    Stamp difference a pair must stay under [s]: ``slop``, at most half the faster interval.
 
+    Half the interval less :data:`HALF_INTERVAL_MARGIN` (:func:`pairable` compares strictly).
     An interval is inf while unknown (fewer than two stamps): then ``slop`` alone.
     """
-    return min(slop, 0.5 * min(interval_a, interval_b))
+    return min(slop, 0.5 * min(interval_a, interval_b) - HALF_INTERVAL_MARGIN)
+
+
+def pairable(dt: float, limit: float) -> bool:
+    """Tell whether two stamps ``dt`` apart may pair: equal, or closer than ``limit``."""
+    return dt == 0.0 or dt < limit
 
 
 def mean_interval(t: np.ndarray) -> float:
@@ -193,18 +210,18 @@ class ApproximateMatcher:
         self.queue_size = int(queue_size)
         self.queues = ([], [])  # unmatched (stamp, row) of each side, oldest first
         self.unmatched = 0  # messages retired without a partner
-        self.refused = 0  # nearest partners within slop but beyond the limit
+        self.refused = 0  # nearest partners within slop but not closer than the limit
 
     def add(self, side: int, stamp: float, row, limit: float = math.inf) -> tuple | None:
         """
         Offer a message of ``side``; return the pair it completes, else None (it waits).
 
-        :param limit: largest stamp difference of a pair besides ``slop`` (:func:`pair_limit`).
+        :param limit: stamp difference a pair must stay under (:func:`pair_limit`).
         :return: ``(stamp_0, row_0, stamp_1, row_1)``, side 0 first.
         """
         own, other = self.queues[side], self.queues[1 - side]
         j, dt = self._nearest(other, stamp)
-        if j >= 0 and dt > limit:
+        if j >= 0 and not pairable(dt, limit):
             # The partner a nearest-within-slop rule would take is a neighbour of the true
             # one (lost, or not here yet): wait for the true one instead.
             self.refused += 1
@@ -224,8 +241,8 @@ class ApproximateMatcher:
         return s_other, r_other, stamp, row
 
     def _nearest(self, queue: list, stamp: float) -> tuple[int, float]:
-        # (index, distance) of the queued message nearest to stamp within slop, (-1, inf) if
-        # none; the earlier one wins a tie.
+        # (index, distance) of the queued message nearest to stamp, closer than slop as in
+        # message_filters, (-1, inf) if none; the earlier one wins a tie.
         if not queue:
             return -1, math.inf
         stamps = [s for s, _ in queue]
@@ -234,7 +251,7 @@ class ApproximateMatcher:
         for k in (i - 1, i):
             if 0 <= k < len(queue) and abs(stamps[k] - stamp) < best:
                 best, j = abs(stamps[k] - stamp), k
-        return (j, best) if best <= self.slop else (-1, math.inf)
+        return (j, best) if pairable(best, self.slop) else (-1, math.inf)
 
     def clear(self) -> None:
         """Forget the queued messages (the count of retired ones is kept)."""
@@ -277,12 +294,12 @@ class TopicLink:
 
     def push_checked(self, stamp_a: float, row_a, stamp_b: float, row_b, slop: float) -> str:
         """
-        :meth:`push` a pair from outside, or 'refused' (counted) beyond the pair limit.
+        :meth:`push` a pair from outside, or 'refused' (counted) not closer than the limit.
 
         The newer message of a refused pair may be offered to the synchronizer again and be
         refused again with another stale partner: one refusal is counted per newer message.
         """
-        if abs(stamp_a - stamp_b) > self.limit(slop):
+        if not pairable(abs(stamp_a - stamp_b), self.limit(slop)):
             newer = max(stamp_a, stamp_b)
             if newer != self._refused_newer:
                 self.stats.refused += 1

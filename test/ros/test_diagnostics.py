@@ -10,8 +10,8 @@ from builtin_interfaces.msg import Time  # noqa: E402, I100
 from diagnostic_msgs.msg import DiagnosticStatus  # noqa: E402
 
 from infonet_ros.ros.diagnostics import DiagnosticsBuilder, HealthInput, LatencyStats  # noqa
-from infonet_ros.ros.input_health import (ArrivalTracker, ERROR, input_verdict,  # noqa: E402
-                                          OK, pair_verdict, WARN)
+from infonet_ros.ros.input_health import (ArrivalTracker, CLOCKS_APART, ERROR,  # noqa: E402
+                                          input_verdict, OK, pair_verdict, WARN)
 from infonet_ros.streams.pairs import parse_pairs  # noqa: E402
 from infonet_ros.streams.window_engine import WindowEngine  # noqa: E402
 
@@ -73,7 +73,77 @@ def test_a_pair_without_recent_estimates_says_why():
     assert v.message.startswith('no estimate yet: sync dropping (7 candidate pair(s) refused')
     v = pair_verdict(estimated=True, since_estimate=2.0, skipped_busy=3,
                      **{**base, 'have': 200})
-    assert v.message == 'no estimate for 2.0 s: forward pass busy (3 update(s) skipped)'
+    assert v.message == ('no estimate for 2.0 s: forward pass busy (3 update(s) skipped since '
+                         'its last estimate)')
+    v = pair_verdict(estimated=False, since_estimate=2.0, pass_running=True,
+                     **{**base, 'have': 200})
+    assert v.message == ('no estimate yet: forward pass busy (0 update(s) skipped since the '
+                         'start)')
+    v = pair_verdict(estimated=False, since_estimate=2.0, **{**base, 'have': 200})
+    assert v.message == 'no estimate yet: window full, no update published yet'
+
+
+def test_a_pair_refusing_most_candidates_warns_of_two_clocks_even_while_estimating():
+    base = {'update_period': 0.1, 'stale_periods': 10.0, 'have': 200, 'want': 200,
+            'stale_inputs': [], 'pairs_growing': True, 'estimated': True,
+            'since_estimate': 0.1}
+    v = pair_verdict(refused_new=186, formed_new=14, **base)
+    assert v.level == WARN
+    assert v.message == f'186 of 200 candidate pairs refused since the last report: {CLOCKS_APART}'
+    assert CLOCKS_APART == ('stamps of the two topics further apart than half a sample '
+                            'interval: different clocks? use interpolate or use_receive_time')
+    assert pair_verdict(refused_new=90, formed_new=110, **base).level == OK  # loss, waiting
+    assert pair_verdict(refused_new=15, formed_new=0, **base).level == OK  # too few to judge
+
+
+def _imu_pair_engine(window):
+    topics = ['/a=sensor_msgs/msg/Imu', '/b=sensor_msgs/msg/Imu']
+    pairs = parse_pairs(topics, ['/a:linear_acceleration.x ~ /b:linear_acceleration.x'],
+                        ['ab'])
+    return WindowEngine(pairs, window=window, sync_mode='approximate', slop=0.01)
+
+
+def test_clocks_half_an_interval_apart_make_the_pair_warn():
+    engine = _imu_pair_engine(64)
+    builder = DiagnosticsBuilder('mi_node', start=0.0)
+    for k in range(200):  # 200 Hz, /b stamped 2.5 ms ahead
+        engine.add_values('/a', 1.8e9 + k / 200, [float(k)])
+        engine.add_values('/b', 1.8e9 + k / 200 + 0.0025, [float(k)])
+    health = HealthInput(now=1.0, stale_periods=10.0, no_input_timeout=5.0, update_period=0.1)
+    arr = builder.build(Time(), engine, {}, LatencyStats(), {}, health)
+    pair = {s.name: s for s in arr.status}['mi_node: pair ab']
+    values = {kv.key: kv.value for kv in pair.values}
+    assert pair.level == DiagnosticStatus.WARN and pair.message.endswith(CLOCKS_APART)
+    assert float(values['refused_rate_in_period']) > 0.99
+
+
+def test_a_long_pass_keeps_the_pair_busy_across_reports_and_update_time_is_reported():
+    engine = _imu_pair_engine(16)
+    builder = DiagnosticsBuilder('mi_node', start=0.0)
+    for k in range(40):
+        engine.add_values('/a', 10.0 + 0.01 * k, [float(k)])
+        engine.add_values('/b', 10.0 + 0.01 * k, [float(k)])
+    latency, update_time = LatencyStats(), LatencyStats()
+    latency.add(0.18)
+    update_time.add(9.0)  # estimate passes 0.18 s, p-value passes the rest
+    messages = []
+    # A 9 s pass: updates are skipped in the first reports of it, none in the last one.
+    for now, skipped in ((5.0, 2), (6.0, 4), (7.0, 4)):
+        health = HealthInput(now=now, stale_periods=10.0, no_input_timeout=5.0,
+                             update_period=0.1, estimated_at={'ab': 1.0}, skipped_busy=skipped,
+                             skipped_at_estimate={'ab': 0}, pass_running=True)
+        arr = builder.build(Time(), engine, {}, latency, {}, health, update_time)
+        st = {s.name: s for s in arr.status}
+        messages.append(st['mi_node: pair ab'].message)
+        if now == 5.0:
+            values = {kv.key: kv.value for kv in st['mi_node: estimator'].values}
+            assert values['inference_latency_last_s'] == '0.18'
+            assert values['update_forward_last_s'] == '9'
+            assert values['update_forward_max_s'] == '9'
+    assert messages == [
+        'no estimate for 4.0 s: forward pass busy (2 update(s) skipped since its last estimate)',
+        'no estimate for 5.0 s: forward pass busy (4 update(s) skipped since its last estimate)',
+        'no estimate for 6.0 s: forward pass busy (4 update(s) skipped since its last estimate)']
 
 
 def test_statuses_carry_levels_reasons_and_the_pairing_refused_rate():

@@ -16,7 +16,8 @@ from infonet_ros.streams.feed import feed, replay
 from infonet_ros.streams.pairs import parse_pairs
 from infonet_ros.streams.raw_intake import Values
 from infonet_ros.streams.sample_interval import SampleInterval
-from infonet_ros.streams.sync import ApproximateMatcher, pair_limit, PairingStats
+from infonet_ros.streams.sync import (ApproximateMatcher, HALF_INTERVAL_MARGIN, pair_limit,
+                                      pairable, PairingStats)
 from infonet_ros.streams.window_engine import WindowEngine
 
 TOPICS = ['/a=test_msgs/msg/A', '/b=test_msgs/msg/B']
@@ -86,11 +87,44 @@ def test_the_interval_is_the_median_so_losses_do_not_move_it():
 
 
 def test_pair_limit_is_slop_at_most_half_the_faster_interval():
-    assert pair_limit(0.01, 0.001, 0.005) == 0.0005
+    assert pair_limit(0.01, 0.001, 0.005) == 0.0005 - HALF_INTERVAL_MARGIN
     assert pair_limit(0.0002, 0.001, 0.005) == 0.0002
     assert pair_limit(0.01, np.inf, np.inf) == 0.01  # intervals unknown yet: slop alone
     st = PairingStats(formed=98, refused=2)
     assert st.refused_rate == 0.02 and PairingStats().refused_rate == 0.0
+
+
+def test_a_pair_must_be_closer_than_the_limit_and_equal_stamps_always_pair():
+    limit = pair_limit(0.01, 0.001, 0.005)
+    assert pairable(0.0004, limit) and not pairable(0.0005, limit)
+    assert pairable(0.0, 0.0) and pairable(0.0, -1.0)  # a limit of nothing: equal stamps only
+    m = ApproximateMatcher(slop=0.5, queue_size=10)  # slop too is strict, as message_filters
+    assert m.add(0, 1.0, 'a0') is None and m.add(1, 1.5, 'b0') is None
+    assert m.add(0, 1.25, 'a1') == (1.25, 'a1', 1.5, 'b0') and m.unmatched == 1
+
+
+@pytest.mark.parametrize('side_first', [0, 1])
+def test_two_clocks_half_an_interval_apart_pair_nothing_and_refuse_nearly_all(side_first):
+    # /b stamped 2.5 ms ahead of /a at 200 Hz, epoch stamps: both neighbours of every message
+    # are half an interval away, and either partner could be the true one.
+    e = engine(sync_mode='approximate', slop=0.01, window=50)
+    for k in range(400):
+        t = 1.8e9 + k / 200
+        for topic, stamp in [('/a', t), ('/b', t + 0.0025)][::1 - 2 * side_first]:
+            e.add_values(topic, stamp, [float(k)])
+    (st,) = e.pairing_stats().values()
+    assert st.formed <= 2 and st.refused > 700  # at most the first, while no interval known
+    assert st.refused_rate > 0.99
+
+
+def test_two_clocks_under_half_an_interval_apart_pair_one_to_one():
+    e = engine(sync_mode='approximate', slop=0.01, window=50)
+    for k in range(400):
+        t = 1.8e9 + k / 200
+        e.add_values('/a', t, [float(k)])
+        e.add_values('/b', t + 0.0024, [float(k)])
+    (st,) = e.pairing_stats().values()
+    assert st.formed == 400 and st.refused == 0
 
 
 def test_matcher_waits_for_the_true_partner_instead_of_a_neighbour():
@@ -144,9 +178,10 @@ def test_external_pairs_beyond_half_the_faster_interval_are_refused_once_per_mes
     assert e.add_synced(key, 1.0254, [1.0], 1.025, [2.0]) == 'ok'  # 0.4 ms
     assert e.add_synced(key, 1.026, [1.0], 1.030, [2.0]) == 'refused'  # 4 ms, within slop
     assert e.add_synced(key, 1.029, [1.0], 1.030, [2.0]) == 'refused'  # again, same message
-    assert e.add_synced(key, 1.031, [1.0], 1.0305, [2.0]) == 'ok'
+    assert e.add_synced(key, 1.031, [1.0], 1.0305, [2.0]) == 'refused'  # half an interval
+    assert e.add_synced(key, 1.0312, [1.0], 1.031, [2.0]) == 'ok'
     st = e.pairing_stats()['a_x__b_x']
-    assert (st.formed, st.refused, st.out_of_order) == (3, 1, 0)
+    assert (st.formed, st.refused, st.out_of_order) == (3, 2, 0)
 
 
 def test_approximate_estimate_under_loss_is_within_the_clean_estimates_noise(estimator):

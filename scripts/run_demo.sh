@@ -45,13 +45,8 @@ fi
 
 # The activate and colcon setup scripts read unset variables.
 set +u
-if [[ -n "${ROS_DISTRO:-}" && -d "/opt/ros/${ROS_DISTRO}" ]]; then
-  PYTHON="$(command -v python3)"
-else
-  # shellcheck disable=SC1091
-  source "${INFONET_VENV:-$REPO/.venv}/bin/activate"
-  PYTHON="$VIRTUAL_ENV/bin/python"
-fi
+# shellcheck disable=SC1091
+source scripts/python_env.sh
 if [[ ! -f install/setup.bash ]]; then
   echo "run_demo.sh: install/setup.bash missing: run scripts/setup.sh (or drop --no-setup)" >&2
   exit 1

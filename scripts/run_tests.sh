@@ -14,15 +14,8 @@ bash scripts/setup.sh
 
 # The activate and colcon setup scripts read unset variables.
 set +u
-ROS_DISTRO_INSTALL=""
-if [[ -n "${ROS_DISTRO:-}" && -d "/opt/ros/${ROS_DISTRO}" ]]; then
-  PYTHON="$(command -v python3)"
-  ROS_DISTRO_INSTALL="$ROS_DISTRO"
-else
-  # shellcheck disable=SC1091
-  source "${INFONET_VENV:-$REPO/.venv}/bin/activate"
-  PYTHON="$VIRTUAL_ENV/bin/python"
-fi
+# shellcheck disable=SC1091
+source scripts/python_env.sh
 # shellcheck disable=SC1091
 source install/setup.bash
 set -u

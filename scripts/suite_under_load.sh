@@ -40,13 +40,8 @@ if [[ $build -eq 1 ]]; then
 fi
 # The activate and colcon setup scripts read unset variables.
 set +u
-if [[ -n "${ROS_DISTRO:-}" && -d "/opt/ros/${ROS_DISTRO}" ]]; then
-  PYTHON="$(command -v python3)"
-else
-  # shellcheck disable=SC1091
-  source "${INFONET_VENV:-$REPO/.venv}/bin/activate"
-  PYTHON="$VIRTUAL_ENV/bin/python"
-fi
+# shellcheck disable=SC1091
+source scripts/python_env.sh
 # shellcheck disable=SC1091
 source install/setup.bash
 set -u

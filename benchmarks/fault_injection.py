@@ -157,10 +157,10 @@ class NoInput(Feed):
 
 class ParameterAbuse(Feed):
     name = 'parameter abuse'
-    injected = ('at 5 s, by SetParameters: p_value true, then n_permutations 100000, '
+    injected = ('at 5 s, by SetParameters: uncertainty_slices 4096, then null_draws 100000, '
                 'n_slices 4096 (a sliced pair added)')
     params = {'pairs': [SCALAR_PAIR, SLICED_PAIR], 'pair_names': ['ab', 'sliced']}
-    requests = (('p_value', True), ('n_permutations', 100_000), ('n_slices', 4096))
+    requests = (('uncertainty_slices', 4096), ('null_draws', 100_000), ('n_slices', 4096))
 
     def action(self, probe, t):
         if t >= 5.0 and not probe.requests_started:
@@ -170,11 +170,11 @@ class ParameterAbuse(Feed):
 
 class Sigint(Feed):
     name = 'SIGINT in a pass'
-    injected = ('SIGINT while an update of 6.4 million rows runs (sliced pair, p_value true, '
-                'n_permutations 100000, max_rows_per_update raised)')
+    injected = ('SIGINT while an update of 800,000 rows runs (sliced pair, uncertainty iid, '
+                'null_draws 100000, max_rows_per_update raised)')
     params = {'pairs': [SCALAR_PAIR, SLICED_PAIR], 'pair_names': ['ab', 'sliced'],
-              'p_value': True, 'n_permutations': 100_000, 'max_rows_per_update': 10_000_000,
-              'torch_threads': 1}
+              'uncertainty': 'iid',
+              'null_draws': 100_000, 'max_rows_per_update': 10_000_000, 'torch_threads': 1}
     duration = 8.0
 
 

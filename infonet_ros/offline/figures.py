@@ -71,7 +71,9 @@ def _timeseries_figure(result, path, names, plot_range) -> Path:
         recs = [r for r in result.records if r.estimate.pair.name == n
                 and lo <= r.time - result.t0 <= hi]
         series[labels.get(n, n)] = ([r.time - result.t0 for r in recs],
-                                    [r.estimate.mi for r in recs])
+                                    [r.estimate.mi for r in recs],
+                                    [r.estimate.mi_lower for r in recs],
+                                    [r.estimate.mi_upper for r in recs])
     signals: dict = {}  # one panel per topic
     pairs = {p.name: p for p in result.config.pairs}
     for n in names:
@@ -145,7 +147,8 @@ def plot_timeseries(path, mi_series: dict, signals: dict, title: str = '',
     MI over time per pair above the raw signals.
 
     :param path: PNG file to write.
-    :param mi_series: {pair label: (t [s], mi [nats])}, t of each update.
+    :param mi_series: {pair label: (t [s], mi [nats])}, t of each update; or
+        (t, mi, lower, upper): the interval [lower, upper] is shaded (NaN: not shaded).
     :param signals: {panel title: {label: (t [s], values)}}: one panel per entry (e.g. per
         topic) under the MI panel, at most ``max_signals`` curves each, each z-scored so
         that channels of different units share an axis.
@@ -164,8 +167,13 @@ def plot_timeseries(path, mi_series: dict, signals: dict, title: str = '',
     axes = list(axes[:, 0])
     ax_mi = axes[0]
     cmap = plt.get_cmap('tab10' if len(mi_series) <= 10 else 'tab20')
-    for i, (name, (t, mi)) in enumerate(mi_series.items()):
-        ax_mi.plot(np.asarray(t), np.asarray(mi), lw=1.3, label=name, color=cmap(i % cmap.N))
+    for i, (name, (t, mi, *band)) in enumerate(mi_series.items()):
+        color = cmap(i % cmap.N)
+        ax_mi.plot(np.asarray(t), np.asarray(mi), lw=1.3, label=name, color=color)
+        if band:
+            lower, upper = (np.asarray(b, dtype=np.float64) for b in band)
+            ax_mi.fill_between(np.asarray(t), lower, upper, color=color, alpha=0.18, lw=0,
+                               where=np.isfinite(lower) & np.isfinite(upper))
     ax_mi.axhline(0.0, color='0.5', lw=0.6)
     ax_mi.set_ylabel(mi_label)
     if mi_series:

@@ -19,7 +19,8 @@ from infonet_ros.streams.pairs import normalize_msg_type, PairSpecError, parse_p
 # Node parameters that flags of ``infonet-ros analyze`` can override (same names, '-' for '_').
 OVERRIDABLE = ('window', 'update_rate', 'sync_mode', 'slop', 'queue_size', 'max_gap',
                'time_jump', 'use_receive_time', 'max_buffer', 'n_slices', 'slice_seed',
-               'p_value', 'n_permutations', 'device', 'weights', 'jit')
+               'uncertainty', 'uncertainty_level', 'null_draws', 'n_halves',
+               'uncertainty_slices', 'null_table', 'device', 'weights', 'jit')
 
 
 class AnalysisError(RuntimeError):

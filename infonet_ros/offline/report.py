@@ -27,7 +27,8 @@ CSV_NAME = 'mi.csv'
 PARTIAL_CSV_NAME = 'mi.partial.csv'
 SUMMARY_NAME = 'summary.json'
 CSV_COLUMNS = ('update', 'time', 'pair', 'x_source', 'y_source', 'mi', 'sample_count',
-               'window_start', 'window_end', 'method', 'sliced', 'n_slices', 'p_value')
+               'window_start', 'window_end', 'method', 'sliced', 'n_slices', 'mi_lower',
+               'mi_upper', 'p_value', 'noise_floor', 'null_model')
 # Pairs listed in the terminal summary, those of the largest mean MI first.
 SUMMARY_MAX_PAIRS = 12
 
@@ -53,7 +54,8 @@ def write_csv(result, path) -> Path:
             row = [r.update, f'{r.time:.9f}', e.pair.name, e.pair.x.source, e.pair.y.source,
                    repr(float(e.mi)), e.sample_count, f'{e.window_start:.9f}',
                    f'{e.window_end:.9f}', e.method, str(e.pair.sliced).lower(), e.n_slices,
-                   repr(float(e.p_value))]
+                   repr(float(e.mi_lower)), repr(float(e.mi_upper)), repr(float(e.p_value)),
+                   repr(float(e.noise_floor)), e.null]
             if ksg:
                 row.append(repr(float(r.mi_ksg)))
             if control:
@@ -66,7 +68,7 @@ def write_csv(result, path) -> Path:
 def read_csv(path) -> list[dict]:
     """Rows of an analysis CSV as dicts with numbers converted (for tests and notebooks)."""
     ints = {'update', 'sample_count', 'n_slices'}
-    text = {'pair', 'x_source', 'y_source', 'method'}
+    text = {'pair', 'x_source', 'y_source', 'method', 'null_model'}
     out = []
     with open(path, newline='') as fh:
         for row in csv.DictReader(fh):

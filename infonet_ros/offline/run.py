@@ -47,6 +47,7 @@ from infonet_ros.offline.params import AnalysisError, bag_topic_entries, make_co
 from infonet_ros.offline.report import pair_stats
 from infonet_ros.offline.window_batches import AUTO_BATCH_ROWS, WindowBatcher
 from infonet_ros.streams.feed import feed, item_stamp, replay
+from infonet_ros.streams.node_config import null_table_error
 from infonet_ros.streams.pairs import topic_fields
 from infonet_ros.streams.topic_input import OK, TIME_JUMP
 from infonet_ros.streams.window_engine import WindowEngine
@@ -151,8 +152,11 @@ def run_analysis(bag_path, cfg=None, *, params=None, matrices=(), policy=None, e
         result = AnalysisResult(str(bag_path), bag.storage, cfg, policy,
                                 matrices=list(matrices), t0=bag.time_range_ns()[0] / 1e9,
                                 warnings=list(bag.warnings))
-        batcher = WindowBatcher(estimator if estimator is not None else load_estimator(cfg),
-                                cfg, batch_rows, ksg, shuffle_control)
+        estimator = estimator if estimator is not None else load_estimator(cfg)
+        no_table = null_table_error(cfg, estimator)
+        if no_table:
+            raise AnalysisError(no_table)
+        batcher = WindowBatcher(estimator, cfg, batch_rows, ksg, shuffle_control)
         signals = {} if keep_signals else None
         intakes = {}
         undecodable = UndecodableMessages()

@@ -54,7 +54,7 @@ class WindowBatcher:
     Gathers the windows of many updates into forward passes; KSG and control on request.
 
     :param estimator: an :class:`~infonet_ros.core.estimator.InfoNetEstimator`.
-    :param cfg: the NodeConfig (``n_slices``, ``slice_seed``, ``p_value``, ``n_permutations``).
+    :param cfg: the NodeConfig (``n_slices``, ``slice_seed``, its uncertainty options).
     :param batch_rows: estimator rows per forward pass, or :data:`AUTO_BATCH_ROWS`.
     :param ksg: also estimate every scalar window with KSG.
     :param shuffle_control: also estimate every window with y permuted in time.
@@ -71,6 +71,7 @@ class WindowBatcher:
     def __init__(self, estimator, cfg, batch_rows: int = AUTO_BATCH_ROWS, ksg: bool = False,
                  shuffle_control: bool = False, seed: int = 0):
         self.estimator, self.cfg = estimator, cfg
+        self.uncertainty = cfg.uncertainty_options()
         self.fixed_rows = max(int(batch_rows), 0)
         self.tuner = None if self.fixed_rows else BatchTuner()
         self.ksg, self.shuffle_control, self.seed = ksg, shuffle_control, seed
@@ -89,8 +90,12 @@ class WindowBatcher:
         """Queue the ready windows of one update; estimate the queue once it fills a batch."""
         for k, w in enumerate(windows):
             self.pending.append((update, t, w, k))
-            # A vector pair is n_slices rows of the batch (sliced MI), a scalar pair one.
-            self.rows += self.cfg.n_slices if w.pair.sliced else 1
+            # A vector pair is n_slices rows of the batch (sliced MI), a scalar pair one,
+            # with the rows of their uncertainty.
+            if self.uncertainty is None:
+                self.rows += self.cfg.n_slices if w.pair.sliced else 1
+            else:
+                self.rows += self.uncertainty.rows(self.cfg.n_slices, w.pair.sliced)
         if self.rows >= self.batch_rows:
             self.flush()
 
@@ -102,7 +107,7 @@ class WindowBatcher:
         windows = [p[2] for p in self.pending]
         t0 = time.perf_counter()
         estimates, _ = estimate_windows(self.estimator, windows, cfg.n_slices, cfg.slice_seed,
-                                        cfg.p_value, cfg.n_permutations)
+                                        self.uncertainty)
         elapsed = time.perf_counter() - t0
         self.infonet_s += elapsed
         if self.tuner is not None:

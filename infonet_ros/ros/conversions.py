@@ -94,6 +94,8 @@ def estimate_to_msg(est, header_stamp: Time | None = None):
     m.mi_lower = float(est.mi_lower)
     m.mi_upper = float(est.mi_upper)
     m.p_value = float(est.p_value)
+    m.noise_floor = float(est.noise_floor)
+    m.null_model = est.null
     return m
 
 

@@ -54,8 +54,8 @@ from infonet_ros.streams.cdr_reader import CdrUnsupported
 from infonet_ros.streams.feed import add_item, item_stamp
 from infonet_ros.streams.fields import check_field_path, FieldError
 from infonet_ros.streams.node_config import (ConfigError, effective_sync_mode, NodeConfig,
-                                             rows_per_update, unknown_parameter_warnings,
-                                             update_cost_error)
+                                             null_table_error, rows_per_update,
+                                             unknown_parameter_warnings, update_cost_error)
 from infonet_ros.streams.pairs import normalize_msg_type
 from infonet_ros.streams.raw_intake import RawIntake
 from infonet_ros.streams.topic_input import DROP_REASONS, OK, TIME_JUMP
@@ -87,6 +87,9 @@ class MiNode(Node):
         from infonet_ros.core.model import resolve_weights
         self._weights_path = resolve_weights(self.cfg.weights)
         self.estimator = self._load_estimator(self.cfg.device)
+        no_table = null_table_error(self.cfg, self.estimator)
+        if no_table:
+            raise ConfigError(no_table)
         import torch
         torch.set_num_threads(forward_threads(self.cfg.torch_threads))
         # The first pass (and with jit, the trace for this window length) now, not in the
@@ -324,8 +327,8 @@ class MiNode(Node):
                     continue
                 t0 = time.perf_counter()
                 estimates, latency = estimate_windows(
-                    estimator, windows, cfg.n_slices, cfg.slice_seed, cfg.p_value,
-                    cfg.n_permutations)
+                    estimator, windows, cfg.n_slices, cfg.slice_seed,
+                    cfg.uncertainty_options())
                 update_time = time.perf_counter() - t0
                 arr = estimates_to_array(estimates, latency)
                 arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
@@ -361,8 +364,8 @@ class MiNode(Node):
                 'forward_scheduling': self.forward_scheduling, 'window': self.cfg.window,
                 'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
                 'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets,
-                'rows_per_update': rows_per_update(self.cfg.pairs, self.cfg.n_slices,
-                                                   self.cfg.p_value, self.cfg.n_permutations)}
+                'rows_per_update': rows_per_update(self.cfg),
+                'uncertainty': self.cfg.uncertainty}
         health = HealthInput(
             now=time.monotonic(), stale_periods=self.cfg.stale_periods,
             no_input_timeout=self.cfg.no_input_timeout, update_period=self.cfg.update_period,
@@ -386,7 +389,8 @@ class MiNode(Node):
         changes, refused = checked_changes(params)
         if refused:
             return SetParametersResult(successful=False, reason=refused)
-        too_costly = update_cost_error(dataclasses.replace(self.cfg, **changes))
+        new_cfg = dataclasses.replace(self.cfg, **changes)
+        too_costly = update_cost_error(new_cfg) or null_table_error(new_cfg, self.estimator)
         if too_costly:
             return SetParametersResult(successful=False, reason=too_costly)
         if 'device' in changes:

@@ -11,6 +11,14 @@ window length share a single ``InfoNetEstimator.estimate_batch`` call.
 
 A window that cannot be estimated (a non-finite value, which the engine drops before it gets
 here, or fewer than ``MIN_SAMPLES`` pairs) gets NaN instead of failing the whole batch.
+
+With :class:`Uncertainty` options every estimated window also gets a p-value of
+independence, a noise floor and an interval (:mod:`infonet_ros.core.uncertainty`; all windows
+of one length in shared passes). A sliced pair's p-value and spread come from its first
+``Uncertainty.slices`` projections (the mean over those is the tested statistic, exactly
+valid, somewhat less powerful than the mean over all), and its interval is that spread
+centred on the estimate over all ``n_slices`` projections: wider than the spread of the full
+mean, so conservative.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
+from infonet_ros.core.limits import MIN_SAMPLES
 
 
 @dataclass
@@ -36,14 +44,34 @@ class PairEstimate:
     sample_count: int
     n_slices: int  # 0 for a scalar pair
     inference_latency: float  # wall time of the batched forward pass [s]
-    p_value: float = math.nan
-    mi_lower: float = math.nan
+    p_value: float = math.nan  # of independence; NaN without uncertainty
+    mi_lower: float = math.nan  # nats; NaN without interval
     mi_upper: float = math.nan
+    noise_floor: float = math.nan  # 95th null percentile [nats]
+    null: str = ''  # 'shift' or 'iid'; '' without uncertainty
 
     @property
     def method(self) -> str:
         """'infonet' or 'infonet-sliced'."""
         return 'infonet-sliced' if self.n_slices else 'infonet'
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """What :func:`estimate_windows` adds to each estimate (see the module doc)."""
+
+    null: str = 'shift'  # 'shift' (time series) or 'iid'
+    level: float = 0.9  # coverage of [mi_lower, mi_upper]
+    null_draws: int = 19  # shifts of y ('shift'), permutations ('iid', sliced pairs)
+    n_halves: int = 8  # half-samples of the interval (0: no interval)
+    slices: int = 8  # projections of a sliced pair behind its p-value and interval
+    null_table: str | None = None  # 'iid' table file; None: the model's shipped table
+
+    def rows(self, n_slices: int, sliced: bool) -> int:
+        """Estimator rows of one window with uncertainty (half-length rows count as one)."""
+        if not sliced:
+            return 1 + (self.null_draws if self.null == 'shift' else 0) + self.n_halves
+        return n_slices + min(self.slices, n_slices) * (1 + self.null_draws + self.n_halves)
 
 
 def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -61,42 +89,76 @@ def window_rows(window, n_slices: int, seed: int) -> tuple[np.ndarray, np.ndarra
 
 
 def estimate_windows(estimator, windows, n_slices: int = 64, seed: int = 0,
-                     p_value: bool = False,
-                     n_permutations: int = DEFAULT_N_PERMUTATIONS):
+                     uncertainty: Uncertainty | None = None):
     """
     Estimate every window with one forward pass per distinct window length.
 
     :param estimator: an :class:`infonet_ros.core.estimator.InfoNetEstimator`.
     :param windows: list of :class:`infonet_ros.streams.window_engine.Window`.
     :param n_slices: projections per vector-valued pair.
-    :param seed: seed of the projections.
-    :param p_value: also compute a permutation p-value for sliced pairs (extra forward passes,
-        timed separately from ``inference_latency``).
-    :param n_permutations: permutations of that test.
+    :param seed: seed of the projections, the permutations and the half-samples.
+    :param uncertainty: also give each estimate a p-value, noise floor and interval (extra
+        rows: :meth:`Uncertainty.rows`); None: those stay NaN.
 
-    :return: (list of PairEstimate in the order of ``windows``, seconds spent in forward passes).
+    :return: (list of PairEstimate in the order of ``windows``, seconds spent in forward
+        passes, the uncertainty's included).
     """
     if not windows:
         return [], 0.0
-    groups, usable_vectors = _row_groups(windows, n_slices, seed)
+    groups = _row_groups(windows, n_slices, seed)
     mi = np.full(len(windows), np.nan)
     t0 = time.perf_counter()
     for parts in groups.values():
+        if uncertainty is not None:  # scalar windows: estimated with their uncertainty
+            parts = [p for p in parts if windows[p.windows[0]].pair.sliced]
+            if not parts:
+                continue
         out = estimator.estimate_batch(np.concatenate([p.x for p in parts]),
                                        np.concatenate([p.y for p in parts]))
         idx = np.concatenate([p.windows for p in parts]).astype(int)
         counts = np.concatenate([p.rows_per_window for p in parts]).astype(int)
         # A window's estimate is the mean over its rows (its slices; a scalar pair has one).
         mi[idx] = np.add.reduceat(out, np.cumsum(counts) - counts) / counts
+    result = [PairEstimate(w.pair, float(mi[i]), w.start, w.end, w.n,
+                           n_slices if w.pair.sliced else 0, 0.0)
+              for i, w in enumerate(windows)]
+    if uncertainty is not None:
+        _add_uncertainty(estimator, groups, result, uncertainty, seed)
     latency = time.perf_counter() - t0
-    result = []
-    for i, w in enumerate(windows):
-        est = PairEstimate(w.pair, float(mi[i]), w.start, w.end, w.n,
-                           n_slices if w.pair.sliced else 0, latency)
-        if p_value and i in usable_vectors:
-            est.p_value = _p_value(estimator, w, n_slices, seed, n_permutations)
-        result.append(est)
+    for est in result:
+        est.inference_latency = latency
     return result, latency
+
+
+def _add_uncertainty(estimator, groups, result, opts: Uncertainty, seed: int) -> None:
+    """Fill p_value, noise_floor, mi_lower, mi_upper of the estimated windows."""
+    from infonet_ros.core.uncertainty import estimate_batch_with_uncertainty, interval
+    for parts in groups.values():
+        # Windows of one length and one row count share a call (scalar: 1 row each).
+        by_rows: dict[int, list] = {}
+        for part in parts:
+            start = 0
+            for w, r in zip(part.windows, part.rows_per_window):
+                k = min(int(r), opts.slices)
+                by_rows.setdefault(k, []).append((int(w), part.x[start:start + k],
+                                                  part.y[start:start + k]))
+                start += int(r)
+        for k, items in by_rows.items():
+            xs = np.stack([x for _, x, _ in items])  # (G, k, N)
+            ys = np.stack([y for _, _, y in items])
+            res = estimate_batch_with_uncertainty(
+                estimator, xs, ys, level=opts.level, null=opts.null,
+                n_shifts=opts.null_draws, n_halves=opts.n_halves, seed=seed,
+                null_table=opts.null_table)
+            for (i, _, _), r in zip(items, res):
+                est = result[i]
+                if not est.n_slices:
+                    est.mi = r.mi  # the same row as the plain pass, estimated once
+                lower, upper, _ = interval(est.mi, r.sd, opts.level, opts.n_halves)
+                if r.sd == 0.0:  # a constant side (core: no information)
+                    lower = upper = 0.0
+                est.p_value, est.noise_floor = r.p_value, r.noise_floor
+                est.mi_lower, est.mi_upper, est.null = lower, upper, opts.null
 
 
 class _RowGroup(NamedTuple):
@@ -108,9 +170,9 @@ class _RowGroup(NamedTuple):
     y: np.ndarray  # (rows, N)
 
 
-def _row_groups(windows, n_slices: int, seed: int) -> tuple[dict[int, list], set]:
+def _row_groups(windows, n_slices: int, seed: int) -> dict[int, list]:
     """
-    Return {window length: [_RowGroup]} of the usable windows, and the usable sliced ones.
+    Return {window length: [_RowGroup]} of the usable windows.
 
     Scalar pairs (one row each) are stacked and checked in bulk: an offline analysis sends
     thousands of windows, and checking them one by one showed up beside the fast model's
@@ -118,14 +180,12 @@ def _row_groups(windows, n_slices: int, seed: int) -> tuple[dict[int, list], set
     """
     groups: dict[int, list] = {}
     scalar: dict[int, list[int]] = {}  # window length -> indices of scalar windows
-    usable_vectors = set()  # sliced pairs with rows (the p-value needs them too)
     for i, w in enumerate(windows):
         if not w.pair.sliced:
             scalar.setdefault(w.x.shape[0], []).append(i)
             continue
         rows = _usable_rows(w, n_slices, seed)  # None: NaN for that window
         if rows is not None:
-            usable_vectors.add(i)
             xr, yr = rows
             groups.setdefault(xr.shape[1], []).append(
                 _RowGroup(np.array([i]), np.array([xr.shape[0]]), xr, yr))
@@ -139,7 +199,7 @@ def _row_groups(windows, n_slices: int, seed: int) -> tuple[dict[int, list], set
             groups.setdefault(n, []).append(
                 _RowGroup(np.asarray(idx)[ok], np.ones(int(ok.sum()), dtype=int), xb[ok],
                           yb[ok]))
-    return groups, usable_vectors
+    return groups
 
 
 def _usable_rows(window, n_slices, seed):
@@ -151,10 +211,3 @@ def _usable_rows(window, n_slices, seed):
     if xr.shape[1] < MIN_SAMPLES or not (np.isfinite(xr).all() and np.isfinite(yr).all()):
         return None
     return xr, yr
-
-
-def _p_value(estimator, window, n_slices, seed, n_permutations) -> float:
-    from infonet_ros.core.independence import independence_test
-    res = independence_test(window.x, window.y, estimator=estimator, n_slices=n_slices,
-                            n_permutations=n_permutations, seed=seed)
-    return float(res.p_value)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import fnmatch
 import math
 
-from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
+from infonet_ros.core.limits import MIN_SAMPLES
 from infonet_ros.streams.pairs import PairSpecError, parse_pairs
 
 DEMO_TOPICS = ['/demo/imu_a=sensor_msgs/msg/Imu', '/demo/imu_b=sensor_msgs/msg/Imu']
@@ -34,6 +34,7 @@ DEMO_PAIR_NAMES = ['acc_x_ab', 'gyro_z_ab', 'a_acc_y_gyro_x', 'acc_xyz_ab']
 
 DEVICES = ('auto', 'cpu', 'cuda')
 QOS_PROFILES = ('sensor_data', 'default', 'system_default')
+UNCERTAINTY_MODES = ('shift', 'iid', 'off')
 QOS_RELIABILITY = ('', 'reliable', 'best_effort')
 EXECUTORS = ('auto', 'events', 'single')
 
@@ -68,6 +69,8 @@ class ParamSpec:
             return f'{self.name} must be of type {want.__name__}, got {value!r}'
         if want is float and not math.isfinite(value):
             return f'{self.name} must be finite, got {value!r}'
+        if self.name == 'n_halves' and (value % 2 or value == 2):
+            return f'n_halves must be 0 (no interval) or an even number >= 4, got {value}'
         if self.bounds is not None and not self.bounds[0] <= value <= self.bounds[1]:
             return (f'{self.name} = {value!r} is out of range [{self.bounds[0]}, '
                     f'{self.bounds[1]}]')
@@ -130,10 +133,22 @@ PARAMS = (
        bounds=(1, 4096)),
     _P('slice_seed', 0, 'Seed of the sliced-MI projections (fixed: comparable over time).',
        bounds=(0, 2**31 - 1)),
-    _P('p_value', False, 'Compute a permutation p-value of independence for sliced pairs '
-       '(extra forward passes).'),
-    _P('n_permutations', DEFAULT_N_PERMUTATIONS, 'Permutations of the p-value test '
-       '[count].', bounds=(1, 100_000)),
+    _P('uncertainty', 'shift', 'p-value, noise floor and interval of every estimate: '
+       "'shift' (null of time shifts of y: valid for autocorrelated sensor windows), 'iid' "
+       "(the model's null table, no extra pass for scalar pairs: valid only for i.i.d. "
+       "samples) or 'off' (NaN).", choices=UNCERTAINTY_MODES),
+    _P('uncertainty_level', 0.9, 'Coverage of the interval [mi_lower, mi_upper] '
+       '[probability].', bounds=(0.5, 0.999)),
+    _P('null_draws', 19, "Null draws per window: shifts of y ('shift'), permutations of a "
+       "sliced pair ('iid'); p-values are multiples of 1 / (null_draws + 1) [count].",
+       bounds=(1, 100_000)),
+    _P('n_halves', 8, 'Half-samples per window behind the interval: 0 (no interval, '
+       'NaN) or an even number >= 4 [count].', bounds=(0, 10_000)),
+    _P('uncertainty_slices', 8, 'Projections of a sliced pair behind its p-value and '
+       'interval (at most n_slices) [count].', bounds=(1, 4096)),
+    _P('null_table', '', "'iid' null table of custom weights (python -m "
+       'infonet_ros.core.null_table); empty: the shipped table of the model.',
+       read_only=True),
     _P('torch_threads', 0, 'Threads of torch on the CPU; 0: all cores but one, which the '
        'executor keeps for the input [count].',
        read_only=True, bounds=(0, 1024)),
@@ -157,10 +172,10 @@ PARAMS = (
        bounds=(0.01, 3600.0)),
     _P('warn_period', 5.0, 'Throttle period of warnings about bad input [s].',
        bounds=(0.0, 3600.0)),
-    _P('max_rows_per_update', 20_000, 'Largest cost of one update, in estimator rows: 1 '
-       'per scalar pair, n_slices per sliced pair, and with p_value n_slices x (1 + '
-       'n_permutations) more per sliced pair. A configuration or a change above it is '
-       'refused [rows].', bounds=(1, 100_000_000)),
+    _P('max_rows_per_update', 20_000, 'Largest cost of one update, in estimator rows: per '
+       'scalar pair 1, plus null_draws (shift) and n_halves; per sliced pair n_slices, plus '
+       'uncertainty_slices x (1 + null_draws + n_halves). A configuration or a change above '
+       'it is refused [rows].', bounds=(1, 100_000_000)),
     _P('stale_periods', 10.0, 'Diagnostics: an input is stale (WARN) after this many of '
        'its expected periods without a message, a pair after this many update periods '
        'without an estimate [count].', bounds=(1.0, 1e6)),
@@ -196,8 +211,12 @@ class NodeConfig:
     per_pair_topics: bool
     n_slices: int
     slice_seed: int
-    p_value: bool
-    n_permutations: int
+    uncertainty: str
+    uncertainty_level: float
+    null_draws: int
+    n_halves: int
+    uncertainty_slices: int
+    null_table: str
     torch_threads: int
     forward_priority: int
     jit: bool
@@ -263,35 +282,64 @@ class NodeConfig:
                 'queue_size': self.queue_size, 'max_gap': self.max_gap,
                 'time_jump': self.time_jump, 'max_buffer': self.max_buffer}
 
+    def uncertainty_options(self):
+        """Return the :class:`~infonet_ros.streams.batch_estimate.Uncertainty` of this, or None."""
+        if self.uncertainty == 'off':
+            return None
+        from infonet_ros.streams.batch_estimate import Uncertainty
+        return Uncertainty(self.uncertainty, self.uncertainty_level, self.null_draws,
+                           self.n_halves, self.uncertainty_slices, self.null_table or None)
 
-def rows_per_update(pairs, n_slices: int, p_value: bool, n_permutations: int) -> int:
+
+def rows_per_update(cfg: NodeConfig) -> int:
     """
-    Estimator rows of one update of ``pairs`` (the cost bounded by ``max_rows_per_update``).
+    Estimator rows of one update of ``cfg`` (the cost bounded by ``max_rows_per_update``).
 
     As :func:`infonet_ros.streams.batch_estimate.estimate_windows` spends them: one row per
-    scalar pair, ``n_slices`` per sliced pair, and with ``p_value`` the permutation test of
-    each sliced pair, which estimates the data and every permutation again with the same
-    ``n_slices`` directions: ``n_slices * (1 + n_permutations)`` more rows. Each row holds one
-    window; its time grows with the window length, its count bounds memory and CPU of a pass.
+    scalar pair, ``n_slices`` per sliced pair, and with uncertainty the null draws and
+    half-samples (:meth:`~infonet_ros.streams.batch_estimate.Uncertainty.rows`; a half row
+    holds half a window but counts as one). Each row holds one window; its time grows with the
+    window length, its count bounds memory and CPU of a pass. An upper bound: short windows
+    get fewer shifts.
     """
-    sliced = sum(1 for p in pairs if p.sliced)
-    per_sliced = n_slices * (1 + ((1 + n_permutations) if p_value else 0))
-    return (len(pairs) - sliced) + sliced * per_sliced
+    opts = cfg.uncertainty_options()
+    if opts is None:
+        return sum(cfg.n_slices if p.sliced else 1 for p in cfg.pairs)
+    return sum(opts.rows(cfg.n_slices, p.sliced) for p in cfg.pairs)
 
 
 def update_cost_error(cfg: NodeConfig) -> str | None:
     """None when one update of ``cfg`` fits ``max_rows_per_update``, else the reason."""
-    rows = rows_per_update(cfg.pairs, cfg.n_slices, cfg.p_value, cfg.n_permutations)
+    rows = rows_per_update(cfg)
     if rows <= cfg.max_rows_per_update:
         return None
     sliced = sum(1 for p in cfg.pairs if p.sliced)
-    how = (f'{len(cfg.pairs) - sliced} scalar pair(s) + {sliced} sliced pair(s) x n_slices '
+    how = (f'{len(cfg.pairs) - sliced} scalar pair(s), {sliced} sliced pair(s) of n_slices '
            f'{cfg.n_slices}')
-    if cfg.p_value and sliced:
-        how += f' x (2 + n_permutations {cfg.n_permutations}) with p_value'
+    if cfg.uncertainty != 'off':
+        how += (f', uncertainty {cfg.uncertainty} with null_draws {cfg.null_draws}, n_halves '
+                f'{cfg.n_halves}, uncertainty_slices {cfg.uncertainty_slices}')
     return (f'one update would cost {rows:,} estimator rows ({how}), more than '
-            f'max_rows_per_update {cfg.max_rows_per_update:,}: lower n_slices or '
-            'n_permutations, set p_value false, or raise max_rows_per_update')
+            f'max_rows_per_update {cfg.max_rows_per_update:,}: lower n_slices, null_draws or '
+            'n_halves, set uncertainty off, or raise max_rows_per_update')
+
+
+def null_table_error(cfg: NodeConfig, estimator) -> str | None:
+    """
+    None when ``cfg``'s uncertainty can run with ``estimator``, else the reason.
+
+    ``uncertainty: iid`` reads the model's null table for scalar pairs: a shipped model has
+    one, a checkpoint of one's own needs ``null_table`` (a file of
+    :mod:`infonet_ros.core.null_table` for exactly that checkpoint).
+    """
+    if cfg.uncertainty != 'iid' or all(p.sliced for p in cfg.pairs):
+        return None
+    from infonet_ros.core.null_table import NullTableError, table_for
+    try:
+        table_for(estimator, cfg.null_table or None)
+    except (NullTableError, OSError, ValueError) as exc:
+        return f'uncertainty iid: {exc}'
+    return None
 
 
 def unknown_parameter_warnings(params: dict) -> list[str]:

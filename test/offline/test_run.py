@@ -77,3 +77,39 @@ def test_matrix_batched_equals_per_pair(tmp_path, estimator):
     assert names == ['matrix_legs.png', 'matrix_tri.png', 'mi_timeseries.png']
     for f in files:
         assert f.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and f.stat().st_size > 10_000
+
+
+def test_every_estimate_carries_its_uncertainty_into_the_csv(tmp_path, estimator):
+    from infonet_ros.core.uncertainty import estimate_with_uncertainty
+    from infonet_ros.offline.report import read_csv, write_csv
+    sig = make_signals()
+    bag = write_bag(tmp_path / 'bag', sig)
+    params = {'pairs': [PAIR_DEP, PAIR_IND], 'pair_names': ['dep', 'ind'], 'window': 64,
+              'sync_mode': 'interpolate'}  # uncertainty: the default, shift
+    result = run_analysis(bag, params=params, policy=UpdatePolicy('every', every=10),
+                          estimator=estimator)
+    rows = read_csv(write_csv(result, tmp_path / 'mi.csv'))
+    assert len(rows) == len(result.records) > 40
+    for row, r in zip(rows, result.records):
+        assert row['null_model'] == 'shift'
+        # The interval is of the MI, >= 0: an estimate a little below 0 sits at its bottom.
+        assert 0.0 <= row['mi_lower'] <= max(row['mi'], 0.0) <= row['mi_upper']
+        assert 1 / 20 <= row['p_value'] <= 1.0 and row['noise_floor'] > 0.0
+        if r.update % 5 == 0:  # the library's numbers on the same window
+            e = r.estimate
+            idx = window_slice(e.window_start, e.window_end)
+            want = estimate_with_uncertainty(
+                estimator, channel(sig, e.pair.x.source)[idx],
+                channel(sig, e.pair.y.source)[idx], level=0.9, null='shift', n_shifts=19,
+                n_halves=8, seed=0)
+            assert (row['p_value'], row['mi_lower'], row['mi_upper']) == pytest.approx(
+                (want.p_value, want.lower, want.upper), abs=1e-5)
+    dep = [row for row in rows if row['pair'] == 'dep']
+    ind = [row for row in rows if row['pair'] == 'ind']
+    assert all(row['p_value'] == pytest.approx(1 / 20) for row in dep)  # rho 0.9
+    # Independent noise: significant in about alpha of the windows (neighbours overlap).
+    assert np.mean([row['p_value'] <= 0.05 for row in ind]) < 0.2
+    off = run_analysis(bag, params=dict(params, uncertainty='off'),
+                       policy=UpdatePolicy('every', every=10), estimator=estimator)
+    assert all(np.isnan(r.estimate.p_value) and np.isnan(r.estimate.mi_lower)
+               and r.estimate.null == '' for r in off.records)

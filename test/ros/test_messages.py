@@ -33,6 +33,8 @@ MI_FIELDS = {
     'mi_lower': 'double',
     'mi_upper': 'double',
     'p_value': 'double',
+    'noise_floor': 'double',
+    'null_model': 'string',
 }
 ARRAY_FIELDS = {
     'header': 'std_msgs/Header',
@@ -66,6 +68,8 @@ def sample_array():
     scalar.mi_lower = 0.75
     scalar.mi_upper = 0.875
     scalar.p_value = 0.001
+    scalar.noise_floor = 0.0625
+    scalar.null_model = MutualInformation.NULL_SHIFT
     vector = MutualInformation()
     vector.pair_name = 'acc_vs_gyro'
     vector.x_source = '/imu/data:linear_acceleration.x,linear_acceleration.y'
@@ -121,6 +125,17 @@ def test_defaults():
     for stamp in (m.header.stamp, m.window_start, m.window_end):
         assert (stamp.sec, stamp.nanosec) == (0, 0)
     assert m.header.frame_id == ''
+    assert m.null_model == ''
+
+
+def test_constants_name_the_values_the_node_writes():
+    pytest.importorskip('torch')
+    from infonet_ros.core.uncertainty import NULLS
+    from infonet_ros.streams.batch_estimate import PairEstimate
+    assert (MutualInformation.METHOD_INFONET, MutualInformation.METHOD_INFONET_SLICED) == (
+        PairEstimate(None, 0.0, 0.0, 0.0, 64, 0, 0.0).method,
+        PairEstimate(None, 0.0, 0.0, 0.0, 64, 8, 0.0).method)
+    assert {MutualInformation.NULL_SHIFT, MutualInformation.NULL_IID} == set(NULLS)
     a = MutualInformationArray()
     assert a.estimates == []
     assert a.inference_latency == 0.0 and a.publish_latency == 0.0

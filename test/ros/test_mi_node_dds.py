@@ -31,6 +31,7 @@ import yaml  # noqa: E402
 
 from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
 from infonet_ros.core.model import DEFAULT_WEIGHTS  # noqa: E402
+from infonet_ros.core.uncertainty import estimate_with_uncertainty  # noqa: E402
 from infonet_ros.msg import MutualInformation, MutualInformationArray  # noqa: E402
 
 T0_NS = 1_000_000_000_000  # synthetic acquisition times start at t = 1000 s
@@ -161,16 +162,21 @@ def test_conversions_stamps_types_qos_and_messages():
                             ' ~ /b:angular_velocity.x'],
                            ['s', 'v'])
     arr = estimates_to_array([PairEstimate(p1, 0.5, 10.0, 12.5, 300, 0, 0.02),
-                              PairEstimate(p2, 0.1, 10.5, 13.0, 300, 16, 0.02, p_value=0.05)],
+                              PairEstimate(p2, 0.1, 10.5, 13.0, 300, 16, 0.02, p_value=0.05,
+                                           mi_lower=0.0, mi_upper=0.25, noise_floor=0.125,
+                                           null='shift')],
                              0.02)
     assert (arr.header.stamp.sec, arr.header.stamp.nanosec) == (13, 0)
     a, b = arr.estimates
     assert (a.pair_name, a.mi, a.method, a.sliced, a.n_slices) == ('s', 0.5, 'infonet', False, 0)
     assert (b.method, b.sliced, b.n_slices, b.p_value) == ('infonet-sliced', True, 16, 0.05)
+    assert (b.mi_lower, b.mi_upper, b.noise_floor) == (0.0, 0.25, 0.125)
+    assert b.null_model == b.NULL_SHIFT
     assert b.x_source == '/a:linear_acceleration.x,linear_acceleration.y'
     assert (a.header.stamp.sec, a.header.stamp.nanosec) == (12, 500_000_000)
     assert (a.window_start.sec, a.window_end.sec, a.sample_count) == (10, 12, 300)
     assert math.isnan(a.mi_lower) and math.isnan(a.p_value) and arr.inference_latency == 0.02
+    assert math.isnan(a.noise_floor) and a.null_model == ''
     assert math.isnan(arr.publish_latency)  # the node sets it as it publishes
 
 
@@ -211,7 +217,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     # The per-pair output is volatile: match it before any data flows, or a slow discovery
     # misses the last estimates.
     assert h.spin_until(lambda: h.node.count_publishers('/infonet/mi/dep') >= 1)
-    echo = node_process([sys.executable, '-m', 'infonet_ros.ros.mi_echo', '--count', '1'])
+    echo = node_process([sys.executable, '-m', 'infonet_ros.ros.mi_echo', '--count', '6'])
     assert h.spin_until(lambda: h.node.count_subscribers('/infonet/mi') >= 2)
     # The graph seen from here does not prove that the node's writers have matched our
     # readers: the burst below is estimated within a few ticks and /infonet/mi is volatile,
@@ -267,7 +273,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
         # The node pairs each 30 Hz sample with the 200 Hz stream interpolated at its stamp.
         'interp': (t_slow, slow_x, np.interp(t_slow, t_fast, fast_x)),
     }
-    finals = {}
+    finals, final_p = {}, {}
     for pair, (stamps, x, y) in expected_data.items():
         received = h.estimates(pair)
         # Recompute the first, the last and two windows between (all of them costs CPU).
@@ -279,12 +285,21 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
             assert secs(e.window_end) == pytest.approx(stamps[idx[-1]], abs=1e-6)
             assert secs(e.header.stamp) == pytest.approx(secs(e.window_end), abs=1e-9)
             if k in check:
-                assert e.mi == pytest.approx(est.estimate(x[idx], y[idx]), abs=1e-5), pair
-            assert (e.method, e.sliced, e.n_slices) == ('infonet', False, 0)
-            assert e.inference_latency > 0 and math.isnan(e.p_value)
+                # The estimate and its uncertainty (the default: shift null, 90 % interval
+                # from 8 half-samples) are the library's on the same window.
+                want = estimate_with_uncertainty(est, x[idx], y[idx], level=0.9,
+                                                 null='shift', n_shifts=19, n_halves=8)
+                assert e.mi == pytest.approx(want.mi, abs=1e-5), pair
+                assert (e.p_value, e.noise_floor, e.mi_lower, e.mi_upper) == pytest.approx(
+                    (want.p_value, want.noise_floor, want.lower, want.upper), abs=1e-5), pair
+            assert (e.method, e.sliced, e.n_slices) == (e.METHOD_INFONET, False, 0)
+            assert e.inference_latency > 0 and e.null_model == e.NULL_SHIFT
+            assert e.mi_lower <= max(e.mi, 0.0) <= e.mi_upper and 0.05 <= e.p_value <= 1.0
             if abs(secs(e.window_end) - final_end[pair]) < 1e-6:
-                finals[pair] = e.mi
+                finals[pair], final_p[pair] = e.mi, e.p_value
     assert finals['dep'] > finals['ind'] + 0.3, finals
+    assert final_p['dep'] == final_p['same'] == pytest.approx(0.05), final_p  # every shift beaten
+    assert final_p['ind'] > 0.05, final_p
     assert finals['same'] > finals['ind'] + 0.3, finals
     assert finals['interp'] > finals['ind'] + 0.3, finals
     assert abs(finals['ind']) < 0.25, finals
@@ -321,7 +336,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     # Fields read from the serialized messages, checked against decoding, none decoded.
     assert '/t/a: raw 300, decoded 0' in info['intake'], info['intake']
 
-    # mi_echo printed one array, one line per pair, then stopped by itself. Its subscription
+    # mi_echo printed six estimates, one line each, then stopped by itself. Its subscription
     # may have matched the node's (volatile) publisher only after the burst above: keep the
     # /t/a, /t/b streams going until it has seen an array.
     more = iter(range(1, 100_000))
@@ -334,10 +349,11 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
         return not echo.alive()
     assert h.spin_until(echo_done)
     lines = [ln for ln in echo.output().splitlines() if ' MI ' in ln]
-    assert lines, echo.output()
+    assert len(lines) == 6, echo.output()
+    num = r'-?\d+\.\d{3}'
     for ln in lines:
-        assert re.fullmatch(r'\d+\.\d{3}  (dep|ind|same|interp)  MI +-?\d+\.\d{3} nats  '
-                            r'\(n=200\)', ln), ln
+        assert re.fullmatch(rf'\d+\.\d{{3}}  (dep|ind|same|interp)  MI +{num} \[{num}, {num}\] '
+                            r'nats  p=[\d.e-]+  \(n=200\)', ln), ln
     assert echo.proc.returncode == 0
     assert proc.alive()
 

@@ -70,8 +70,7 @@ def test_parameter_file_faults_end_in_one_fatal_line(tmp_path, weights, node_pro
         (str(tmp_path / 'missing.yaml'), [f"params file {str(tmp_path / 'missing.yaml')!r} "
                                           'not found']),
         # Too costly at start; the misspelled key is named with its nearest valid key.
-        (write_params(tmp_path, 'cost.yaml', p_value=True, n_permutations=100_000,
-                      windw=300, **base),
+        (write_params(tmp_path, 'cost.yaml', null_draws=100_000, windw=300, **base),
          ['estimator rows', 'max_rows_per_update 20,000',
           "unknown parameter 'windw' is ignored; did you mean 'window'?"]),
     ]
@@ -90,6 +89,8 @@ def set_param(h, client, name, value):
     v = ParameterValue()
     if isinstance(value, bool):
         v.type, v.bool_value = ParameterType.PARAMETER_BOOL, value
+    elif isinstance(value, str):
+        v.type, v.string_value = ParameterType.PARAMETER_STRING, value
     else:
         v.type, v.integer_value = ParameterType.PARAMETER_INTEGER, value
     request = SetParameters.Request(parameters=[Parameter(name=name, value=v)])
@@ -114,26 +115,30 @@ def test_costly_changes_are_refused_with_the_cost(tmp_path, weights, rclpy_conte
     cli = h.node.create_client(SetParameters, '/mi_node/set_parameters')
     assert h.spin_until(lambda: not proc.alive() or cli.service_is_ready()), proc.output()
     assert proc.alive(), proc.output()
-    assert set_param(h, cli, 'p_value', True).successful  # 64 x (2 + 99) rows: fits
-    for name, value, rows in (('n_permutations', 100_000, '6,400,128'),
-                              ('n_slices', 4096, '413,696')):
+    # 64 slices + 64 x (1 + 19 shifts + 8 halves) rows: fits.
+    assert set_param(h, cli, 'uncertainty_slices', 4096).successful  # at most n_slices: 64
+    for name, value, rows in (('null_draws', 100_000, '6,400,640'),
+                              ('n_slices', 4096, '118,784')):
         res = set_param(h, cli, name, value)
         assert not res.successful, (name, value)
         assert f'{rows} estimator rows' in res.reason and 'max_rows_per_update' in \
             res.reason, res.reason
-    assert set_param(h, cli, 'p_value', False).successful
-    assert set_param(h, cli, 'n_slices', 4096).successful  # 4096 rows without the test
+    assert set_param(h, cli, 'uncertainty', 'off').successful
+    assert set_param(h, cli, 'n_slices', 4096).successful  # 4096 rows without uncertainty
     assert set_param(h, cli, 'max_rows_per_update', 10_000_000).successful
-    assert set_param(h, cli, 'p_value', True).successful  # now within the raised bound
+    assert set_param(h, cli, 'uncertainty', 'shift').successful  # within the raised bound
+    res = set_param(h, cli, 'n_halves', 3)
+    assert not res.successful and 'n_halves must be 0' in res.reason, res.reason
     assert proc.alive()
 
 
 def test_a_pass_in_progress_is_abandoned_at_shutdown(tmp_path, weights, rclpy_context,
                                                      spin_until, node_process):
-    # One update: 64 slices x 100,002 data sets, minutes of forward passes.
+    # One update: 64 slices, then 8 of them x (1 + 100,000 permutations + 8 halves):
+    # 800,136 rows, minutes of forward passes. (Shifts would be capped at the window length.)
     params = write_params(tmp_path, topics=TWO_IMUS, pairs=[SLICED_PAIR], window=64,
                           update_rate=5.0, weights=weights, device='cpu', jit=False,
-                          p_value=True, n_permutations=100_000,
+                          uncertainty='iid', null_draws=100_000,
                           max_rows_per_update=10_000_000, qos_reliability='reliable',
                           qos_depth=1000, sync_mode='interpolate', diagnostics_period=0.3,
                           torch_threads=1)

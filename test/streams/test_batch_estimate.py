@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Batched estimation of ready windows: one forward pass, same numbers as the library."""
 
-import inspect
 import math
 
 import numpy as np
 import pytest
 
-from infonet_ros import independence_test, sliced_mi
+from infonet_ros import sliced_mi
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.streams.batch_estimate import estimate_windows, window_rows
-from infonet_ros.streams.node_config import NodeConfig
+from infonet_ros.core.uncertainty import (estimate_batch_with_uncertainty,
+                                          estimate_with_uncertainty, interval)
+from infonet_ros.streams.batch_estimate import estimate_windows, Uncertainty, window_rows
 from infonet_ros.streams.pairs import parse_pairs
 from infonet_ros.streams.window_engine import Window
 
@@ -111,18 +111,72 @@ def test_sliced_pairs_join_the_same_pass_and_equal_sliced_mi(estimator):
     assert rows[0].shape == (16, 600)
 
 
-def test_p_value_for_sliced_pairs_only(estimator):
+def ar1(n, phi, rng, dims=1):
+    out = np.empty((n, dims))
+    out[0] = rng.standard_normal(dims)
+    for t in range(1, n):
+        out[t] = phi * out[t - 1] + math.sqrt(1 - phi * phi) * rng.standard_normal(dims)
+    return out
+
+
+def test_uncertainty_of_scalar_pairs_is_the_librarys(estimator):
     rng = np.random.default_rng(4)
+    p = specs('/a:x ~ /b:x', '/a:y ~ /b:y')
+    data = [gaussian(300, 0.9, rng), (ar1(300, 0.9, rng), ar1(300, 0.9, rng))]
+    windows = [make_window(spec, x, y) for spec, (x, y) in zip(p, data)]
+    opts = Uncertainty(null='shift', level=0.9, null_draws=19, n_halves=8)
+    ests, _ = estimate_windows(estimator, windows, uncertainty=opts)
+    # Both windows and their 19 shifts in one pass, no separate plain pass; 8 half-samples
+    # each: of single samples (150) and of blocks of the slow pair's dependence length.
+    assert sorted(estimator.passes) == [(8, 144), (8, 150), (40, 300)]
+    for e, (x, y) in zip(ests, data):
+        r = estimate_with_uncertainty(estimator, x[:, 0], y[:, 0], level=0.9, null='shift',
+                                      n_shifts=19, n_halves=8, seed=0)
+        assert (e.mi, e.p_value, e.noise_floor) == pytest.approx((r.mi, r.p_value,
+                                                                 r.noise_floor), abs=1e-9)
+        assert (e.mi_lower, e.mi_upper) == pytest.approx((r.lower, r.upper), abs=1e-9)
+        assert e.null == 'shift' and e.mi_lower <= e.mi <= e.mi_upper
+    dep, slow = ests
+    assert dep.p_value == pytest.approx(1 / 20)  # beats every shift
+    assert slow.p_value > 0.05 and slow.mi < slow.noise_floor  # independent slow signals
+
+
+def test_sliced_pairs_test_their_first_projections(estimator):
+    rng = np.random.default_rng(7)  # fixed data: the independent pair's p-value is 0.15
+    (p,) = specs('/a:x,y ~ /b:x,y')
+    xv, yv = gaussian(300, 0.8, rng, dims=2)
+    ind_x, ind_y = ar1(300, 0.9, rng, dims=2), ar1(300, 0.9, rng, dims=2)
+    windows = [make_window(p, xv, yv), make_window(p, ind_x, ind_y)]
+    opts = Uncertainty(null='shift', slices=4, n_halves=8)
+    ests, _ = estimate_windows(estimator, windows, n_slices=16, seed=3, uncertainty=opts)
+    for e, w in zip(ests, windows):
+        assert e.mi == pytest.approx(sliced_mi(w.x, w.y, n_slices=16, seed=3,
+                                               estimator=estimator), abs=1e-6)
+        xr, yr = window_rows(w, 16, 3)
+        (r,) = estimate_batch_with_uncertainty(estimator, xr[None, :4], yr[None, :4],
+                                               null='shift', n_shifts=19, n_halves=8, seed=3)
+        assert e.p_value == r.p_value and e.noise_floor == pytest.approx(r.noise_floor)
+        # The spread of the first 4 projections, centred on the mean over all 16.
+        lower, upper, _ = interval(e.mi, r.sd, 0.9, 8)
+        assert (e.mi_lower, e.mi_upper) == pytest.approx((lower, upper))
+    assert ests[0].p_value == pytest.approx(1 / 20) and ests[1].p_value > 0.05
+
+
+def test_iid_null_reads_the_table_for_scalar_pairs_and_permutes_sliced_ones(estimator):
+    rng = np.random.default_rng(6)
     p = specs('/a:x ~ /b:x', '/a:x,y ~ /b:x,y')
-    xv, yv = gaussian(300, 0.9, rng, dims=2)
-    windows = [make_window(p[0], *gaussian(300, 0.9, rng)), make_window(p[1], xv, yv)]
-    ests, _ = estimate_windows(estimator, windows, n_slices=4, seed=1, p_value=True,
-                               n_permutations=9)
-    assert math.isnan(ests[0].p_value)
-    expected = independence_test(xv, yv, n_slices=4, n_permutations=9, seed=1,
-                                 estimator=estimator)
-    assert ests[1].p_value == pytest.approx(expected.p_value)
-    assert ests[1].p_value == pytest.approx(1 / 10)  # strong dependence beats every permutation
+    x, y = gaussian(256, 0.0, rng)
+    xv, yv = gaussian(256, 0.0, rng, dims=2)
+    opts = Uncertainty(null='iid', null_draws=9, n_halves=0, slices=2)
+    scalar, sliced = estimate_windows(estimator, [make_window(p[0], x, y),
+                                                  make_window(p[1], xv, yv)],
+                                      n_slices=4, uncertainty=opts)[0]
+    # Scalar: its row alone (the table costs nothing); sliced: 4 rows, 2 x (1 + 9) more.
+    assert sorted(estimator.passes) == [(1, 256), (4, 256), (20, 256)]
+    r = estimate_with_uncertainty(estimator, x[:, 0], y[:, 0], null='iid', n_halves=0)
+    assert (scalar.p_value, scalar.noise_floor) == (r.p_value, r.noise_floor)
+    assert math.isnan(scalar.mi_lower) and math.isnan(sliced.mi_upper)  # n_halves 0
+    assert sliced.p_value in [k / 10 for k in range(1, 11)]  # 9 permutations
 
 
 def test_non_finite_window_gets_nan_and_the_rest_still_estimates(estimator):
@@ -165,10 +219,10 @@ def test_constant_window_is_zero_and_nothing_to_do_is_free(estimator):
     assert estimator.passes == [(1, 100)]
 
 
-def test_permutation_default_is_the_librarys():
-    # The node's p-value of a sliced pair is the library's independence test, same default.
-    def default(fn):
-        return inspect.signature(fn).parameters['n_permutations'].default
-
-    assert default(estimate_windows) == default(independence_test)
-    assert NodeConfig.from_params({}).n_permutations == default(independence_test)
+def test_constant_window_has_no_information_and_no_spread(estimator):
+    rng = np.random.default_rng(8)
+    (p,) = specs('/a:x ~ /b:x')
+    (e,), _ = estimate_windows(estimator, [make_window(p, np.ones(100),
+                                                       rng.standard_normal(100))],
+                               uncertainty=Uncertainty())
+    assert (e.mi, e.mi_lower, e.mi_upper, e.p_value) == (0.0, 0.0, 0.0, 1.0)

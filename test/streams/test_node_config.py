@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from infonet_ros.core.limits import DEFAULT_N_PERMUTATIONS, MIN_SAMPLES
+from infonet_ros.core.limits import MIN_SAMPLES
 from infonet_ros.streams.node_config import (ConfigError, effective_executor, effective_sync_mode,
                                              load_params_yaml, NodeConfig, PARAMS,
                                              rows_per_update, unknown_parameter_warnings,
@@ -76,8 +76,10 @@ def test_defaults_are_valid():
     cfg = NodeConfig.from_params({})
     assert cfg.window == 1000 and cfg.device == 'auto' and cfg.sync_mode == 'approximate'
     assert len({p.name for p in PARAMS}) == len(PARAMS)
-    # The p-value test of sliced pairs defaults to the library's permutation count.
-    assert cfg.n_permutations == DEFAULT_N_PERMUTATIONS
+    # Every estimate carries its uncertainty, with the null that is valid for sensor data.
+    opts = cfg.uncertainty_options()
+    assert (opts.null, opts.level, opts.null_draws, opts.n_halves) == ('shift', 0.9, 19, 8)
+    assert NodeConfig.from_params({'uncertainty': 'off'}).uncertainty_options() is None
 
 
 @pytest.mark.parametrize('params, match', [
@@ -144,25 +146,32 @@ def test_configuration_and_data_modules_import_without_torch(module):
 
 
 def test_rows_per_update_counts_what_a_pass_estimates():
-    cfg = NodeConfig.from_params({})  # the demo: 3 scalar pairs, 1 sliced
-    assert rows_per_update(cfg.pairs, 64, False, 99) == 3 + 64
-    # The p-value test estimates the data and each permutation with the same 64 slices.
-    assert rows_per_update(cfg.pairs, 64, True, 99) == 3 + 64 + 64 * 100
-    assert rows_per_update(cfg.pairs[:3], 64, True, 99) == 3  # no sliced pair: no test
+    # The demo: 3 scalar pairs, 1 sliced.
+    off = NodeConfig.from_params({'uncertainty': 'off', 'n_slices': 64})
+    assert rows_per_update(off) == 3 + 64
+    # Shift null: per scalar pair 1 + 19 shifts + 8 halves; the sliced pair's uncertainty
+    # acts on its first 8 projections.
+    shift = NodeConfig.from_params({'n_slices': 64})
+    assert rows_per_update(shift) == 3 * (1 + 19 + 8) + 64 + 8 * (1 + 19 + 8)
+    # iid null: the table needs no extra row for a scalar pair; a sliced pair is permuted.
+    iid = NodeConfig.from_params({'n_slices': 64, 'uncertainty': 'iid'})
+    assert rows_per_update(iid) == 3 * (1 + 8) + 64 + 8 * (1 + 19 + 8)
 
 
-def test_rows_per_update_matches_the_forward_passes_of_an_update():
-    # Count the rows estimate_windows hands the estimator (p-value test included). Needs the
+@pytest.mark.parametrize('uncertainty', ['off', 'shift'])
+def test_rows_per_update_matches_the_forward_passes_of_an_update(uncertainty):
+    # Count the rows estimate_windows hands the estimator (uncertainty included). Needs the
     # estimator: skipped in the torch-free Python 3.10 check (scripts/check_py310.sh) only.
     pytest.importorskip('torch')
     import numpy as np
     from infonet_ros.core.estimator import InfoNetEstimator
     from infonet_ros.streams.batch_estimate import estimate_windows
     from infonet_ros.streams.window_engine import WindowEngine
-    cfg = NodeConfig.from_params({'window': 40, 'sync_mode': 'interpolate'})
+    cfg = NodeConfig.from_params({'window': 80, 'sync_mode': 'interpolate', 'n_slices': 12,
+                                  'uncertainty': uncertainty})
     engine = WindowEngine(**cfg.engine_kwargs())
     rng = np.random.default_rng(0)
-    for k in range(60):
+    for k in range(100):
         for topic in ('/demo/imu_a', '/demo/imu_b'):
             engine.add_values(topic, 1.0 + 0.01 * k, list(rng.standard_normal(
                 len(engine.topics[topic].fields))))
@@ -174,31 +183,34 @@ def test_rows_per_update_matches_the_forward_passes_of_an_update():
 
         def estimate_batch(self, x, y, *args, **kwargs):
             rows.append(len(x))
-            return np.zeros(len(x))
+            return rng.standard_normal(len(x))
 
     est = Counting.__new__(Counting)
     est.estimate_batch = Counting.estimate_batch.__get__(est)
-    for p_value in (False, True):
-        rows.clear()
-        estimate_windows(est, windows, 8, 0, p_value, 5)
-        assert sum(rows) == rows_per_update(cfg.pairs, 8, p_value, 5), (p_value, rows)
+    estimate_windows(est, windows, cfg.n_slices, 0, cfg.uncertainty_options())
+    assert sum(rows) == rows_per_update(cfg), rows
 
 
 def test_the_shipped_config_fits_the_default_cost_bound_and_abuse_does_not():
     cfg = NodeConfig.from_yaml(os.path.join(REPO, 'config', 'mi.yaml'), 'mi_node')
     assert update_cost_error(cfg) is None
-    with_p = NodeConfig.from_params({'p_value': True})  # default slices and permutations
-    assert update_cost_error(with_p) is None
-    for abuse in ({'p_value': True, 'n_permutations': 100_000}, {'p_value': True,
-                                                                 'n_slices': 4096}):
+    assert update_cost_error(NodeConfig.from_params({})) is None
+    for abuse in ({'null_draws': 100_000}, {'n_slices': 4096, 'uncertainty_slices': 4096}):
         reason = update_cost_error(NodeConfig.from_params(abuse))
         assert 'max_rows_per_update' in reason and 'estimator rows' in reason, reason
-    reason = update_cost_error(NodeConfig.from_params(
-        {'p_value': True, 'n_permutations': 100_000}))
-    assert '6,400,131 estimator rows' in reason, reason
+    reason = update_cost_error(NodeConfig.from_params({'null_draws': 100_000}))
+    # 3 scalar pairs x (1 + 100000 + 8) + 64 slices + 8 x (1 + 100000 + 8)
+    assert '1,100,163 estimator rows' in reason, reason
     assert update_cost_error(NodeConfig.from_params(
-        {'p_value': True, 'n_permutations': 100_000, 'max_rows_per_update': 10_000_000})) \
-        is None
+        {'null_draws': 100_000, 'max_rows_per_update': 10_000_000})) is None
+    assert update_cost_error(NodeConfig.from_params(
+        {'null_draws': 100_000, 'uncertainty': 'off'})) is None
+
+
+@pytest.mark.parametrize('value', [1, 2, 3, 7])
+def test_n_halves_is_zero_or_even_from_four(value):
+    with pytest.raises(ConfigError, match='n_halves must be 0'):
+        NodeConfig.from_params({'n_halves': value})
 
 
 def test_unknown_parameters_are_named_with_the_nearest_valid_key():

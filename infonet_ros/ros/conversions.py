@@ -8,12 +8,24 @@ import importlib
 import math
 
 from builtin_interfaces.msg import Time
-from rclpy.qos import (qos_profile_sensor_data, qos_profile_system_default, QoSHistoryPolicy,
-                       QoSProfile, QoSReliabilityPolicy)
+from rclpy.qos import (qos_profile_sensor_data, qos_profile_system_default,
+                       QoSDurabilityPolicy, QoSHistoryPolicy, QoSProfile, QoSReliabilityPolicy)
 
-# Output: every estimate matters to a consumer, so reliable, keep last 10.
-OUTPUT_QOS = QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE,
-                        history=QoSHistoryPolicy.KEEP_LAST)
+
+def output_qos(durability: str = 'volatile') -> QoSProfile:
+    """
+    Return the QoS of the estimates: reliable (every estimate matters to a consumer).
+
+    'volatile': keep last 10. 'transient_local': keep last 1, kept for subscribers that join
+    later and ask for transient_local (they get the last estimate at once; a volatile
+    subscriber matches too, and gets the next one).
+    """
+    if durability == 'transient_local':
+        return QoSProfile(depth=1, reliability=QoSReliabilityPolicy.RELIABLE,
+                          history=QoSHistoryPolicy.KEEP_LAST,
+                          durability=QoSDurabilityPolicy.TRANSIENT_LOCAL)
+    return QoSProfile(depth=10, reliability=QoSReliabilityPolicy.RELIABLE,
+                      history=QoSHistoryPolicy.KEEP_LAST)
 
 
 class MessageTypeError(ValueError):
@@ -74,15 +86,20 @@ def input_qos(profile: str, reliability: str = '', depth: int = 0) -> QoSProfile
     return qos
 
 
-def estimate_to_msg(est, header_stamp: Time | None = None):
-    """Convert a :class:`infonet_ros.streams.batch_estimate.PairEstimate` to MutualInformation."""
+def estimate_to_msg(est, header_stamp: Time | None = None, sources: dict | None = None):
+    """
+    Convert a :class:`infonet_ros.streams.batch_estimate.PairEstimate` to MutualInformation.
+
+    ``sources``: {pair name: (x_source, y_source)} with the topic names as the node resolved
+    them (namespace, remapping); default: the configured names.
+    """
     from infonet_ros.msg import MutualInformation
     m = MutualInformation()
     m.header.stamp = header_stamp if header_stamp is not None else float_to_time(
         est.window_end)
     m.pair_name = est.pair.name
-    m.x_source = est.pair.x.source
-    m.y_source = est.pair.y.source
+    m.x_source, m.y_source = (sources or {}).get(est.pair.name,
+                                                 (est.pair.x.source, est.pair.y.source))
     m.mi = float(est.mi)
     m.method = est.method
     m.sliced = bool(est.n_slices)
@@ -99,16 +116,17 @@ def estimate_to_msg(est, header_stamp: Time | None = None):
     return m
 
 
-def estimates_to_array(estimates, latency: float):
+def estimates_to_array(estimates, latency: float, sources: dict | None = None):
     """
     Convert the estimates of one update to a MutualInformationArray (newest end).
 
-    ``publish_latency`` is NaN: the publisher sets it just before it publishes.
+    ``publish_latency`` is NaN: the publisher sets it just before it publishes. ``sources``:
+    as :func:`estimate_to_msg`.
     """
     from infonet_ros.msg import MutualInformationArray
     arr = MutualInformationArray()
     arr.publish_latency = math.nan
-    arr.estimates = [estimate_to_msg(e) for e in estimates]
+    arr.estimates = [estimate_to_msg(e, sources=sources) for e in estimates]
     if estimates:
         arr.header.stamp = float_to_time(max(e.window_end for e in estimates))
     arr.inference_latency = float(latency)

@@ -3,7 +3,7 @@
 """
 ``demo_source``: two simulated IMUs whose coupling rises and falls over time.
 
-Publishes sensor_msgs/Imu on ``/demo/imu_a`` (``rate_a`` Hz) and ``/demo/imu_b`` (``rate_b``
+Publishes sensor_msgs/Imu on ``imu_a`` (``rate_a`` Hz) and ``imu_b`` (``rate_b``
 Hz). Each axis of IMU A follows a smooth random process (first-order autoregressive, time
 constant ``tau``); IMU B reads the same axis mixed with its own independent process::
 
@@ -28,6 +28,8 @@ from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import qos_profile_sensor_data
 from sensor_msgs.msg import Imu
+
+from infonet_ros.ros.process_exit import ignore_interrupts
 
 AXES = ('acc_x', 'acc_y', 'acc_z', 'gyro_x', 'gyro_y', 'gyro_z')
 
@@ -105,8 +107,8 @@ class DemoSource(Node):
                                            from_value=lo, to_value=hi, step=0.0)])
         p = {n: self.declare_parameter(n, d, rng(lo, hi, text)).value
              for n, d, lo, hi, text in (
-                 ('rate_a', 100.0, 0.1, 10000.0, 'Rate of /demo/imu_a [Hz].'),
-                 ('rate_b', 50.0, 0.1, 10000.0, 'Rate of /demo/imu_b [Hz].'),
+                 ('rate_a', 100.0, 0.1, 10000.0, 'Rate of imu_a [Hz].'),
+                 ('rate_b', 50.0, 0.1, 10000.0, 'Rate of imu_b [Hz].'),
                  ('period', 60.0, 1.0, 1e6, 'Period of the coupling cycle [s].'),
                  ('rho_max', 0.95, 0.0, 0.999, 'Largest correlation of the cycle.'),
                  ('tau', 0.2, 0.001, 1e3, 'Time constant of the signals [s].'))}
@@ -114,13 +116,15 @@ class DemoSource(Node):
             description='Seed of the simulation.', read_only=True)).value
         self.sim = CoupledImuSimulator(p['period'], p['rho_max'], p['tau'], seed)
         self.t0 = self.get_clock().now()
-        self.pub_a = self.create_publisher(Imu, '/demo/imu_a', qos_profile_sensor_data)
-        self.pub_b = self.create_publisher(Imu, '/demo/imu_b', qos_profile_sensor_data)
+        # Relative names: a namespace (launch argument) moves them with the MI node's inputs.
+        self.pub_a = self.create_publisher(Imu, 'imu_a', qos_profile_sensor_data)
+        self.pub_b = self.create_publisher(Imu, 'imu_b', qos_profile_sensor_data)
         self.create_timer(1.0 / p['rate_a'], self.tick_a)
         self.create_timer(1.0 / p['rate_b'], self.tick_b)
         self.get_logger().info(
-            f"publishing /demo/imu_a at {p['rate_a']:g} Hz and /demo/imu_b at "
-            f"{p['rate_b']:g} Hz; coupling cycle {p['period']:g} s")
+            f"publishing {self.pub_a.topic_name} at {p['rate_a']:g} Hz and "
+            f"{self.pub_b.topic_name} at {p['rate_b']:g} Hz; coupling cycle "
+            f"{p['period']:g} s")
 
     def _tick(self, pub, values_at, frame):
         now = self.get_clock().now()
@@ -137,11 +141,16 @@ class DemoSource(Node):
 def main(args=None):
     """Run the demo publisher until Ctrl-C."""
     rclpy.init(args=args)
+    node = None
     try:
-        rclpy.spin(DemoSource())
+        node = DemoSource()
+        rclpy.spin(node)
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        ignore_interrupts()  # a second Ctrl-C (terminal and launch) must not end in a trace
+        if node is not None:
+            node.destroy_node()
         rclpy.try_shutdown()
 
 

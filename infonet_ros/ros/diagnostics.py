@@ -104,6 +104,7 @@ class HealthInput:
     foreign_types: dict = field(default_factory=dict)  # topic -> other types published on it
     expected_types: dict = field(default_factory=dict)  # topic -> 'pkg/msg/Type'
     publishers: dict = field(default_factory=dict)  # topic -> publisher count
+    single_publisher: bool = True  # several publishers on a topic withhold its pairs
     skipped_busy: int = 0  # updates skipped so far, the forward pass busy
     # pair name -> skipped_busy when its last estimate was published
     skipped_at_estimate: dict = field(default_factory=dict)
@@ -188,7 +189,8 @@ class DiagnosticsBuilder:
                 stale_periods=health.stale_periods, no_input_timeout=health.no_input_timeout,
                 foreign_types=tuple(health.foreign_types.get(topic, ())),
                 expected_type=health.expected_types.get(topic, ''),
-                publishers=health.publishers.get(topic))
+                publishers=health.publishers.get(topic),
+                single_publisher=health.single_publisher)
             verdicts[topic] = verdict
             period = self.arrivals.expected_period(topic)
             values = [('received', st.received), ('accepted', st.accepted)]
@@ -209,6 +211,7 @@ class DiagnosticsBuilder:
             spec = specs.get(name)
             topics = sorted({spec.x.topic, spec.y.topic}) if spec is not None else []
             stale = [t for t in topics if verdicts.get(t, Verdict(OK, '')).no_input]
+            mixed = [t for t in topics if verdicts.get(t, Verdict(OK, '')).mixed]
             growing = None
             if topics and all(arrived.get(t) for t in topics) and name in self._prev_have:
                 growing = have > self._prev_have[name]
@@ -228,7 +231,8 @@ class DiagnosticsBuilder:
                 update_period=health.update_period, stale_periods=health.stale_periods,
                 have=have, want=want, stale_inputs=stale, pairs_growing=growing,
                 refused_new=refused_new, formed_new=formed_new,
-                skipped_busy=max(skipped, 0), pass_running=health.pass_running)
+                skipped_busy=max(skipped, 0), pass_running=health.pass_running,
+                mixed_inputs=mixed)
             values = [('buffer_fill', f'{have}/{want}'),
                       ('last_mi', est.mi if est is not None else float('nan')),
                       ('last_window_end_s',

@@ -46,6 +46,34 @@ class TypeConflicts:
         return foreign, counts
 
 
+class MixedStreams:
+    """
+    Watched topics with more than one publisher: two streams mixed into one.
+
+    Two sensors (or a sensor and a bag replay, or two robots without namespaces) publishing
+    on one topic interleave their samples, and a window of that topic would hold both: a
+    wrong estimate with nothing to show for it. The node withholds the pairs of such a topic
+    while it lasts (``single_publisher``), and says so once per episode.
+    """
+
+    def __init__(self, node):
+        self._node = node
+        self.topics: set[str] = set()
+
+    def update(self, counts: dict, enabled: bool) -> set:
+        """Take {topic: publisher count}; return the topics whose pairs are withheld."""
+        mixed = {t for t, n in counts.items() if n > 1} if enabled else set()
+        for topic in sorted(mixed - self.topics):
+            self._node.get_logger().warning(
+                f'{counts[topic]} publishers on {self._node.resolve_topic_name(topic)}: their '
+                'streams would mix into one window; its pairs are withheld until one is left '
+                '(parameter single_publisher)')
+        for topic in sorted(self.topics - mixed):
+            self._node.get_logger().info(f'{topic}: one publisher again, its pairs resume')
+        self.topics = mixed
+        return mixed
+
+
 class ClockWatch:
     """Tells when the node clock has stopped advancing (sim time without /clock)."""
 

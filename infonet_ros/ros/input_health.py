@@ -73,24 +73,31 @@ class Verdict:
     level: int
     message: str
     no_input: bool = False  # nothing recent arrives: a pair of this topic cannot estimate
+    mixed: bool = False  # several publishers: pairs of this topic are withheld
 
 
 def input_verdict(tracker: ArrivalTracker, topic: str, now: float, *, new_drops: int,
                   stale_periods: float, no_input_timeout: float,
                   foreign_types: tuple = (), expected_type: str = '',
-                  publishers: int | None = None) -> Verdict:
+                  publishers: int | None = None, single_publisher: bool = True) -> Verdict:
     """
     Judge the health of one input topic.
 
     ERROR: a publisher of another type is on the topic (its messages can never arrive), or
-    nothing arrived within ``no_input_timeout`` of the start. WARN: nothing arrived yet, no
-    message for ``stale_periods`` expected periods (``no_input_timeout`` while the period is
-    unknown), or messages dropped since the last report. OK otherwise.
+    nothing arrived within ``no_input_timeout`` of the start. WARN: several publishers on the
+    topic while ``single_publisher`` (their streams would mix into one window: the pairs of
+    the topic are withheld), nothing arrived yet, no message for ``stale_periods`` expected
+    periods (``no_input_timeout`` while the period is unknown), or messages dropped since the
+    last report. OK otherwise.
     """
     if foreign_types:
         return Verdict(ERROR, f'type conflict: publisher(s) of {", ".join(foreign_types)} '
                        f'on this topic, expected {expected_type}: their messages never arrive',
                        no_input=not tracker.ever(topic))
+    if single_publisher and publishers is not None and publishers > 1:
+        return Verdict(WARN, f'{publishers} publishers on this topic: their streams would mix '
+                       'into one window; its pairs are withheld (single_publisher)',
+                       no_input=not tracker.ever(topic), mixed=True)
     if not tracker.ever(topic):
         waited = now - tracker.start
         who = '' if publishers is None else f' ({publishers} publisher(s))'
@@ -111,7 +118,8 @@ def input_verdict(tracker: ArrivalTracker, topic: str, now: float, *, new_drops:
 def pair_verdict(*, estimated: bool, since_estimate: float, update_period: float,
                  stale_periods: float, have: int, want: int, stale_inputs: list,
                  pairs_growing: bool | None, refused_new: int = 0, formed_new: int = 0,
-                 skipped_busy: int = 0, pass_running: bool = False) -> Verdict:
+                 skipped_busy: int = 0, pass_running: bool = False,
+                 mixed_inputs: list | None = None) -> Verdict:
     """
     Judge the health of one pair: OK while it estimates, else WARN with the reason.
 
@@ -128,7 +136,11 @@ def pair_verdict(*, estimated: bool, since_estimate: float, update_period: float
     :param skipped_busy: updates skipped, the forward pass busy, since its last estimate (since
         the start without one).
     :param pass_running: whether a forward pass is running (or queued) now.
+    :param mixed_inputs: its topics with several publishers (its estimates are withheld).
     """
+    if mixed_inputs:
+        return Verdict(WARN, f'withheld: several publishers on {", ".join(mixed_inputs)} '
+                       '(mixed streams)')
     candidates = refused_new + formed_new
     if candidates >= REFUSED_MIN_CANDIDATES and refused_new > REFUSED_WARN_RATE * candidates:
         return Verdict(WARN, f'{refused_new} of {candidates} candidate pairs refused since the '

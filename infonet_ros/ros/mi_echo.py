@@ -24,6 +24,7 @@ from rclpy.node import Node
 from rclpy.qos import QoSProfile, QoSReliabilityPolicy
 
 from infonet_ros.msg import MutualInformationArray
+from infonet_ros.ros.process_exit import ignore_interrupts
 
 
 def format_array(arr) -> list[str]:
@@ -77,6 +78,7 @@ def main(args=None):
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        ignore_interrupts()  # a second Ctrl-C (terminal and launch) must not end in a trace
         if node is not None:
             node.destroy_node()
         rclpy.try_shutdown()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import socket
 import sys
 import threading
 import time
@@ -37,11 +38,11 @@ from rclpy.node import Node
 from rclpy.serialization import deserialize_message
 
 from infonet_ros.ros.conversions import (estimates_to_array, import_message_type, input_qos,
-                                         MessageTypeError, OUTPUT_QOS, time_to_float)
+                                         MessageTypeError, output_qos, time_to_float)
 from infonet_ros.ros.diagnostics import (DiagnosticsBuilder, HealthInput, intake_state,
                                          jit_state, LatencyStats)
 from infonet_ros.ros.executor_threads import forward_threads, make_executor, spin_until_shutdown
-from infonet_ros.ros.graph_checks import ClockWatch, TypeConflicts
+from infonet_ros.ros.graph_checks import ClockWatch, MixedStreams, TypeConflicts
 from infonet_ros.ros.message_filters_sync import (have_message_filters, make_synchronizers,
                                                   StampedRow)
 from infonet_ros.ros.node_parameters import (checked_changes, declare_node_parameters,
@@ -111,6 +112,11 @@ class MiNode(Node):
         self._clock_watch = ClockWatch(self._now,
                                        lambda: self.get_parameter('use_sim_time').value)
         self._conflicts = TypeConflicts(self, self._type_names)
+        self._mixed = MixedStreams(self)
+        # x_source / y_source as this node resolves them (namespace, remapping).
+        self._sources = {p.name: tuple(
+            f'{self.resolve_topic_name(s.topic)}:{",".join(s.fields)}' for s in (p.x, p.y))
+            for p in self.cfg.pairs}
         self._updates = 0
         self._skipped = 0
         self._skipped_at = {}  # pair name -> self._skipped when its last estimate was published
@@ -171,13 +177,18 @@ class MiNode(Node):
     def _create_publishers(self):
         from diagnostic_msgs.msg import DiagnosticArray
         from infonet_ros.msg import MutualInformation, MutualInformationArray
-        self._pub = self.create_publisher(MutualInformationArray, OUTPUT_TOPIC, OUTPUT_QOS)
+        qos = output_qos(self.cfg.output_durability)
+        self._pub = self.create_publisher(MutualInformationArray, OUTPUT_TOPIC, qos)
         self._pair_pubs = {p.name: self.create_publisher(
-            MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', OUTPUT_QOS)
+            MutualInformation, f'{OUTPUT_TOPIC}/{p.name}', qos)
             for p in self.cfg.pairs if self.cfg.per_pair_topics}
         self._diag_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         # Input is judged from now, after the model loaded: right before the subscriptions.
-        self._diag = DiagnosticsBuilder(self.get_name(), start=time.monotonic())
+        # Status names carry the fully qualified node name (two instances in two namespaces
+        # stay apart); hardware_id names the computer the estimator runs on.
+        self._diag = DiagnosticsBuilder(self.get_fully_qualified_name(),
+                                        hardware_id=socket.gethostname(),
+                                        start=time.monotonic())
 
     def _load_estimator(self, device: str):
         """
@@ -302,7 +313,10 @@ class MiNode(Node):
 
     def _ready_windows(self):
         with self._engine_lock:  # input callbacks wait the ~1-2 ms this takes
-            return self.engine.ready_windows()
+            windows = self.engine.ready_windows()
+        mixed = self._mixed.topics  # withheld: two streams in one window (MixedStreams)
+        return [w for w in windows if w.pair.x.topic not in mixed
+                and w.pair.y.topic not in mixed] if mixed else windows
 
     def _work(self):
         if self.cfg.forward_priority:
@@ -330,7 +344,7 @@ class MiNode(Node):
                     estimator, windows, cfg.n_slices, cfg.slice_seed,
                     cfg.uncertainty_options())
                 update_time = time.perf_counter() - t0
-                arr = estimates_to_array(estimates, latency)
+                arr = estimates_to_array(estimates, latency, self._sources)
                 arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
                 self._pub.publish(arr)
                 for est, msg in zip(estimates, arr.estimates):
@@ -377,6 +391,8 @@ class MiNode(Node):
         if health.clock_problem.startswith('sim time'):
             self._warn('clock', health.clock_problem)
         health.foreign_types, health.publishers = self._conflicts.check()
+        health.single_publisher = self.cfg.single_publisher
+        self._mixed.update(health.publishers, self.cfg.single_publisher)
         with self._engine_lock:
             status = self._diag.build(self.get_clock().now().to_msg(), self.engine, info,
                                       self._latency, dict(self._last), health,

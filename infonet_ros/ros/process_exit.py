@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import faulthandler
 import os
+import signal
 import sys
 import threading
 
@@ -50,6 +51,20 @@ def leave(status: int) -> None:
     os._exit(status)
 
 
+def ignore_interrupts() -> None:
+    """
+    Ignore SIGINT from here on (main thread only; elsewhere a no-op).
+
+    A terminal's Ctrl-C reaches every process of the group, and ``ros2 launch`` sends its own
+    SIGINT on top: the second one lands while the node tears down, after rclpy has given the
+    signal back to Python, and would end the process with a KeyboardInterrupt traceback (or
+    killed by the signal, status -2). The teardown is bounded (:func:`teardown_within`), so
+    nothing needs a second Ctrl-C.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def teardown_within(steps, status: int, node_name: str, timeout_s: float | None = None) -> None:
     """
     Run the teardown ``steps`` (callables, in order) and leave with ``status`` in any case.
@@ -72,6 +87,7 @@ def teardown_within(steps, status: int, node_name: str, timeout_s: float | None 
 
     threading.Thread(target=watchdog, name='teardown_watchdog', daemon=True).start()
     faulthandler.dump_traceback_later(timeout_s + BACKSTOP_EXTRA_S, exit=True)
+    ignore_interrupts()
     for step in steps:
         try:
             step()

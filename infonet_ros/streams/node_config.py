@@ -10,7 +10,9 @@ build the same configuration from the node's YAML (:func:`load_params_yaml`)::
     >>> cfg = NodeConfig.from_yaml('config/mi.yaml', 'mi_node')
     >>> cfg.window, cfg.update_period, cfg.sync_mode, cfg.max_gap, cfg.slop
 
-Defaults watch the demo source (two simulated IMUs), as ``config/mi.yaml`` does.
+The built-in defaults watch nothing: ``topics`` and ``pairs`` come from a parameters file
+(``config/mi.yaml`` watches the demo source's two simulated IMUs), and a node started without
+them ends with a FATAL line instead of watching topics a robot does not have.
 """
 
 from __future__ import annotations
@@ -22,20 +24,11 @@ import math
 from infonet_ros.core.limits import MIN_SAMPLES
 from infonet_ros.streams.pairs import PairSpecError, parse_pairs
 
-DEMO_TOPICS = ['/demo/imu_a=sensor_msgs/msg/Imu', '/demo/imu_b=sensor_msgs/msg/Imu']
-DEMO_PAIRS = [
-    '/demo/imu_a:linear_acceleration.x ~ /demo/imu_b:linear_acceleration.x',
-    '/demo/imu_a:angular_velocity.z ~ /demo/imu_b:angular_velocity.z',
-    '/demo/imu_a:linear_acceleration.y ~ /demo/imu_a:angular_velocity.x',
-    '/demo/imu_a:linear_acceleration.x,linear_acceleration.y,linear_acceleration.z'
-    ' ~ /demo/imu_b:linear_acceleration.x,linear_acceleration.y,linear_acceleration.z',
-]
-DEMO_PAIR_NAMES = ['acc_x_ab', 'gyro_z_ab', 'a_acc_y_gyro_x', 'acc_xyz_ab']
-
 DEVICES = ('auto', 'cpu', 'cuda')
 QOS_PROFILES = ('sensor_data', 'default', 'system_default')
 UNCERTAINTY_MODES = ('shift', 'iid', 'off')
 QOS_RELIABILITY = ('', 'reliable', 'best_effort')
+OUTPUT_DURABILITY = ('volatile', 'transient_local')
 EXECUTORS = ('auto', 'events', 'single')
 
 
@@ -84,8 +77,9 @@ class ParamSpec:
 
 _P = ParamSpec
 PARAMS = (
-    _P('topics', list(DEMO_TOPICS), 'Input topics as TOPIC=pkg/msg/Type.', read_only=True),
-    _P('pairs', list(DEMO_PAIRS),
+    _P('topics', [], 'Input topics as TOPIC=pkg/msg/Type; relative names resolve in the '
+       "node's namespace.", read_only=True),
+    _P('pairs', [],
        "Pairs 'TOPIC:FIELD ~ TOPIC:FIELD'; a comma list of fields makes a vector side "
        '(sliced MI).', read_only=True),
     _P('pair_names', [], 'Names of the pairs, one per entry of pairs (default: built from '
@@ -127,6 +121,13 @@ PARAMS = (
        "'best_effort'.", read_only=True, choices=QOS_RELIABILITY),
     _P('qos_depth', 0, "Override of the preset's history depth; 0 keeps the preset's "
        '[count].', read_only=True, bounds=(0, 100_000)),
+    _P('output_durability', 'volatile', "Durability of infonet/mi: 'volatile' (keep last 10; "
+       "a late subscriber gets the next update) or 'transient_local' (keep last 1, kept for "
+       'late subscribers that ask for transient_local: a decision node starting late gets '
+       'the last estimate at once).', read_only=True, choices=OUTPUT_DURABILITY),
+    _P('single_publisher', True, 'A watched topic with more than one publisher mixes two '
+       'streams into one window: withhold its pairs while it lasts (WARN in diagnostics); '
+       'false accepts several publishers (a deliberate merge).'),
     _P('per_pair_topics', False, 'Also publish each estimate as MutualInformation on '
        'infonet/mi/<pair_name>.', read_only=True),
     _P('n_slices', 64, 'Random projections per sliced (vector) pair [count].',
@@ -208,6 +209,8 @@ class NodeConfig:
     qos_profile: str
     qos_reliability: str
     qos_depth: int
+    output_durability: str
+    single_publisher: bool
     per_pair_topics: bool
     n_slices: int
     slice_seed: int
@@ -250,6 +253,9 @@ class NodeConfig:
             if isinstance(spec.default, float):
                 value = float(value)
             values[spec.name] = list(value) if isinstance(spec.default, list) else value
+        if not values['pairs']:
+            raise ConfigError('no pairs to watch: set the parameters topics and pairs (a params '
+                              'file; config/mi.yaml is the demo)')
         try:
             pairs = parse_pairs(values['topics'], values['pairs'], values['pair_names'])
         except PairSpecError as exc:

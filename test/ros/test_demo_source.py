@@ -61,8 +61,9 @@ def test_demo_source_publishes_both_imus(rclpy_context, spin_until, node_process
     got = {'/demo/imu_a': [], '/demo/imu_b': []}
     for topic, lst in got.items():
         node.create_subscription(Imu, topic, lst.append, qos_profile_sensor_data)
+    # Relative topic names: the namespace moves them (two demos in two namespaces are apart).
     proc = node_process([sys.executable, '-m', 'infonet_ros.ros.demo_source', '--ros-args',
-                         '-p', 'rate_a:=50.0', '-p', 'rate_b:=25.0'])
+                         '-r', '__ns:=/demo', '-p', 'rate_a:=50.0', '-p', 'rate_b:=25.0'])
     # The bound covers start-up and discovery on a loaded machine; it is not a speed test.
     assert spin_until(executor, lambda: all(len(v) >= 5 for v in got.values()), 120.0), \
         proc.output()

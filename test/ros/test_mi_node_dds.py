@@ -501,19 +501,24 @@ CONFIG_ERRORS = [
     ({'topics': ['/t/x=sensor_msgs/msg/Nope'], 'pairs': ['/t/x:a ~ /t/x:b']}, 'Nope'),
     ({'weights': '/nonexistent/infonet.pt'}, '/nonexistent/infonet.pt'),
     ({'window': 5}, 'window'),
-    ({'pairs': ['/demo/imu_a:linear_acceleration.w ~ /demo/imu_b:linear_acceleration.x']},
+    ({'pairs': ['imu_a:linear_acceleration.w ~ imu_b:linear_acceleration.x']},
      'linear_acceleration.w'),
-    ({'pairs': ['/demo/imu_a:linear_acceleration.x ~ /t/missing:data']}, '/t/missing'),
+    ({'pairs': ['imu_a:linear_acceleration.x ~ /t/missing:data']}, '/t/missing'),
     ({'device': 'tpu'}, 'device'),
     ({'update_rate': 5}, 'needs a decimal point'),  # an int for a float parameter
+    # No pairs at all (no params file of one's own): the built-in defaults watch nothing.
+    ({'topics': [], 'pairs': []}, 'no pairs to watch'),
 ]
+# Inputs of the cases that do not set their own.
+VALID_INPUTS = {'topics': ['imu_a=sensor_msgs/msg/Imu', 'imu_b=sensor_msgs/msg/Imu'],
+                'pairs': ['imu_a:linear_acceleration.x ~ imu_b:linear_acceleration.x']}
 
 
 def test_bad_configuration_exits_with_a_clear_error(tmp_path, weights, node_process,
                                                     ros_executable):
     procs = []
     for k, (params, needle) in enumerate(CONFIG_ERRORS):
-        params = {'weights': weights, 'device': 'cpu', **params}
+        params = {**VALID_INPUTS, 'weights': weights, 'device': 'cpu', **params}
         f = write_params(tmp_path, f'bad{k}.yaml', **params)
         cmd = node_cmd(f)
         if k == 0:  # once through the installed executable (`ros2 run infonet_ros mi_node`)

@@ -13,6 +13,14 @@ from infonet_ros.streams.node_config import (ConfigError, effective_executor, ef
                                              update_cost_error)
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The demo's inputs (config/mi.yaml); every other parameter at its built-in default.
+DEMO_INPUTS = {k: v for k, v in load_params_yaml(os.path.join(REPO, 'config', 'mi.yaml')).items()
+               if k in ('topics', 'pairs', 'pair_names')}
+
+
+def demo_config(params):
+    """Return the NodeConfig of the demo's inputs with ``params`` (the rest: defaults)."""
+    return NodeConfig.from_params({**DEMO_INPUTS, **params})
 
 
 def test_load_params_yaml_wildcard_named_and_nested(tmp_path):
@@ -64,7 +72,8 @@ def test_shipped_config_is_valid_and_watches_the_demo():
     assert any(p.same_topic for p in cfg.pairs)
     assert any(not p.same_topic and not p.sliced for p in cfg.pairs)
     assert cfg.pairs[3].sliced and cfg.pairs[3].x.dim == 3
-    assert {p.x.topic for p in cfg.pairs} == {'/demo/imu_a'}
+    # Relative names: they resolve in the node's namespace.
+    assert {p.x.topic for p in cfg.pairs} == {'imu_a'}
     # Everything an offline replay needs to reproduce the node's windows is in the file.
     for key in ('window', 'update_rate', 'sync_mode', 'max_gap', 'slop', 'queue_size'):
         assert key in params
@@ -72,14 +81,20 @@ def test_shipped_config_is_valid_and_watches_the_demo():
     assert cfg.engine_kwargs()['window'] == params['window']
 
 
+def test_built_in_defaults_watch_nothing():
+    # Without a params file the node must not watch topics a robot may not have.
+    with pytest.raises(ConfigError, match='no pairs to watch'):
+        NodeConfig.from_params({})
+
+
 def test_defaults_are_valid():
-    cfg = NodeConfig.from_params({})
+    cfg = demo_config({})
     assert cfg.window == 1000 and cfg.device == 'auto' and cfg.sync_mode == 'approximate'
     assert len({p.name for p in PARAMS}) == len(PARAMS)
     # Every estimate carries its uncertainty, with the null that is valid for sensor data.
     opts = cfg.uncertainty_options()
     assert (opts.null, opts.level, opts.null_draws, opts.n_halves) == ('shift', 0.9, 19, 8)
-    assert NodeConfig.from_params({'uncertainty': 'off'}).uncertainty_options() is None
+    assert demo_config({'uncertainty': 'off'}).uncertainty_options() is None
 
 
 @pytest.mark.parametrize('params, match', [
@@ -89,16 +104,16 @@ def test_defaults_are_valid():
     ({'sync_mode': 'nearest'}, 'sync_mode'),
     ({'update_rate': 0.0}, 'update_rate'),
     ({'qos_reliability': 'sometimes'}, 'qos_reliability'),
-    ({'pairs': ['/demo/imu_a:x ~ /nowhere:y']}, 'nowhere'),
+    ({'pairs': ['imu_a:x ~ /nowhere:y'], 'pair_names': []}, 'nowhere'),
     ({'topics': 'not a list'}, 'topics must be a list'),
 ])
 def test_bad_config_values_raise_with_the_parameter_name(params, match):
     with pytest.raises(ConfigError, match=match):
-        NodeConfig.from_params(params)
+        demo_config(params)
 
 
 def test_device_index_and_int_for_float_are_accepted():
-    cfg = NodeConfig.from_params({'device': 'cuda:1', 'update_rate': 20})
+    cfg = demo_config({'device': 'cuda:1', 'update_rate': 20})
     assert cfg.device == 'cuda:1' and cfg.update_rate == 20.0
 
 
@@ -116,9 +131,9 @@ def test_effective_executor():
     assert effective_executor('events', True) == 'events'
     with pytest.raises(ConfigError, match='EventsExecutor'):
         effective_executor('events', False)
-    assert NodeConfig.from_params({}).executor == 'auto'
+    assert demo_config({}).executor == 'auto'
     with pytest.raises(ConfigError, match='executor'):
-        NodeConfig.from_params({'executor': 'multi'})
+        demo_config({'executor': 'multi'})
 
 
 @pytest.mark.parametrize('module', ['core.limits', 'streams.fields', 'streams.pairs',
@@ -147,14 +162,14 @@ def test_configuration_and_data_modules_import_without_torch(module):
 
 def test_rows_per_update_counts_what_a_pass_estimates():
     # The demo: 3 scalar pairs, 1 sliced.
-    off = NodeConfig.from_params({'uncertainty': 'off', 'n_slices': 64})
+    off = demo_config({'uncertainty': 'off', 'n_slices': 64})
     assert rows_per_update(off) == 3 + 64
     # Shift null: per scalar pair 1 + 19 shifts + 8 halves; the sliced pair's uncertainty
     # acts on its first 8 projections.
-    shift = NodeConfig.from_params({'n_slices': 64})
+    shift = demo_config({'n_slices': 64})
     assert rows_per_update(shift) == 3 * (1 + 19 + 8) + 64 + 8 * (1 + 19 + 8)
     # iid null: the table needs no extra row for a scalar pair; a sliced pair is permuted.
-    iid = NodeConfig.from_params({'n_slices': 64, 'uncertainty': 'iid'})
+    iid = demo_config({'n_slices': 64, 'uncertainty': 'iid'})
     assert rows_per_update(iid) == 3 * (1 + 8) + 64 + 8 * (1 + 19 + 8)
 
 
@@ -167,12 +182,12 @@ def test_rows_per_update_matches_the_forward_passes_of_an_update(uncertainty):
     from infonet_ros.core.estimator import InfoNetEstimator
     from infonet_ros.streams.batch_estimate import estimate_windows
     from infonet_ros.streams.window_engine import WindowEngine
-    cfg = NodeConfig.from_params({'window': 80, 'sync_mode': 'interpolate', 'n_slices': 12,
-                                  'uncertainty': uncertainty})
+    cfg = demo_config({'window': 80, 'sync_mode': 'interpolate', 'n_slices': 12,
+                       'uncertainty': uncertainty})
     engine = WindowEngine(**cfg.engine_kwargs())
     rng = np.random.default_rng(0)
     for k in range(100):
-        for topic in ('/demo/imu_a', '/demo/imu_b'):
+        for topic in ('imu_a', 'imu_b'):
             engine.add_values(topic, 1.0 + 0.01 * k, list(rng.standard_normal(
                 len(engine.topics[topic].fields))))
     windows = engine.ready_windows()
@@ -194,23 +209,23 @@ def test_rows_per_update_matches_the_forward_passes_of_an_update(uncertainty):
 def test_the_shipped_config_fits_the_default_cost_bound_and_abuse_does_not():
     cfg = NodeConfig.from_yaml(os.path.join(REPO, 'config', 'mi.yaml'), 'mi_node')
     assert update_cost_error(cfg) is None
-    assert update_cost_error(NodeConfig.from_params({})) is None
+    assert update_cost_error(demo_config({})) is None
     for abuse in ({'null_draws': 100_000}, {'n_slices': 4096, 'uncertainty_slices': 4096}):
-        reason = update_cost_error(NodeConfig.from_params(abuse))
+        reason = update_cost_error(demo_config(abuse))
         assert 'max_rows_per_update' in reason and 'estimator rows' in reason, reason
-    reason = update_cost_error(NodeConfig.from_params({'null_draws': 100_000}))
+    reason = update_cost_error(demo_config({'null_draws': 100_000}))
     # 3 scalar pairs x (1 + 100000 + 8) + 64 slices + 8 x (1 + 100000 + 8)
     assert '1,100,163 estimator rows' in reason, reason
-    assert update_cost_error(NodeConfig.from_params(
+    assert update_cost_error(demo_config(
         {'null_draws': 100_000, 'max_rows_per_update': 10_000_000})) is None
-    assert update_cost_error(NodeConfig.from_params(
+    assert update_cost_error(demo_config(
         {'null_draws': 100_000, 'uncertainty': 'off'})) is None
 
 
 @pytest.mark.parametrize('value', [1, 2, 3, 7])
 def test_n_halves_is_zero_or_even_from_four(value):
     with pytest.raises(ConfigError, match='n_halves must be 0'):
-        NodeConfig.from_params({'n_halves': value})
+        demo_config({'n_halves': value})
 
 
 def test_unknown_parameters_are_named_with_the_nearest_valid_key():

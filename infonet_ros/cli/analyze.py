@@ -119,6 +119,10 @@ def _add_output_options(g) -> None:
                         '(default: skip, count in the summary, exit 0)')
     g.add_argument('--no-progress', action='store_true', help='no progress bar')
     g.add_argument('--info', action='store_true', help='list the topics of the bag and exit')
+    g.add_argument('--windows-from-topic', metavar='TOPIC',
+                   help='estimate exactly the windows a node published on TOPIC (recorded in '
+                   'the bag, e.g. /infonet/mi) and report the largest difference; writes '
+                   'published_windows.csv instead of the analysis')
 
 
 def main(argv=None) -> int:
@@ -132,6 +136,8 @@ def main(argv=None) -> int:
     from infonet_ros.core.checks import NonFiniteEstimateError  # torch: not needed for --info
     out = OutputDir(args.output or f'{Path(args.bag).name.rsplit(".", 1)[0]}_mi',
                     args.overwrite)
+    if args.windows_from_topic:
+        return _compare_published(args, out)
     try:
         out.prepare()
         result = _analyze(args)
@@ -171,10 +177,28 @@ def _plot_pairs(args) -> list | None:
     return args.plot_pairs.split(',') if args.plot_pairs else None
 
 
-def _analyze(args):
-    # The node configuration of the flags and the bag, the estimator, then the analysis.
-    if args.update_every is not None and args.update_every < 1:
-        raise AnalysisError('--update-every must be at least 1')
+def _compare_published(args, out) -> int:
+    # --windows-from-topic: the node's published windows, estimated again offline.
+    from infonet_ros.offline.published_windows import compare_published, write_comparison_csv
+    try:
+        out.prepare()
+        cfg, _ = _config(args)
+        comparison = compare_published(args.bag, cfg, load_estimator(cfg),
+                                       args.windows_from_topic, args.msg, args.msg_dir,
+                                       not args.no_ament)
+        out.clear_earlier_run()
+        path = write_comparison_csv(comparison, out.path / 'published_windows.csv')
+    except (AnalysisError, BagError, OSError) as exc:
+        out.discard()
+        return _error(exc)
+    for line in comparison.lines():
+        print(line)
+    print(f'wrote {path}')
+    return 0
+
+
+def _config(args):
+    # The node configuration of the flags and the bag (and the matrix specs).
     with BagSource(args.bag, args.msg, args.msg_dir, not args.no_ament) as b:
         bag_topics = b.topics()
     params, specs, param_warnings = build_params(
@@ -182,7 +206,14 @@ def _analyze(args):
         {n: getattr(args, n) for n in OVERRIDABLE})
     for w in param_warnings:
         print(f'{PROG}: warning: {w}', file=sys.stderr)
-    cfg = make_config(params)
+    return make_config(params), (specs, param_warnings)
+
+
+def _analyze(args):
+    # The node configuration of the flags and the bag, the estimator, then the analysis.
+    if args.update_every is not None and args.update_every < 1:
+        raise AnalysisError('--update-every must be at least 1')
+    cfg, (specs, param_warnings) = _config(args)
     unknown = [n for n in _plot_pairs(args) or [] if n not in {p.name for p in cfg.pairs}]
     if unknown and not args.no_plots:
         raise AnalysisError(f'--plot-pairs: unknown pair(s) {unknown}; the pairs are '

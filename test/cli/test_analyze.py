@@ -364,6 +364,8 @@ def test_unwritable_output_directory_is_refused_before_the_analysis(tmp_path, ca
     (['--params', '{list_params}'], 'must be a mapping'),
     (['--device', 'cuda'], 'CUDA'),
     (['--plot-pairs', 'nope'], "unknown pair(s) ['nope']"),
+    (['--windows-from-topic', '/infonet/mi'], '/infonet/mi is not in the bag'),
+    (['--windows-from-topic', '/a/imu'], 'not one of infonet_ros/msg/MutualInformationArray'),
 ])
 def test_user_errors_are_one_line(tmp_path, capsys, run_cli, extra, words):
     if extra[-1] == 'cuda' and torch_has_cuda():

@@ -101,6 +101,29 @@ def play(bag_path, publishers, clock_pub, wait_update, period_s, warmup_s):
     return msgs[-1][1]
 
 
+def with_output(input_bag, path, arrays):
+    """Write a bag of ``input_bag``'s messages and ``arrays`` on /infonet/mi (as recorded)."""
+    from rclpy.serialization import serialize_message
+    from rosbags.rosbag2 import Reader, Writer
+    from rosbags.typesys import get_types_from_msg, get_typestore, Stores
+    store = get_typestore(Stores.ROS2_KILTED)
+    msg_dir = Path(__file__).resolve().parents[2] / 'msg'
+    for name in ('MutualInformation', 'MutualInformationArray'):
+        store.register(get_types_from_msg((msg_dir / f'{name}.msg').read_text(),
+                                          f'infonet_ros/msg/{name}'))
+    with Reader(input_bag) as reader, Writer(path, version=8) as writer:
+        conns = {c.topic: writer.add_connection(c.topic, c.msgtype, typestore=store)
+                 for c in reader.connections}
+        out = writer.add_connection('/infonet/mi', 'infonet_ros/msg/MutualInformationArray',
+                                    typestore=store)
+        events = [(ns, conns[c.topic], bytes(raw)) for c, ns, raw in reader.messages()]
+        last = max(ns for ns, _, _ in events)
+        events += [(last + k, out, bytes(serialize_message(a))) for k, a in enumerate(arrays)]
+        for ns, conn, raw in sorted(events, key=lambda e: e[0]):
+            writer.write(conn, ns, raw)
+    return path
+
+
 def _time(ns):
     from builtin_interfaces.msg import Time
     return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
@@ -193,6 +216,20 @@ def test_replayed_bag_matches_offline_analysis(tmp_path, walking_bag, rclpy_cont
         last_node = by_pair[p][-1]
         assert last_offline.window_end == pytest.approx(last_s, abs=1e-6)
         assert last_offline.mi == pytest.approx(last_node.mi, abs=TOLERANCE)
+    # The user's recipe: input and the node's output in one bag, then --windows-from-topic
+    # estimates exactly the published windows offline and reports the largest difference.
+    combined = with_output(walking_bag, tmp_path / 'replay_record', arrays)
+    import csv
+    from infonet_ros.cli.analyze import main as analyze
+    out_dir = tmp_path / 'compared'
+    assert analyze([str(combined), '--params', str(params_file), '-o', str(out_dir),
+                    '--windows-from-topic', '/infonet/mi', '--no-progress']) == 0
+    with open(out_dir / 'published_windows.csv', newline='') as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(received) and all(r['matched'] == 'True' for r in rows)
+    for field in ('mi', 'p_value', 'mi_lower', 'mi_upper'):
+        diffs = [abs(float(r[f'{field}_node']) - float(r[f'{field}_offline'])) for r in rows]
+        assert max(diffs) < TOLERANCE, field
     # rclpy decodes the bytes that the offline reader decodes: the same values.
     from rosbags.rosbag2 import Reader
     from infonet_ros.offline.bag_reader import BagSource

@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--weights', help='checkpoint (default: the shipped weights)')
     p.add_argument('--window', type=int, default=256)
     p.add_argument('--every', type=int, default=12)
+    p.add_argument('--uncertainty', default='off', choices=('off', 'iid', 'shift'),
+                   help='uncertainty of every estimate (default off: the estimate alone, '
+                   'as KSG gives it)')
     p.add_argument('--batch-rows', type=int, default=AUTO_BATCH_ROWS,
                    help='rows per forward pass (default 0: chosen by timing, as analyze does)')
     p.add_argument('--threads', type=int, default=0, help='torch threads (0: default)')
@@ -90,7 +93,7 @@ def analysis_setup(args):
                            if args.quick else IMU6))
     pairs, names = spec.pair_strings()
     params = {'pairs': pairs, 'pair_names': names, 'window': args.window,
-              'sync_mode': 'interpolate'}
+              'sync_mode': 'interpolate', 'uncertainty': args.uncertainty}
     every = args.every * (4 if args.quick else 1)
     return spec, names, params, UpdatePolicy('every', every=every)
 

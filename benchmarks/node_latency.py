@@ -140,7 +140,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
               'torch_threads': args.threads, 'executor': args.executor,
               'forward_priority': args.forward_priority,
-              'raw_intake': not args.no_raw_intake, 'diagnostics_period': 0.5}
+              'raw_intake': not args.no_raw_intake, 'diagnostics_period': 0.5,
+              'uncertainty': args.uncertainty}
     cfg = os.path.join(tmp, f'params_{rate:g}.yaml')
     with open(cfg, 'w') as f:
         yaml.safe_dump({'/**': {'ros__parameters': params}}, f)
@@ -344,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-raw-intake', action='store_true',
                    help="decode every input message (the node's raw_intake parameter false)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
+    p.add_argument('--uncertainty', default='off', choices=('off', 'iid', 'shift'),
+                   help="the node's uncertainty parameter (default off: the estimate path "
+                   'alone; docs/node.md has the cost of each)')
     p.add_argument('--note', default='', help='free text added to the results')
     p.add_argument('--publisher', action='store_true', help=argparse.SUPPRESS)
     results_io.add_output_arguments(p, 'node_latency')  # --quick: short runs, small sweep
@@ -384,6 +388,7 @@ def main(argv=None) -> int:
                    'threads': args.threads, 'executor': args.executor,
                    'forward_priority': args.forward_priority,
                    'raw_intake': not args.no_raw_intake, 'weights': args.weights or 'default',
+                   'uncertainty': args.uncertainty,
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,

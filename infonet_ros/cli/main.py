@@ -14,6 +14,7 @@ COMMANDS = {
     'analyze': ('infonet_ros.cli.analyze',
                 'offline MI time series and matrices from a rosbag2'),
     'imu-to-bag': ('infonet_ros.cli.imu_to_bag', 'convert Xsens IMU recordings to a rosbag2'),
+    'export': ('infonet_ros.cli.export', 'write the network as ONNX or TorchScript files'),
 }
 
 

@@ -41,6 +41,7 @@ from infonet_ros.core.checks import (check_batch_rows, check_finite_estimates, c
 from infonet_ros.core.copula import check_tau, DEFAULT_SOFT_RANK_TAU, pair_ranks, soft_pair_ranks
 from infonet_ros.core.long_series import max_set_size_of, subset_mean, subset_mean_torch
 from infonet_ros.core.model import InfoNet, load_checkpoint
+from infonet_ros.core.onnx_backend import check_backend, OnnxReadout
 from infonet_ros.core.readout import crossfit_indices, ModelReadout, set_mi
 from infonet_ros.core.row_pool import check_workers, RowPool
 from infonet_ros.core.tracing import TracedNetwork
@@ -80,7 +81,7 @@ class InfoNetEstimator:
     def __init__(self, model: InfoNet, device: str | torch.device = DEFAULT_DEVICE,
                  provenance: dict | None = None, *, split_seed: int = DEFAULT_SPLIT_SEED,
                  jit: bool = False, workers: int | str = DEFAULT_WORKERS,
-                 max_set_size: int | None = None):
+                 max_set_size: int | None = None, backend: str = 'torch'):
         """
         Wrap a model; ``from_pretrained`` is the usual way in.
 
@@ -102,6 +103,13 @@ class InfoNetEstimator:
             estimates, a single estimate about twice as fast on a CPU, but the first call for
             each series length traces (~0.5-2 s). For repeated calls with few distinct lengths
             (a ROS node, a bag analysis); ``mi_torch`` always runs the eager model (gradients).
+
+        :param backend: 'torch' (default) or 'onnxruntime': the numpy API's network and
+            readout run as ONNX graphs in onnxruntime on this device's provider, each series
+            length exported at its first call (in memory, like a jit trace;
+            :class:`~infonet_ros.core.onnx_backend.OnnxReadout`); ranks, long series and
+            checks are unchanged, ``jit`` does not apply and ``mi_torch`` runs torch.
+            ImportError naming ``pip install onnx onnxruntime`` if they are missing.
         """
         self.device = resolve_device(device)
         self.model = model.to(self.device).eval()
@@ -115,8 +123,9 @@ class InfoNetEstimator:
         # in numpy: _pairs_mi). With jit it is traced as a whole, one call into TorchScript
         # per pass.
         readout = ModelReadout(self.model, split_seed).eval()
+        self.backend = check_backend(backend)
         self._traced = None
-        if self.jit:
+        if self.jit and self.backend == 'torch':
             # A cross-fitted model's split of each length is drawn (and cached) before its
             # trace; an in-sample model has none.
             crossfit = self.model.cfg.readout == 'crossfit'
@@ -124,6 +133,8 @@ class InfoNetEstimator:
                 readout, prepare=(lambda ranks: crossfit_indices(ranks.shape[-1], split_seed))
                 if crossfit else None)
         self._readout = readout if self._traced is None else self._traced
+        if self.backend == 'onnxruntime':
+            self._readout = OnnxReadout(readout, self.device)
 
     @classmethod
     def from_pretrained(cls, path=None, device: str | torch.device = DEFAULT_DEVICE,
@@ -133,7 +144,8 @@ class InfoNetEstimator:
 
         :raises infonet_ros.core.model.WeightsError: missing, corrupt or foreign file (names the
         path).
-        :raises ValueError: an unavailable device.
+        :raises ValueError: an unavailable device, an unknown ``backend``.
+        :raises ImportError: ``backend='onnxruntime'`` without onnx and onnxruntime installed.
         """
         dev = resolve_device(device)
         model, prov = load_checkpoint(path, map_location=dev)

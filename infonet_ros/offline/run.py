@@ -102,8 +102,9 @@ def load_estimator(cfg, weights=None, device=None):
     from infonet_ros.core.model import WeightsError
     try:
         return InfoNetEstimator.from_pretrained(weights or cfg.weights or None,
-                                                device or cfg.device, jit=cfg.jit)
-    except (WeightsError, ValueError) as exc:
+                                                device or cfg.device, jit=cfg.jit,
+                                                backend=cfg.backend)
+    except (WeightsError, ValueError, ImportError) as exc:
         raise AnalysisError(str(exc)) from None
 
 

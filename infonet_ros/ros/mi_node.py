@@ -203,7 +203,11 @@ class MiNode(Node):
             dev = resolve_device(device)
         except ValueError as exc:
             raise ConfigError(f'device: {exc}') from None
-        return InfoNetEstimator.from_pretrained(self._weights_path, dev, jit=self.cfg.jit)
+        try:
+            return InfoNetEstimator.from_pretrained(self._weights_path, dev, jit=self.cfg.jit,
+                                                    backend=self.cfg.backend)
+        except ImportError as exc:  # backend onnxruntime without its packages
+            raise ConfigError(f'backend {self.cfg.backend}: {exc}') from None
 
     def _setup_message_filters(self):
         self._sync_inputs = make_synchronizers(self.engine.link_topics, self.cfg.queue_size,

@@ -158,6 +158,9 @@ PARAMS = (
        'thread (needs an rtprio limit or CAP_SYS_NICE; refused: a warning, normal '
        'scheduling). Shortens each update on a loaded CPU.', read_only=True,
        bounds=(0, 99)),
+    _P('backend', 'torch', "Runtime of the network: 'torch' or 'onnxruntime' (each window "
+       'length exported to ONNX at its first use; needs the onnx and onnxruntime packages; '
+       'docs/jetson.md).', read_only=True, choices=('torch', 'onnxruntime')),
     _P('jit', True, 'Run each estimate (ranks, network, readout) as a TorchScript trace, '
        'one per window length: same estimates, faster; each new length is traced once '
        '(~1 s).',
@@ -222,6 +225,7 @@ class NodeConfig:
     null_table: str
     torch_threads: int
     forward_priority: int
+    backend: str
     jit: bool
     raw_intake: bool
     executor: str

@@ -113,3 +113,24 @@ def test_every_estimate_carries_its_uncertainty_into_the_csv(tmp_path, estimator
                        policy=UpdatePolicy('every', every=10), estimator=estimator)
     assert all(np.isnan(r.estimate.p_value) and np.isnan(r.estimate.mi_lower)
                and r.estimate.null == '' for r in off.records)
+
+
+def test_onnxruntime_backend_gives_the_torch_estimates(tmp_path, estimator):
+    pytest.importorskip('onnxruntime')
+    from infonet_ros.offline.run import load_estimator
+    from infonet_ros.streams.node_config import NodeConfig
+    sig = make_signals()
+    bag = write_bag(tmp_path / 'bag', sig)
+    params = {'pairs': [PAIR_DEP, PAIR_IND], 'window': 64, 'sync_mode': 'interpolate',
+              'uncertainty': 'off', 'device': 'cpu'}
+    policy = UpdatePolicy('every', every=25)
+    torch_run = run_analysis(bag, params=params, policy=policy, estimator=estimator)
+    cfg = NodeConfig.from_params({**params, 'backend': 'onnxruntime',
+                                  'topics': ['/a/imu=sensor_msgs/msg/Imu',
+                                             '/b/imu=sensor_msgs/msg/Imu']})
+    onnx_est = load_estimator(cfg, weights=None)
+    assert onnx_est.backend == 'onnxruntime'
+    onnx_run = run_analysis(bag, cfg, policy=policy, estimator=onnx_est)
+    assert len(torch_run.records) == len(onnx_run.records) > 10
+    np.testing.assert_allclose([r.estimate.mi for r in onnx_run.records],
+                               [r.estimate.mi for r in torch_run.records], atol=1e-4)

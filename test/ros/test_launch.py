@@ -107,8 +107,9 @@ def test_mi_node_exiting_ends_the_launch(ros2_launch):
     proc = ros2_launch('device:=cuda:7', 'start_demo:=true')
     proc.wait_exit(LAUNCH_S)
     out = proc.output()
-    assert 'FATAL' in out and 'mi_node exited' in out, out
-    assert 'demo_source' in out and 'Traceback' not in out, out
+    assert 'FATAL' in out and 'shutting down launched system' in out, out
+    assert 'demo_source-1]: process has finished cleanly' in out, out
+    assert 'Traceback' not in out, out
 
 
 def test_namespace_moves_the_demo_and_the_estimates(ros2_launch, rclpy_context, spin_until):

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import sys
+import time
 
 import pytest
 
@@ -110,6 +111,19 @@ def test_mi_node_exiting_ends_the_launch(ros2_launch):
     assert 'FATAL' in out and 'shutting down launched system' in out, out
     assert 'demo_source-1]: process has finished cleanly' in out, out
     assert 'Traceback' not in out, out
+
+
+def test_respawn_restarts_mi_node(ros2_launch):
+    # respawn:=true: mi_node is started again after it exits, and the launch goes on.
+    proc = ros2_launch('device:=cuda:7', 'start_demo:=false', 'respawn:=true')
+
+    def restarted():
+        return proc.output().count('FATAL') >= 2 or proc.proc.poll() is not None
+    deadline = time.monotonic() + LAUNCH_S
+    while not restarted() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    out = proc.output()
+    assert proc.alive() and out.count('[mi_node-1]: process started') >= 2, out
 
 
 def test_namespace_moves_the_demo_and_the_estimates(ros2_launch, rclpy_context, spin_until):

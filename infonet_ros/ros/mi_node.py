@@ -105,8 +105,8 @@ class MiNode(Node):
         # The executor thread adds input to the engine, the forward thread reads windows.
         self._engine_lock = threading.Lock()
         self._create_publishers()
-        self._latency = LatencyStats()  # estimate passes (the messages' inference_latency)
-        self._update_time = LatencyStats()  # every pass of an update, p-value ones included
+        self._latency = LatencyStats()  # forward passes of an update (inference_latency)
+        self._update_time = LatencyStats()  # the call that runs them, timed around it
         self._last = {}  # pair name -> its last PairEstimate
         self._estimated_at = {}  # pair name -> time.monotonic() its last estimate was published
         self._clock_watch = ClockWatch(self._now,

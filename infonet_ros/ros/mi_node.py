@@ -23,6 +23,7 @@ Topics: subscribes to the configured inputs; publishes ``infonet/mi``
 from __future__ import annotations
 
 import dataclasses
+import faulthandler
 import queue
 import socket
 import sys
@@ -454,7 +455,9 @@ def main(args=None):
     except RuntimeError as exc:  # rclpy's RCLError: e.g. a bad or missing --params-file
         print_fatal(NODE_NAME, init_error_message(sys.argv if args is None else args, exc))
         leave(1)
-    made = {}  # 'node', 'executor' as far as they were made
+    # A crash in C (a DDS segfault) prints where it happened instead of nothing.
+    faulthandler.enable()
+    made = {}  # 'node', 'executor' as far as they were made; 'error' that ended the spin
     error = _spin(made)
     if error is not None:
         print_fatal(NODE_NAME, error)
@@ -479,13 +482,19 @@ def _spin(made: dict) -> str | None:
     except (KeyboardInterrupt, ExternalShutdownException):
         return None
     except (ConfigError, MessageTypeError, WeightsError) as exc:
+        # Keep the exception: its traceback holds the half-made node, which would otherwise
+        # be destroyed here, before the FATAL line, and DDS teardown can crash or hang
+        # (process_exit). The process leaves by os._exit without destroying it.
+        made['error'] = exc
         return str(exc)
     except rclpy.exceptions.ParameterException as exc:
+        made['error'] = exc
         error = f'invalid parameter: {exc}'
         if 'INTEGER' in str(exc) and 'DOUBLE' in str(exc):
             error += ' (a float parameter needs a decimal point in YAML: 5.0, not 5)'
         return error
     except Exception as exc:  # noqa: B902 (a bug: its traceback, then the same exit path)
+        made['error'] = exc
         traceback.print_exc()
         return f'{type(exc).__name__}: {exc}'
     return None

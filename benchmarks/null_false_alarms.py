@@ -152,13 +152,9 @@ def cost_rows(est, args, log) -> list:
                 'shift null (19 shifts), interval (8 halves): node default': Uncertainty()}
     rows = []
     for name, opts in variants.items():
-        estimate_windows(est, wins, uncertainty=opts)
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            estimate_windows(est, wins, uncertainty=opts)
-            times.append(time.perf_counter() - t0)
-        rows.append({'variant': name, 'seconds': float(np.median(times))})
+        seconds = results_io.median_seconds(lambda: estimate_windows(est, wins,
+                                                                     uncertainty=opts))
+        rows.append({'variant': name, 'seconds': seconds})
         log(rows[-1])
     return rows
 
@@ -179,12 +175,8 @@ def markdown(args, results, seconds) -> list:
                          f'{r["dependent_iid"]:.1%} | {r["dependent_shift"]:.1%} | '
                          f'{r["median_dependence_length"]:.0f} |')
     if 'cost' in results:
-        lines += ['', '## Cost: one update of 16 scalar pairs, window 1000 (median of 5)', '',
-                  '| variant | ms | x plain |', '|---|---|---|']
-        base = results['cost'][0]['seconds']
-        for r in results['cost']:
-            lines.append(f'| {r["variant"]} | {r["seconds"] * 1e3:.0f} | '
-                         f'{r["seconds"] / base:.1f} |')
+        lines += results_io.cost_table(
+            '## Cost: one update of 16 scalar pairs, window 1000 (median of 5)', results['cost'])
     return lines
 
 

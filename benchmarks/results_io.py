@@ -96,3 +96,25 @@ def run_facts(args, **environment) -> dict:
     env = {'cpu_count': os.cpu_count(), 'machine': platform.machine(),
            'torch': torch.__version__, **environment}
     return {'args': arguments(args), 'environment': env}
+
+
+def median_seconds(fn, repeats: int = 5) -> float:
+    """Call ``fn`` once to warm up, then return the median wall time of ``repeats`` calls."""
+    import time
+    fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(sorted(times)[len(times) // 2])
+
+
+def cost_table(title: str, rows: list) -> list:
+    """Markdown lines: ``title``, then each {'variant', 'seconds'} in ms and x the first row."""
+    lines = ['', title, '', '| variant | ms | x plain |', '|---|---|---|']
+    base = rows[0]['seconds']
+    for r in rows:
+        lines.append(f'| {r["variant"]} | {r["seconds"] * 1e3:.0f} | '
+                     f'{r["seconds"] / base:.1f} |')
+    return lines

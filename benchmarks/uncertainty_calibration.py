@@ -206,13 +206,7 @@ def run_cost(est, args, log) -> list:
     }
     records = []
     for name, fn in variants.items():
-        fn()
-        times = []
-        for _ in range(5):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        records.append({'variant': name, 'seconds': float(np.median(times))})
+        records.append({'variant': name, 'seconds': results_io.median_seconds(fn)})
         log(f'cost {name}: {records[-1]["seconds"] * 1e3:.0f} ms')
     return records
 
@@ -245,12 +239,8 @@ def markdown(args, results, seconds) -> list:
             lines.append(f'| {r["family"]} | {r["case"]} | {r["truth"]:.3f} | {r["n"]} | '
                          f'{r["infonet_power"]:.2f} | {r["ksg_power"]:.2f} |')
     if 'cost' in results:
-        lines += ['', '## Cost: 16 pairs, N = 1000 (median of 5 calls)', '',
-                  '| variant | ms | x plain |', '|---|---|---|']
-        base = results['cost'][0]['seconds']
-        for r in results['cost']:
-            lines.append(f'| {r["variant"]} | {r["seconds"] * 1e3:.0f} | '
-                         f'{r["seconds"] / base:.1f} |')
+        lines += results_io.cost_table('## Cost: 16 pairs, N = 1000 (median of 5 calls)',
+                                       results['cost'])
     return lines
 
 

@@ -30,7 +30,8 @@ setup(
     license=package_xml_field('license'),
     python_requires='>=3.10',
     packages=find_packages(include=['infonet_ros', 'infonet_ros.*']),
-    package_data={'infonet_ros.core': ['weights/*.pt', 'weights/*.null.json']},
+    package_data={'infonet_ros.core': [
+        'weights/*.pt', 'weights/*.null.json', 'weights/precision_cost.json']},
     # Training leftovers that may sit beside the shipped weights in a work tree.
     exclude_package_data={'infonet_ros.core': ['weights/*.resume.pt']},
     install_requires=[

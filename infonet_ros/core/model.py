@@ -128,6 +128,13 @@ class MLP(nn.Module):
         return self.drop(self.proj(F.gelu(self.fc(x))))
 
 
+def _like(x: torch.Tensor, module: nn.Module) -> torch.Tensor:
+    """``x`` in the dtype of ``module``'s parameters (itself if it has none or the same)."""
+    for p in module.parameters():
+        return x.to(p.dtype)
+    return x
+
+
 # Key count up to which ``attend`` uses plain matmuls instead of the fused attention kernel.
 PLAIN_ATTENTION_MAX_KEYS = 64
 
@@ -155,7 +162,11 @@ def attend(mha: nn.MultiheadAttention, q: torch.Tensor, kv: torch.Tensor) -> tor
         # With few keys (latents, a subset of points) plain batched matmuls are 1.5-3x
         # faster on the CPU than the fused kernel; with hundreds of keys the fused one wins.
         scores = qh @ kvh[0].transpose(-1, -2) * (d // h) ** -0.5  # (B, H, Q, K)
-        out = F.dropout(scores.softmax(-1), p, mha.training) @ kvh[1]  # (B, H, Q, dh)
+        # Softmax in float32 even for reduced-precision weights: the CPU's bfloat16 softmax
+        # is about twice as slow as casting there and back (a no-op for float32).
+        attn = scores.to(torch.promote_types(scores.dtype, torch.float32)).softmax(-1)
+        attn = attn.to(scores.dtype)  # (B, H, Q, K)
+        out = F.dropout(attn, p, mha.training) @ kvh[1]  # (B, H, Q, dh)
     return mha.out_proj(out.transpose(1, 2).reshape(b, nq, d))  # (B, Q, D)
 
 
@@ -220,19 +231,24 @@ class InfoNet(nn.Module):
             # carry every point. A strided subset spans a time-ordered window evenly.
             keep = torch.linspace(0, n - 1, self.cfg.encoder_points, device=uv.device)
             pts = uv[:, keep.round().long()]  # (B, M, 2)
-        tokens = self.point_embed(fourier_features(pts, self.cfg.n_fourier))  # (B, M, D)
+        # Features are computed in float32 and each stage runs in its parameters' dtype: all
+        # float32, or reduced precision for some stages (infonet_ros.core.precision).
+        feats = fourier_features(pts, self.cfg.n_fourier)  # (B, M, F)
+        tokens = self.point_embed(_like(feats, self.point_embed))  # (B, M, D)
         z = self.latents.expand(b, -1, -1)  # (B, L, D)
-        z = self.encode(z, tokens)  # (B, L, D)
+        z = self.encode(_like(z, self.encode), _like(tokens, self.encode))  # (B, L, D)
         for blk in self.process:
-            z = blk(z)  # (B, L, D)
-        qf = fourier_features(self.coarse_xy, self.cfg.n_fourier)  # (Q, F)
-        h = self.query_embed(qf).expand(b, -1, -1)  # (B, Q, D)
+            z = blk(_like(z, blk))  # (B, L, D)
+        qf = fourier_features(self.coarse_xy.to(uv.dtype), self.cfg.n_fourier)  # (Q, F)
+        h = self.query_embed(_like(qf, self.query_embed)).expand(b, -1, -1)  # (B, Q, D)
         cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
-        h = h + self.cell_embed(cells)  # (B, Q, D)
-        h = self.read_latents(h, z)  # (B, Q, D)
+        h = _like(h, self.cell_embed) + self.cell_embed(_like(cells, self.cell_embed))
+        h = self.read_latents(_like(h, self.read_latents), _like(z, self.read_latents))
         s = self.cfg.coarse_grid
         h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
-        return self.upsample(h).squeeze(1)  # (B, G, G)
+        for layer in self.upsample:
+            h = layer(_like(h, layer))
+        return h.squeeze(1).to(uv.dtype)  # (B, G, G)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -319,6 +335,8 @@ def load_checkpoint(path=None, map_location='cpu'):
     except Exception as exc:
         raise WeightsError(f'InfoNet weights file {path} does not match its config: '
                            f'{exc}') from exc
+    # The measured accuracy of reduced precision is keyed by it (infonet_ros.core.precision).
+    model.content_hash = ckpt.get(HASH_FIELD)
     return model.eval(), dict(ckpt.get('provenance', {}))
 
 

@@ -30,8 +30,8 @@ RHOS = (0.0, 0.5, 0.9, 0.99)
 
 @pytest.fixture(scope='module', params=sorted(SHIPPED_WEIGHTS))
 def pair(request):
-    """(torch estimator, onnxruntime estimator) of one shipped model, on the CPU."""
-    return (InfoNetEstimator.from_pretrained(request.param, device='cpu'),
+    """(torch estimator, onnxruntime estimator) of one shipped model, on the CPU, float32."""
+    return (InfoNetEstimator.from_pretrained(request.param, device='cpu', precision='fp32'),
             InfoNetEstimator.from_pretrained(request.param, device='cpu',
                                              backend='onnxruntime'))
 

@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="checkpoint file, or a shipped model: 'default' (the default), 'fine' "
                    "or 'fast' (docs/model_card.md)")
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
+    p.add_argument('--precision', default='auto', choices=('auto', 'fp32', 'bf16', 'fp16'),
+                   help='dtype of the network (auto: bf16 where the CPU has it and its '
+                   'measured cost is small, else fp32)')
     p.add_argument('--uncertainty', action='store_true',
                    help='also print the interval, the p-value of independence and the noise '
                    'floor (infonet_ros.core.uncertainty)')
@@ -83,7 +86,8 @@ def main(argv=None) -> int:
     from infonet_ros.core.model import WeightsError
     try:
         x, y = read_columns(args.csv, [args.x, args.y])
-        est = InfoNetEstimator.from_pretrained(args.weights, device=args.device)
+        est = InfoNetEstimator.from_pretrained(args.weights, device=args.device,
+                                               precision=args.precision)
         if args.uncertainty:
             print(format_uncertainty(est.estimate_with_uncertainty(
                 x, y, level=args.level, null=args.null)))

@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=PROGRAM, description=__doc__.split(': ', 1)[1].strip())
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
     p.add_argument('--device', default='cpu', help='device of InfoNet: cpu, cuda or auto')
+    p.add_argument('--precision', default='fp32', choices=('fp32', 'bf16', 'fp16', 'auto'),
+                   help='dtype of the network (default fp32, the reference; the cost of the '
+                   'others: benchmarks/precision_accuracy.py)')
     p.add_argument('--quick', action='store_true',
                    help='small settings for a smoke check (writes NAME_quick.*)')
     p.add_argument('--seeds', type=int, default=None,

@@ -20,7 +20,8 @@ from infonet_ros.streams.pairs import normalize_msg_type, PairSpecError, parse_p
 OVERRIDABLE = ('window', 'update_rate', 'sync_mode', 'slop', 'queue_size', 'max_gap',
                'time_jump', 'use_receive_time', 'max_buffer', 'n_slices', 'slice_seed',
                'uncertainty', 'uncertainty_level', 'null_draws', 'n_halves',
-               'uncertainty_slices', 'null_table', 'device', 'weights', 'backend', 'jit')
+               'uncertainty_slices', 'null_table', 'device', 'weights', 'backend', 'precision',
+               'jit')
 
 
 class AnalysisError(RuntimeError):

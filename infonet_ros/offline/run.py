@@ -103,7 +103,7 @@ def load_estimator(cfg, weights=None, device=None):
     try:
         return InfoNetEstimator.from_pretrained(weights or cfg.weights or None,
                                                 device or cfg.device, jit=cfg.jit,
-                                                backend=cfg.backend)
+                                                backend=cfg.backend, precision=cfg.precision)
     except (WeightsError, ValueError, ImportError) as exc:
         raise AnalysisError(str(exc)) from None
 

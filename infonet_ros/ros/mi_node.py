@@ -206,9 +206,12 @@ class MiNode(Node):
             raise ConfigError(f'device: {exc}') from None
         try:
             return InfoNetEstimator.from_pretrained(self._weights_path, dev, jit=self.cfg.jit,
-                                                    backend=self.cfg.backend)
+                                                    backend=self.cfg.backend,
+                                                    precision=self.cfg.precision)
         except ImportError as exc:  # backend onnxruntime without its packages
             raise ConfigError(f'backend {self.cfg.backend}: {exc}') from None
+        except ValueError as exc:  # a precision the backend does not run
+            raise ConfigError(f'precision {self.cfg.precision}: {exc}') from None
 
     def _setup_message_filters(self):
         self._sync_inputs = make_synchronizers(self.engine.link_topics, self.cfg.queue_size,
@@ -375,7 +378,7 @@ class MiNode(Node):
                 'model_steps': prov.get('steps', 'unknown'),
                 'model_commit': prov.get('commit', 'unknown'),
                 'sync_mode': self.sync_mode, 'executor': self.executor_kind,
-                'jit': jit_state(self.estimator),
+                'jit': jit_state(self.estimator), 'precision': self.estimator.precision,
                 'intake': intake_state(self.engine.topics, self._raw),
                 # Threads sharing each pass's rows: the forward thread has the torch threads
                 # set in __init__, as this (executor) thread has.

@@ -163,6 +163,7 @@ def environment(est, weights) -> dict:
     return {'python': platform.python_version(), 'torch': torch.__version__,
             'threads': torch.get_num_threads(), 'cpu': platform.processor() or
             platform.machine(), 'cpu_count': os.cpu_count(), 'device': str(est.device),
+            'precision': est.precision,
             'weights': os.path.basename(resolve_weights(weights)),
             'weights_provenance': weights_identity(est.provenance),
             'date': datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}
@@ -174,7 +175,8 @@ def run(args, log=print) -> tuple[dict, str]:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = settings(args)
-    est = InfoNetEstimator.from_pretrained(args.weights, device=args.device)
+    est = InfoNetEstimator.from_pretrained(args.weights, device=args.device,
+                                           precision=getattr(args, 'precision', 'fp32'))
     runner = Runner(est, cfg, log)
     warm = np.random.default_rng(0).standard_normal((2, max(cfg['ns'])))
     for n in cfg['ns']:  # first calls pay one-off allocation costs; keep them out of timing

@@ -341,7 +341,7 @@ def test_estimates_match_the_library_on_the_same_window(tmp_path, weights, rclpy
     assert info['model_steps'] == str(est.provenance.get('steps', 'unknown'))
     assert info['sync_mode'] == 'interpolate' and int(info['updates_published']) >= 1
     assert info['executor'] == ('events' if have_events_executor() else 'single')
-    assert info['jit'] == 'on'
+    assert info['jit'] == 'on' and info['precision'] == est.precision
     assert info['forward_scheduling'] == 'normal'  # forward_priority 0, the default
     # Two torch threads share the rows of each pass (workers='auto'; 2 + 2 of the 4 pairs).
     assert info['row_workers'] == '2'

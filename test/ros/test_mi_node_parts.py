@@ -107,16 +107,17 @@ def test_a_device_change_rebuilds_the_estimator_with_every_setting(rclpy_context
         Parameter('topics', value=['/t/js=sensor_msgs/msg/JointState']),
         Parameter('pairs', value=['/t/js:position[0] ~ /t/js:velocity[0]']),
         Parameter('window', value=64), Parameter('device', value='cpu'),
-        Parameter('jit', value=False)])
+        Parameter('jit', value=False), Parameter('precision', value='bf16')])
     try:
         before = node.estimator
         result = node._on_set_parameters([Parameter('device', value='cpu')])
         assert result.successful, result.reason
         after = node.estimator
         assert after is not before and after.model is not before.model
-        for setting in ('jit', 'max_set_size', 'workers', 'split_seed', 'provenance'):
+        for setting in ('jit', 'max_set_size', 'workers', 'split_seed', 'provenance',
+                        'precision'):
             assert getattr(after, setting) == getattr(before, setting), setting
-        assert node.cfg.device == 'cpu'
+        assert node.cfg.device == 'cpu' and after.precision == 'bf16'
         refused = node._on_set_parameters([Parameter('device', value='tpu')])
         assert not refused.successful and 'device' in refused.reason
         assert node.estimator is after

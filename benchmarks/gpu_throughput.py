@@ -12,11 +12,13 @@ estimate, run as
 - ``onnxruntime``: its ONNX graph (:mod:`infonet_ros.core.onnx_backend`; CPU provider, or
   CUDA where this onnxruntime build has it),
 
-in float32 and where supported in reduced precision: float16 (torch autocast on CUDA;
-onnxruntime with matrix products and convolutions in float16 on CUDA,
-:func:`~infonet_ros.core.onnx_backend.autocast_float16`) and bfloat16 (torch autocast, on
-the CPU and on GPUs with bfloat16). A TorchScript trace does not record autocast (a trace
-made under bfloat16 autocast gives the float32 numbers), so ``torch jit`` is float32 only.
+in float32 and where supported in reduced precision: bfloat16 and float16 in torch as
+``InfoNetEstimator(precision=...)`` runs them (:func:`infonet_ros.core.precision.
+with_precision`: the network's stages in that dtype, the table layer and the readout in
+float32; eager and traced alike; bfloat16 on the CPU and on GPUs that have it, float16 on
+CUDA), and float16 in onnxruntime on CUDA (matrix products and convolutions,
+:func:`~infonet_ros.core.onnx_backend.autocast_float16`). The accuracy of each precision on
+every evaluation family is benchmarks/precision_accuracy.py's.
 
 Throughput: one pass takes B windows of N copula ranks in host memory (as the estimator
 holds them after ranking) to B estimates in host memory, copies included; estimates per
@@ -35,7 +37,6 @@ Writes benchmarks/results/NAME.{json,md} (NAME: gpu_throughput; --quick: gpu_thr
 """
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -49,12 +50,13 @@ from infonet_ros.core.copula import pair_ranks  # noqa: E402
 from infonet_ros.core.estimator import resolve_device  # noqa: E402
 from infonet_ros.core.export import onnx_model  # noqa: E402
 from infonet_ros.core.model import load_checkpoint  # noqa: E402
+from infonet_ros.core.precision import with_precision  # noqa: E402
 from infonet_ros.core.readout import crossfit_indices, ModelReadout  # noqa: E402
 from infonet_ros.core.tracing import TracedNetwork  # noqa: E402
 import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)
-PRECISIONS = {'fp32': None, 'fp16': torch.float16, 'bf16': torch.bfloat16}
+PRECISIONS = ('fp32', 'bf16', 'fp16')
 BACKENDS = ('torch eager', 'torch jit', 'onnxruntime')
 # The numbers every combination is compared with: the estimator's default path.
 REFERENCE = ('torch eager', 'fp32')
@@ -84,10 +86,8 @@ def unsupported(backend: str, precision: str, device: torch.device, providers) -
         return ''
     if precision == 'fp32':
         return ''
-    if backend == 'torch jit':
-        return 'a trace does not record autocast'
     if precision == 'fp16' and device.type != 'cuda':
-        return 'float16 autocast on CUDA only'
+        return 'float16 on CUDA only: a CPU emulates it, slowly'
     if precision == 'bf16' and device.type == 'cuda' and not torch.cuda.is_bf16_supported():
         return 'this GPU has no bfloat16'
     return ''
@@ -108,17 +108,14 @@ def make_runner(backend: str, precision: str, readout: ModelReadout, device: tor
                 sessions[n] = OnnxSession(data, device, threads)
             return sessions[n].run(ranks).astype(np.float64)
         return run_onnx
-    module = readout
+    module = readout = ModelReadout(with_precision(readout.model, precision), readout.seed)
     if backend == 'torch jit':
         crossfit = readout.model.cfg.readout == 'crossfit'
         module = TracedNetwork(readout, prepare=(
             lambda r: crossfit_indices(r.shape[-1], readout.seed)) if crossfit else None)
-    dtype = PRECISIONS[precision]
 
     def run_torch(ranks):
-        cast = (torch.autocast(device.type, dtype=dtype) if dtype is not None
-                else contextlib.nullcontext())
-        with torch.no_grad(), cast:
+        with torch.no_grad():
             mi = module(torch.from_numpy(ranks).to(device))  # (B,)
         return mi.double().cpu().numpy()
     return run_torch

@@ -58,7 +58,7 @@ import results_io  # noqa: E402  (benchmarks/, the script's own folder)
 RHOS = (0.0, 0.3, 0.5, 0.75, 0.9, 0.95, 0.99)
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 BACKENDS = ('torch eager', 'torch jit', 'onnxruntime')
-# The numbers every combination is compared with: the estimator's default path.
+# The numbers every combination is compared with: the float32 reference.
 REFERENCE = ('torch eager', 'fp32')
 
 
@@ -222,7 +222,7 @@ def tables(result: dict, args) -> list[str]:
             lines.append(f'| {backend} | {precision} | ' + ' | '.join(cells) + ' |')
         lines.append('')
     lines += ['### Accuracy cost of reduced precision (Gaussian pairs, known MI)', '',
-              "Differences from torch eager fp32 (the estimator's default path), in nats.", '',
+              'Differences from torch eager fp32 (the reference), in nats.', '',
               '| backend | precision | N | windows | mean abs diff | max abs diff | '
               'MAE vs truth |', '|---|---|---:|---:|---:|---:|---:|']
     for r in result['accuracy']:

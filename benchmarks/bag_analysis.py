@@ -168,6 +168,7 @@ def summarize(args, est, names, every, m, loads) -> dict:
                      'batch_rows': result.options['batch_rows'],
                      'batch_ms_per_row_searched': result.options.get('batch_ms_per_row', {}),
                      'torch_threads': torch.get_num_threads(), 'jit': est.jit,
+                     'precision': est.precision,
                      'ksg': 'sklearn k=3, 1 core'},
         'time': {'analysis_s': analysis_s, 'infonet_forward_s': t['infonet_s'],
                  'read_and_pair_s': t['read_and_pair_s'], 'ksg_s': t['ksg_s'],
@@ -204,7 +205,8 @@ def markdown(s: dict) -> list[str]:
         '# Offline bag analysis: walking recording', '',
         f"{st['pairs']} channel pairs, window {st['window']}, update every "
         f"{st['update_every']} samples: {st['updates']} updates, {st['estimates']} estimates; "
-        f"{'TorchScript traces' if st['jit'] else 'eager forward passes'}, "
+        f"{'TorchScript traces' if st['jit'] else 'eager forward passes'} in "
+        f"{st.get('precision', 'fp32')}, "
         f"{st['torch_threads']} torch threads, {st['batch_rows']} rows "
         'per pass. Load average before/after: '
         f"{load_before[0]:.1f} / {load_after[0]:.1f} on {env['cpu_count']} cores"

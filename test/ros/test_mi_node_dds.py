@@ -518,6 +518,9 @@ CONFIG_ERRORS = [
     ({'pairs': ['imu_a:linear_acceleration.x ~ /t/missing:data']}, '/t/missing'),
     ({'device': 'tpu'}, 'device'),
     ({'update_rate': 5}, 'needs a decimal point'),  # an int for a float parameter
+    ({'precision': 'int8'}, 'precision'),
+    # onnxruntime runs float32 (or, where it is missing, the install line names it).
+    ({'backend': 'onnxruntime', 'precision': 'bf16'}, 'onnxruntime'),
     # No pairs at all (no params file of one's own): the built-in defaults watch nothing.
     ({'topics': [], 'pairs': []}, 'no pairs to watch'),
 ]

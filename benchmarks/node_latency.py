@@ -136,7 +136,8 @@ def measure(args, rate: float, duration: float, env: dict, tmp: str) -> dict:
 
     topics, pairs = bench_pairs(args.topics, args.pairs)
     params = {'topics': topics, 'pairs': pairs, 'window': args.window,
-              'update_rate': args.update_rate, 'sync_mode': 'interpolate', 'device': 'cpu',
+              'update_rate': args.update_rate, 'sync_mode': 'interpolate',
+              'device': args.device,
               'weights': args.weights or '', 'qos_depth': args.qos_depth,
               'torch_threads': args.threads, 'executor': args.executor,
               'forward_priority': args.forward_priority,
@@ -287,7 +288,8 @@ def render(result: dict) -> str:
         f"{m.get('precision') or result['config'].get('precision', 'fp32')}.", '',
         f"Setup: {result['config']['topics']} Imu topics at {m['rate_hz_per_topic']:g} Hz "
         f"each, {result['config']['pairs']} scalar pairs, window {result['config']['window']},"
-        f" {result['config']['update_rate']:g} updates/s, CPU, input QoS sensor_data with "
+        f" {result['config']['update_rate']:g} updates/s, device "
+        f"{result['config'].get('device', 'cpu')}, input QoS sensor_data with "
         f"depth {result['config']['qos_depth']}.", '',
         '| metric | value |', '| --- | --- |',
         f"| e2e latency p50 / p90 / p99 / max [ms] | {m['e2e_latency_ms']['p50']:.1f} / "
@@ -348,6 +350,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--no-raw-intake', action='store_true',
                    help="decode every input message (the node's raw_intake parameter false)")
     p.add_argument('--weights', default=None, help='checkpoint (default: shipped weights)')
+    p.add_argument('--device', default='cpu',
+                   help="the node's device parameter: cpu, cuda or auto (default cpu)")
     p.add_argument('--precision', default='auto', choices=('auto', 'fp32', 'bf16', 'fp16'),
                    help="the node's precision parameter (default auto)")
     p.add_argument('--uncertainty', default='off', choices=('off', 'iid', 'shift'),
@@ -394,6 +398,7 @@ def main(argv=None) -> int:
                    'forward_priority': args.forward_priority,
                    'raw_intake': not args.no_raw_intake, 'weights': args.weights or 'default',
                    'uncertainty': args.uncertainty, 'precision': args.precision,
+                   'device': args.device,
                    'quick': args.quick},
         'main': main_run, 'sweep': sweep,
         'highest_rate_held_hz_per_topic': max(held) if held else None,

@@ -128,7 +128,8 @@ def backend_rows(args) -> list[dict]:
 
 
 def interleaved_ms(calls: dict, seconds: float) -> dict:
-    """Time ``calls`` ({key: fn}) in turn, round after round, for ``seconds`` each.
+    """
+    Time ``calls`` ({key: fn}) in turn, round after round, for ``seconds`` each.
 
     Return {key: (median, fastest) ms}. Taking turns spreads drifting load (another
     process, the host) over every variant alike, which separate runs would not.

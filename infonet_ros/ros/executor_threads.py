@@ -4,7 +4,8 @@
 Threads of the MI node: the executor that runs it and the torch threads of the forward pass.
 
 The executor thread takes every input message; the forward pass runs in a thread of its own
-(``MiNode._work``) with the torch threads of :func:`forward_threads`.
+(:class:`infonet_ros.ros.forward_worker.ForwardWorker`) with the torch threads of
+:func:`forward_threads`.
 """
 
 from __future__ import annotations

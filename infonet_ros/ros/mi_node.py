@@ -8,8 +8,9 @@ A thin shell around the ROS-free stream pipeline: :mod:`infonet_ros.streams.node
 :mod:`infonet_ros.streams.feed` (the stamp rule), :mod:`infonet_ros.streams.window_engine`
 (validation, pairing, windows), :mod:`infonet_ros.streams.batch_estimate` (one forward pass per
 update). Subscriptions and timers run in the executor thread; the forward pass runs in a worker
-thread so that input keeps flowing while the network computes (an update that finds the
-previous pass still running is skipped and counted). Around the node class, in ``ros/``:
+thread (``forward_worker``) so that input keeps flowing while the network computes (an update
+that finds the previous pass still running is skipped and counted). Around the node class, in
+``ros/``:
 parameter declaration (``node_parameters``), message_filters pairing
 (``message_filters_sync``), executor and threads (``executor_threads``), ``diagnostics``
 (with ``input_health`` and ``graph_checks``), ``conversions``, and how the process ends
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 import dataclasses
 import faulthandler
-import queue
 import socket
 import sys
 import threading
@@ -40,9 +40,9 @@ from rclpy.serialization import deserialize_message
 
 from infonet_ros.ros.conversions import (estimates_to_array, import_message_type, input_qos,
                                          MessageTypeError, output_qos, time_to_float)
-from infonet_ros.ros.diagnostics import (DiagnosticsBuilder, HealthInput, intake_state,
-                                         jit_state, LatencyStats)
+from infonet_ros.ros.diagnostics import DiagnosticsBuilder, HealthInput, intake_state, jit_state
 from infonet_ros.ros.executor_threads import forward_threads, make_executor, spin_until_shutdown
+from infonet_ros.ros.forward_worker import ForwardWorker
 from infonet_ros.ros.graph_checks import ClockWatch, MixedStreams, TypeConflicts
 from infonet_ros.ros.message_filters_sync import (have_message_filters, make_synchronizers,
                                                   StampedRow)
@@ -50,8 +50,6 @@ from infonet_ros.ros.node_parameters import (checked_changes, declare_node_param
                                              override_names)
 from infonet_ros.ros.process_exit import (init_error_message, leave, print_fatal,
                                           teardown_within)
-from infonet_ros.ros.thread_priority import describe_policy, use_fifo
-from infonet_ros.streams.batch_estimate import estimate_windows
 from infonet_ros.streams.cdr_reader import CdrUnsupported
 from infonet_ros.streams.feed import add_item, item_stamp
 from infonet_ros.streams.fields import check_field_path, FieldError
@@ -106,10 +104,6 @@ class MiNode(Node):
         # The executor thread adds input to the engine, the forward thread reads windows.
         self._engine_lock = threading.Lock()
         self._create_publishers()
-        self._latency = LatencyStats()  # forward passes of an update (inference_latency)
-        self._update_time = LatencyStats()  # the call that runs them, timed around it
-        self._last = {}  # pair name -> its last PairEstimate
-        self._estimated_at = {}  # pair name -> time.monotonic() its last estimate was published
         self._clock_watch = ClockWatch(self._now,
                                        lambda: self.get_parameter('use_sim_time').value)
         self._conflicts = TypeConflicts(self, self._type_names)
@@ -118,9 +112,6 @@ class MiNode(Node):
         self._sources = {p.name: tuple(
             f'{self.resolve_topic_name(s.topic)}:{",".join(s.fields)}' for s in (p.x, p.y))
             for p in self.cfg.pairs}
-        self._updates = 0
-        self._skipped = 0
-        self._skipped_at = {}  # pair name -> self._skipped when its last estimate was published
         self._warned = {}  # warning key -> time it was last logged (monotonic)
 
         self._sync_inputs = {}
@@ -131,13 +122,8 @@ class MiNode(Node):
         self._subs = [self._subscribe(t, qos) for t in self.engine.topics]
 
         self.executor_kind = ''  # set by main() (or whoever spins the node)
-        self.forward_scheduling = 'normal'  # set by the forward thread as it starts
-        self._fifo_forward = False  # the forward thread runs SCHED_FIFO (set as it starts)
-        self._busy = threading.Event()
-        self._jobs = queue.Queue()
-        self._worker = threading.Thread(target=self._work, name='infonet_forward',
-                                        daemon=True)
-        self._worker.start()
+        self._forward = ForwardWorker(self._ready_windows, self._publish_estimates, self._warn,
+                                      self.context.ok, self.cfg.forward_priority)
         self._timer = self.create_timer(self.cfg.update_period, self._on_update)
         # Diagnostics on the wall clock: with use_sim_time and no /clock the node clock stands
         # still, and so do the updates; the reports must go on to say so.
@@ -303,21 +289,7 @@ class MiNode(Node):
     # ---- updates -------------------------------------------------------------------------
 
     def _on_update(self):
-        if self._busy.is_set():
-            self._skipped += 1
-            return
-        if self._fifo_forward:
-            # A real-time forward thread builds the windows itself: the whole update then
-            # runs ahead of every normal thread (p99 target met; docs/node.md, Threads and
-            # timing). Under normal scheduling it could be preempted while holding the
-            # engine, stalling the input: this thread builds them, as it takes the input.
-            self._busy.set()
-            self._jobs.put((None, self.estimator, self.cfg))
-            return
-        windows = self._ready_windows()
-        if windows:
-            self._busy.set()
-            self._jobs.put((windows, self.estimator, self.cfg))
+        self._forward.request(self.estimator, self.cfg)
 
     def _ready_windows(self):
         with self._engine_lock:  # input callbacks wait the ~1-2 ms this takes
@@ -326,54 +298,18 @@ class MiNode(Node):
         return [w for w in windows if w.pair.x.topic not in mixed
                 and w.pair.y.topic not in mixed] if mixed else windows
 
-    def _work(self):
-        if self.cfg.forward_priority:
-            refused = use_fifo(self.cfg.forward_priority)
-            if refused:
-                self.get_logger().warning(
-                    f'forward_priority {self.cfg.forward_priority}: SCHED_FIFO refused '
-                    f'({refused}); the forward pass keeps the normal scheduling')
-                self.forward_scheduling = f'normal (SCHED_FIFO refused: {refused})'
-            else:
-                self.forward_scheduling = describe_policy()
-                self._fifo_forward = True
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            windows, estimator, cfg = job
-            try:
-                if windows is None:
-                    windows = self._ready_windows()
-                if not windows:
-                    continue
-                t0 = time.perf_counter()
-                estimates, latency = estimate_windows(
-                    estimator, windows, cfg.n_slices, cfg.slice_seed,
-                    cfg.uncertainty_options())
-                update_time = time.perf_counter() - t0
-                arr = estimates_to_array(estimates, latency, self._sources)
-                arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
-                self._pub.publish(arr)
-                for est, msg in zip(estimates, arr.estimates):
-                    pub = self._pair_pubs.get(est.pair.name)
-                    if pub is not None:
-                        pub.publish(msg)
-                self._latency.add(latency)
-                self._update_time.add(update_time)
-                self._updates += 1
-                self._last.update({e.pair.name: e for e in estimates})
-                now = time.monotonic()
-                self._estimated_at.update({e.pair.name: now for e in estimates})
-                self._skipped_at.update({e.pair.name: self._skipped for e in estimates})
-            except Exception as exc:  # the node must not die of one bad update
-                if self.context.ok():  # else: shutting down while a pass was running
-                    self._warn('update', f'update failed: {type(exc).__name__}: {exc}')
-            finally:
-                self._busy.clear()
+    def _publish_estimates(self, estimates, latency):
+        """Publish an update's estimates (forward thread): the array, then per pair."""
+        arr = estimates_to_array(estimates, latency, self._sources)
+        arr.publish_latency = self._now() - time_to_float(arr.header.stamp)
+        self._pub.publish(arr)
+        for est, msg in zip(estimates, arr.estimates):
+            pub = self._pair_pubs.get(est.pair.name)
+            if pub is not None:
+                pub.publish(msg)
 
     def _on_diagnostics(self):
-        prov = self.estimator.provenance
+        prov, fw = self.estimator.provenance, self._forward
         info = {'device': str(self.estimator.device), 'weights': self._weights_path,
                 'model_steps': prov.get('steps', 'unknown'),
                 'model_commit': prov.get('commit', 'unknown'),
@@ -383,17 +319,17 @@ class MiNode(Node):
                 # Threads sharing each pass's rows: the forward thread has the torch threads
                 # set in __init__, as this (executor) thread has.
                 'row_workers': self.estimator.worker_count(),
-                'forward_scheduling': self.forward_scheduling, 'window': self.cfg.window,
-                'update_rate_hz': self.cfg.update_rate, 'updates_published': self._updates,
-                'updates_skipped_busy': self._skipped, 'time_jumps': self.engine.resets,
+                'forward_scheduling': fw.scheduling, 'window': self.cfg.window,
+                'update_rate_hz': self.cfg.update_rate, 'updates_published': fw.updates,
+                'updates_skipped_busy': fw.skipped, 'time_jumps': self.engine.resets,
                 'rows_per_update': rows_per_update(self.cfg),
                 'uncertainty': self.cfg.uncertainty}
         health = HealthInput(
             now=time.monotonic(), stale_periods=self.cfg.stale_periods,
             no_input_timeout=self.cfg.no_input_timeout, update_period=self.cfg.update_period,
-            estimated_at=dict(self._estimated_at), expected_types=self._type_names,
-            skipped_busy=self._skipped, skipped_at_estimate=dict(self._skipped_at),
-            pass_running=self._busy.is_set(),
+            estimated_at=dict(fw.estimated_at), expected_types=self._type_names,
+            skipped_busy=fw.skipped, skipped_at_estimate=dict(fw.skipped_at),
+            pass_running=fw.busy.is_set(),
             clock_problem=self._clock_watch.problem(
                 max(2.0 * self.cfg.diagnostics_period, 1.0)))
         if health.clock_problem.startswith('sim time'):
@@ -403,8 +339,7 @@ class MiNode(Node):
         self._mixed.update(health.publishers, self.cfg.single_publisher)
         with self._engine_lock:
             status = self._diag.build(self.get_clock().now().to_msg(), self.engine, info,
-                                      self._latency, dict(self._last), health,
-                                      self._update_time)
+                                      fw.latency, dict(fw.last), health, fw.update_time)
         self._diag_pub.publish(status)
 
     # ---- parameters ----------------------------------------------------------------------
@@ -437,12 +372,12 @@ class MiNode(Node):
 
     def destroy_node(self):
         """Stop the timers and the forward-pass worker, then destroy the node."""
-        if hasattr(self, '_worker'):  # else __init__ failed before it started them
-            self._timer.cancel()
-            self._diag_timer.cancel()
-            self._jobs.put(None)
+        for name in ('_timer', '_diag_timer'):  # absent if __init__ failed before them
+            if hasattr(self, name):
+                getattr(self, name).cancel()
+        if hasattr(self, '_forward'):
             # A pass in progress is given WORKER_JOIN_S, then abandoned (see WORKER_JOIN_S).
-            self._worker.join(timeout=WORKER_JOIN_S)
+            self._forward.stop(WORKER_JOIN_S)
         return super().destroy_node()
 
 

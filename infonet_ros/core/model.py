@@ -231,8 +231,8 @@ class InfoNet(nn.Module):
             # carry every point. A strided subset spans a time-ordered window evenly.
             keep = torch.linspace(0, n - 1, self.cfg.encoder_points, device=uv.device)
             pts = uv[:, keep.round().long()]  # (B, M, 2)
-        # Features are computed in float32 and each stage runs in its parameters' dtype: all
-        # float32, or reduced precision for some stages (infonet_ros.core.precision).
+        # Features are computed in the input's dtype and each stage runs in its parameters'
+        # dtype: all the model's, or reduced precision for some (infonet_ros.core.precision).
         feats = fourier_features(pts, self.cfg.n_fourier)  # (B, M, F)
         tokens = self.point_embed(_like(feats, self.point_embed))  # (B, M, D)
         z = self.latents.expand(b, -1, -1)  # (B, L, D)
@@ -242,11 +242,11 @@ class InfoNet(nn.Module):
         qf = fourier_features(self.coarse_xy.to(uv.dtype), self.cfg.n_fourier)  # (Q, F)
         h = self.query_embed(_like(qf, self.query_embed)).expand(b, -1, -1)  # (B, Q, D)
         cells = cell_density(uv, self.cfg.coarse_grid, self.cfg.cell_subdivision)  # (B, Q, C)
-        h = _like(h, self.cell_embed) + self.cell_embed(_like(cells, self.cell_embed))
+        h = _like(h, self.cell_embed) + self.cell_embed(_like(cells, self.cell_embed))  # (B, Q, D)
         h = self.read_latents(_like(h, self.read_latents), _like(z, self.read_latents))
         s = self.cfg.coarse_grid
         h = h.transpose(1, 2).reshape(b, -1, s, s)  # (B, D, S, S)
-        for layer in self.upsample:
+        for layer in self.upsample:  # (B, D, S, S) -> (B, 1, G, G)
             h = layer(_like(h, layer))
         return h.squeeze(1).to(uv.dtype)  # (B, G, G)
 

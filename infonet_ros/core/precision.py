@@ -4,7 +4,7 @@
 Reduced-precision inference: which stages of InfoNet run in bfloat16 or float16, and when.
 
 :func:`with_precision` returns a copy of a model whose stages run in a reduced precision,
-except those of ``FLOAT32_MODULES``: the last convolution writes the critic table, whose
+except :func:`float32_modules`: the last convolution writes the critic table, whose
 values enter the estimate directly (an error of 2^-9 of a table value of 3 is 0.006 nats),
 so it stays float32; the readout (mean of T, log of the integral of e^T) is always float32.
 Features (Fourier, cell counts) are computed in float32 and cast at each stage
@@ -33,8 +33,6 @@ import torch
 
 PRECISIONS = ('auto', 'fp32', 'bf16', 'fp16')
 DTYPES = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
-# Modules (names in the model) that stay float32 in a reduced-precision copy.
-FLOAT32_MODULES = ('upsample.4',)
 # /proc/cpuinfo flags of bfloat16 dot products: x86 AVX512-BF16 and AMX, Arm BF16.
 BF16_FLAGS = frozenset({'avx512_bf16', 'amx_bf16', 'bf16'})
 # Largest increase of MAE against the truth (nats), in any family of the evaluation sets,
@@ -96,11 +94,24 @@ def with_precision(model: torch.nn.Module, precision: str) -> torch.nn.Module:
         raise ValueError("with_precision needs a resolved precision (resolve_precision('auto'))")
     if precision == 'fp32':
         return model
-    out = copy.deepcopy(model).to(DTYPES[precision])
+    out = copy.deepcopy(model)
+    keep = float32_modules(out)
     for name, module in out.named_modules():
-        if name in FLOAT32_MODULES:
-            module.float()
-    for name, buf in out.named_buffers():  # grids and constants keep their exact values
-        module = out.get_submodule(name.rpartition('.')[0]) if '.' in name else out
-        module._buffers[name.rpartition('.')[2]] = buf.float()
+        if name in keep:
+            continue
+        # Parameters only: buffers (the query grid) keep their exact float32 values.
+        for param in module.parameters(recurse=False):
+            if param.is_floating_point():
+                param.data = param.data.to(DTYPES[precision])
     return out.eval()
+
+
+def float32_modules(model: torch.nn.Module) -> set:
+    """
+    Return the names of the modules a reduced-precision copy keeps float32: the table layer.
+
+    The table layer is the model's last convolution (it writes the critic table, whose
+    values enter the estimate directly; see the module doc).
+    """
+    convs = [name for name, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+    return set(convs[-1:])

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.core.model import load_checkpoint, SHIPPED_WEIGHTS
-from infonet_ros.core.precision import (check_precision, cpu_has_bf16, FLOAT32_MODULES,
+from infonet_ros.core.model import InfoNet, InfoNetConfig, load_checkpoint, SHIPPED_WEIGHTS
+from infonet_ros.core.precision import (check_precision, cpu_has_bf16, float32_modules,
                                         MAX_ACCURACY_COST, MEASURED_COST, measured_cost,
                                         resolve_precision, with_precision)
 
@@ -33,15 +33,23 @@ def gaussian_sets(rhos, n, per_rho, seed=0):
 def test_fp32_is_the_model_itself_and_reduced_copies_keep_the_table_layer_float32():
     model, _ = load_checkpoint('default')
     assert with_precision(model, 'fp32') is model
+    assert float32_modules(model) == {'upsample.4'}  # the last convolution: the table layer
     for precision, dtype in (('bf16', torch.bfloat16), ('fp16', torch.float16)):
         copy = with_precision(model, precision)
         assert copy is not model
         for name, param in copy.named_parameters():
-            kept = name.rpartition('.')[0] in FLOAT32_MODULES
+            kept = name.rpartition('.')[0] in float32_modules(model)
             assert param.dtype == (torch.float32 if kept else dtype), name
         assert all(b.dtype == torch.float32 for b in copy.buffers())
     # The original is untouched: the copy owns its parameters.
     assert all(p.dtype == torch.float32 for p in model.parameters())
+
+
+def test_buffers_keep_their_float32_values_whatever_the_grid():
+    # A 12 x 12 query grid has cell centres bfloat16 cannot hold exactly.
+    model = InfoNet(InfoNetConfig(coarse_grid=12, grid_size=48)).eval()
+    copy = with_precision(model, 'bf16')
+    assert torch.equal(copy.coarse_xy, model.coarse_xy)
 
 
 @pytest.mark.parametrize('weights', sorted(SHIPPED_WEIGHTS))

@@ -150,7 +150,11 @@ class WindowBatcher:
         """Return the batching and comparisons of the run, as the summary reports them."""
         out = {'ksg': self.ksg, 'shuffle_control': self.shuffle_control,
                'batch_rows': self.fixed_rows or f'auto ({self.batch_rows})',
-               'batch_rows_used': self.batch_rows}
+               'batch_rows_used': self.batch_rows,
+               # What 'auto' resolved to on this machine: estimates differ between machines
+               # with and without bfloat16 instructions (docs/jetson.md, Precision).
+               'precision': getattr(self.estimator, 'precision', 'fp32'),
+               'backend': getattr(self.estimator, 'backend', 'torch')}
         if self.tuner is not None:  # what the search measured: ms per row by batch size
             out['batch_ms_per_row'] = {k: round(v * 1e3, 4)
                                        for k, v in self.tuner.costs.items()}

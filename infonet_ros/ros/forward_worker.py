@@ -63,8 +63,8 @@ class ForwardWorker:
             return
         if self.fifo:
             # A real-time thread builds the windows itself: the whole update then runs
-            # ahead of every normal thread (p99 target met; docs/node.md, Threads and
-            # timing). Under normal scheduling it could be preempted while holding the
+            # ahead of every normal thread (docs/node.md, Threads and timing). Under normal
+            # scheduling it could be preempted while holding the
             # engine, stalling the input: the caller's thread builds them, as it takes input.
             self.busy.set()
             self._jobs.put((None, estimator, cfg))

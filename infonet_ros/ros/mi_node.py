@@ -196,8 +196,8 @@ class MiNode(Node):
                                                     precision=self.cfg.precision)
         except ImportError as exc:  # backend onnxruntime without its packages
             raise ConfigError(f'backend {self.cfg.backend}: {exc}') from None
-        except ValueError as exc:  # a precision the backend does not run
-            raise ConfigError(f'precision {self.cfg.precision}: {exc}') from None
+        except ValueError as exc:  # e.g. a precision the backend does not run (names it)
+            raise ConfigError(str(exc)) from None
 
     def _setup_message_filters(self):
         self._sync_inputs = make_synchronizers(self.engine.link_topics, self.cfg.queue_size,

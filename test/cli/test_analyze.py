@@ -464,3 +464,22 @@ def test_info_lists_topics(tmp_path, capsys):
     out = capsys.readouterr().out
     assert '/a/imu' in out and 'sensor_msgs/msg/Imu' in out and '60 msgs' in out
     assert 'stored definition' in out
+
+
+def test_precision_flag_reaches_the_estimates_and_the_summary(tmp_path, estimator, run_cli):
+    bag = write_bag(tmp_path / 'bag', make_signals())
+    args = ('--pair', PAIR_DEP, '--pair-name', 'dep', '--window', '64', '--update-every', '40',
+            '--sync-mode', 'interpolate', '--no-plots')
+    runs = {}
+    for precision in ('fp32', 'auto'):
+        rc, out = run_cli(bag, *args, '--precision', precision, name=precision)
+        assert rc == 0
+        runs[precision] = (read_csv(out / CSV_NAME),
+                           json.loads((out / SUMMARY_NAME).read_text())['settings'])
+    assert runs['fp32'][1]['precision'] == 'fp32'
+    # 'auto' says what it resolved to on this machine, as the estimator does.
+    assert runs['auto'][1]['precision'] == estimator.precision in ('fp32', 'bf16')
+    fp32, auto = ([r['mi'] for r in rows] for rows, _ in (runs['fp32'], runs['auto']))
+    assert len(fp32) == len(auto) > 3
+    np.testing.assert_allclose(auto, fp32, atol=0.02)
+    assert (auto == fp32) == (estimator.precision == 'fp32')

@@ -245,7 +245,8 @@ def markdown(res, est, args) -> str:
     head = (f"Weights: {args.weights or 'default'} ({weights}, steps {prov.get('steps', '?')}). "
             f'{os.cpu_count()} CPUs '
             f'({platform.machine()}), torch {torch.__version__} with '
-            f'{torch.get_num_threads()} threads; KSG: scikit-learn, single-threaded; MINE: '
+            f'{torch.get_num_threads()} threads, InfoNet in {est.precision}; KSG: '
+            'scikit-learn, single-threaded; MINE: '
             f'{args.mine_steps} Adam steps, N = 1000 only'
             + (' (--quick settings).' if args.quick else '.') + '\n')
     parts = [head, '### Targets\n', md_table(['measure', 'value', 'target'], t_rows),

@@ -108,7 +108,8 @@ def run(args):
         r = {'model': w if w in SHIPPED_WEIGHTS else os.path.basename(w),
              'file': os.path.basename(resolve_weights(w)),
              'parameters': est.model.num_params(),
-             'steps': est.provenance.get('steps'), 'commit': est.provenance.get('commit')}
+             'steps': est.provenance.get('steps'), 'commit': est.provenance.get('commit'),
+             'precision': est.precision}
         r.update({k: errors(est.estimate_batch, v) for k, v in sets.items()})
         r.update(speed(est.estimate_batch, est.estimate, np.random.default_rng(4), args.calls))
         rows.append(r)
@@ -149,7 +150,9 @@ def markdown(rows, meta) -> str:
             f"{r['batch64_n256_ms_per_pair'] / ksg['batch64_n256_ms_per_pair']:.3f}"])
     head = (f"{meta['date']}; {meta['cpu_count']} CPUs ({meta['machine']}), torch "
             f"{meta['torch']} with {meta['threads']} threads, load average {meta['load'][0]:.1f}"
-            f" at start. N = {N}; {meta['seeds']} samples per Gaussian rho, 3 per unseen case, "
+            f' at start; InfoNet in '
+            f"{', '.join(sorted({r['precision'] for r in rows if r.get('precision')}))}"
+            f". N = {N}; {meta['seeds']} samples per Gaussian rho, 3 per unseen case, "
             f"{meta['gmm']} random GMMs; the same samples for every method.\n")
     return head + '\n' + md_table(
         ['model', 'parameters', 'steps', 'Gaussian MAE', 'unseen MAE', 'GMM bias',

@@ -55,12 +55,7 @@ def windows(batch: int, n: int, seed: int = 0):
 
 def call_ms(fn, seconds: float) -> tuple[float, float]:
     """Return (median, fastest) wall time of ``fn()`` in ms over at least ``seconds``."""
-    fn()
-    times, start = [], time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+    times = results_io.call_seconds(fn, seconds)
     return 1e3 * float(np.median(times)), 1e3 * float(np.min(times))
 
 

@@ -123,12 +123,8 @@ def make_runner(backend: str, precision: str, readout: ModelReadout, device: tor
 
 def pass_rate(run, ranks: np.ndarray, seconds: float) -> dict:
     """Median pass time of run(ranks) over at least ``seconds`` (3 passes at least)."""
-    run(ranks)  # warm up: traces, exports, allocations
-    times, start = [], time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - start < seconds:
-        t0 = time.perf_counter()
-        run(ranks)  # its results are in host memory: the device has finished
-        times.append(time.perf_counter() - t0)
+    # The warm-up call traces or exports; each result is in host memory: the device is done.
+    times = results_io.call_seconds(lambda: run(ranks), seconds)
     median = float(np.median(times))
     return {'ms_per_pass': 1e3 * median, 'estimates_per_s': ranks.shape[0] / median,
             'passes': len(times)}

@@ -47,7 +47,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from infonet_ros.core import precision  # noqa: E402
-from infonet_ros.core.estimator import InfoNetEstimator  # noqa: E402
+from infonet_ros.core.estimator import estimate_rows, InfoNetEstimator  # noqa: E402
 from infonet_ros.core.model import resolve_weights  # noqa: E402
 from infonet_ros.training import groundtruth as gt  # noqa: E402
 from infonet_ros.training.evaluate import SECTION_IDS  # noqa: E402
@@ -91,12 +91,6 @@ def draw_sets(cases: dict, ns, seeds: int) -> dict:
     return sets
 
 
-def estimates(est, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Estimates (S,) of (S, N) sets, ``ROWS_PER_CALL`` rows per ``estimate_batch`` call."""
-    return np.concatenate([est.estimate_batch(x[s:s + ROWS_PER_CALL], y[s:s + ROWS_PER_CALL])
-                           for s in range(0, len(x), ROWS_PER_CALL)])
-
-
 def measure_model(weights: str, sets: dict, log) -> dict:
     """Estimate every set in each precision; return the model's identity and its rows."""
     t0 = time.perf_counter()
@@ -111,7 +105,7 @@ def measure_model(weights: str, sets: dict, log) -> dict:
                 'provenance': weights_identity(est.provenance)}
         tp = time.perf_counter()
         for key, (x, y, _, _) in sets.items():
-            values[p, key] = estimates(est, x, y)
+            values[p, key] = estimate_rows(est, x, y, ROWS_PER_CALL)
         log(f'{weights} {p}: {time.perf_counter() - tp:.0f} s')
     rows = []
     for family, n in sets:
@@ -121,9 +115,8 @@ def measure_model(weights: str, sets: dict, log) -> dict:
                'mae_fp32': float(np.mean(np.abs(base - truth)))}
         for p in REDUCED:
             est_p = values[p, (family, n)]
-            gap = np.abs(est_p - base)
-            row[p] = {'mae': float(np.mean(np.abs(est_p - truth))),
-                      'mae_change': float(np.mean(np.abs(est_p - truth)) - row['mae_fp32']),
+            gap, mae = np.abs(est_p - base), float(np.mean(np.abs(est_p - truth)))
+            row[p] = {'mae': mae, 'mae_change': mae - row['mae_fp32'],
                       'mean_abs_diff': float(np.mean(gap)),
                       'max_abs_diff': float(np.max(gap))}
         rows.append(row)

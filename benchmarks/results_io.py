@@ -98,6 +98,18 @@ def run_facts(args, **environment) -> dict:
     return {'args': arguments(args), 'environment': env}
 
 
+def call_seconds(fn, seconds: float, least: int = 3) -> list:
+    """Call ``fn`` once to warm up, then time calls for ``seconds`` (``least`` at least)."""
+    import time
+    fn()
+    times, start = [], time.perf_counter()
+    while len(times) < least or time.perf_counter() - start < seconds:
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
 def median_seconds(fn, repeats: int = 5) -> float:
     """Call ``fn`` once to warm up, then return the median wall time of ``repeats`` calls."""
     import time

@@ -52,10 +52,9 @@ import warnings
 
 import torch
 
-from infonet_ros.core.content_hash import HASH_FIELD
 from infonet_ros.core.limits import MIN_SAMPLES
 from infonet_ros.core.long_series import interleaved_subsets, max_set_size_of
-from infonet_ros.core.model import load_checkpoint, resolve_weights
+from infonet_ros.core.model import load_checkpoint
 from infonet_ros.core.readout import crossfit_indices, ModelReadout
 
 EXPORT_FORMATS = ('onnx', 'torchscript')
@@ -135,14 +134,6 @@ def metadata(readout: ModelReadout, n: int, weights: str = '', weights_sha256: s
         'ranks': RANKS_RULE,
         'producer': f'infonet_ros, torch {torch.__version__}',
     }
-
-
-def checkpoint_hash(weights=None) -> str:
-    """Return the content hash stored in a checkpoint file ('' if it has none)."""
-    # load_checkpoint has checked it against the content; the model does not keep it.
-    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
-        ckpt = torch.load(resolve_weights(weights), map_location='cpu', weights_only=True)
-    return str(ckpt.get(HASH_FIELD, ''))
 
 
 def _traceable(readout: ModelReadout, n: int, device='cpu') -> ModelReadout:
@@ -309,7 +300,8 @@ def export_files(weights, fmt: str, path: str, ns=DEFAULT_EXPORT_NS, split_seed:
     if not ns:
         raise ValueError('no window length N to export')
     readout = ModelReadout(model, split_seed).eval()
-    name, digest = str(weights or 'default'), checkpoint_hash(weights)
+    # The stored content hash, checked against the content by load_checkpoint.
+    name, digest = str(weights or 'default'), model.content_hash or ''
     written = []
     for n in ns:
         meta = metadata(readout, n, name, digest, provenance)

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from infonet_ros.cli import main as cli
+from infonet_ros.core.content_hash import HASH_FIELD
 from infonet_ros.core.copula import pair_ranks
 from infonet_ros.core.estimator import InfoNetEstimator
-from infonet_ros.core.export import (checkpoint_hash, export_files, export_path, onnx_model,
-                                     read_metadata)
-from infonet_ros.core.model import load_checkpoint, SHIPPED_WEIGHTS
+from infonet_ros.core.export import export_files, export_path, onnx_model, read_metadata
+from infonet_ros.core.model import load_checkpoint, resolve_weights, SHIPPED_WEIGHTS
 from infonet_ros.core.onnx_backend import (autocast_float16, check_backend, OnnxSession,
                                            select_providers)
 from infonet_ros.core.readout import ModelReadout
@@ -26,6 +26,13 @@ pytest.importorskip('onnxruntime')
 
 TOLERANCE = 1e-4  # nats: onnxruntime against torch
 RHOS = (0.0, 0.5, 0.9, 0.99)
+
+
+def checkpoint_hash(weights) -> str:
+    """Return the content hash stored in a checkpoint file, read straight from the file."""
+    with torch.serialization.safe_globals([torch.torch_version.TorchVersion]):
+        ckpt = torch.load(resolve_weights(weights), map_location='cpu', weights_only=True)
+    return str(ckpt.get(HASH_FIELD, ''))
 
 
 @pytest.fixture(scope='module', params=sorted(SHIPPED_WEIGHTS))
